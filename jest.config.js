@@ -1,0 +1,13 @@
+/** One jest run covers unit tests (next to the code), integration and e2e tests (under test/). */
+const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks', 'testing'];
+module.exports = {
+  rootDir: '.',
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testRegex: '(apps|libs|test)/.*\\.(spec|e2e-spec|int-spec)\\.ts$',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  moduleNameMapper: Object.fromEntries(libs.map((l) => [`^@pixmill/${l}(|/.*)$`, `<rootDir>/libs/${l}/src$1`])),
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  testTimeout: 60000,
+};
