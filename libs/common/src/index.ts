@@ -1,2 +1,3 @@
 export * from './domain.exception';
 export * from './errors';
+export * from './pino-logger.service';

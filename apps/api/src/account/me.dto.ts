@@ -1,0 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class UsageDto {
+  @ApiProperty({ example: 1048576 }) storageBytes: number;
+  @ApiProperty({ example: 5368709120 }) storageQuotaBytes: number;
+  @ApiProperty({ example: 3 }) transformsToday: number;
+  @ApiProperty({ example: 20 }) dailyTransformQuota: number;
+}
+
+export class MeDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'ada@example.com' }) email: string;
+  @ApiProperty({ enum: ['free', 'pro', 'unlimited'] }) plan: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: UsageDto }) usage: UsageDto;
+}

@@ -1,0 +1,63 @@
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { PinoLoggerService } from '@pixmill/common';
+import { AppConfig } from '@pixmill/config';
+import { AppModule } from './app.module';
+import { FieldErrorDto, ProblemDto } from './common/problem.dto';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { validationExceptionFactory } from './common/validation-exception.factory';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the API application (used by main.ts and by the e2e tests). */
+export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const logger = new PinoLoggerService(config.logLevel, { app: 'pixmill-api' });
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger.pino,
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    // A caller's x-request-id is kept if sane, so one id follows a request through API, worker and webhook.
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  adapter.getInstance().addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    done();
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger,
+    bufferLogs: false,
+  });
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: validationExceptionFactory,
+    }),
+  );
+  app.enableShutdownHooks();
+
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Pixmill API')
+      .setDescription(
+        'Upload images, request chained transformations, get CDN URLs. Errors are RFC 9457 problem+json with a stable `code`.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+    { extraModels: [ProblemDto, FieldErrorDto] },
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  return app;
+}

@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig, ConfigModule } from '@pixmill/config';
+import { DbModule } from '@pixmill/db';
+import { RedisModule } from '@pixmill/queue';
+import { AccountModule } from './account/account.module';
+import { AuthModule } from './auth/auth.module';
+import { HealthModule } from './health/health.module';
+import { OpsModule } from './ops/ops.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DbModule.forRoot('pixmill-api'),
+        RedisModule,
+        HealthModule,
+        AuthModule,
+        AccountModule,
+        OpsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type IORedis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { REDIS } from '@pixmill/queue';
+
+export type CheckState = 'up' | 'down';
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}
+
+/** Readiness of the dependencies the API cannot serve without. */
+@Injectable()
+export class HealthService {
+  /** Extra checks registered by feature modules (e.g. storage). */
+  private readonly extra = new Map<string, () => Promise<unknown>>();
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(REDIS) private readonly redis: IORedis,
+  ) {}
+
+  register(name: string, check: () => Promise<unknown>): void {
+    this.extra.set(name, check);
+  }
+
+  async check(timeoutMs = 2000): Promise<Record<string, CheckState>> {
+    const checks: Array<[string, () => Promise<unknown>]> = [
+      ['postgres', () => this.ds.query('SELECT 1')],
+      ['redis', () => this.redis.ping()],
+      ...this.extra.entries(),
+    ];
+    const results = await Promise.all(
+      checks.map(async ([name, fn]) => {
+        try {
+          await withTimeout(fn(), timeoutMs);
+          return [name, 'up'] as const;
+        } catch {
+          return [name, 'down'] as const;
+        }
+      }),
+    );
+    return Object.fromEntries(results);
+  }
+}

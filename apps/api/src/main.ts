@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@pixmill/config';
+import { createApiApp } from './api.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const app = await createApiApp(config);
+  await app.listen({ port: config.http.port, host: config.http.host });
+  process.stdout.write(
+    `${JSON.stringify({ level: 30, app: 'pixmill-api', msg: `Pixmill API listening on ${config.http.publicBaseUrl} (docs at ${config.http.publicBaseUrl}/docs)` })}\n`,
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`pixmill-api failed to start: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

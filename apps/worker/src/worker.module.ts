@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AppConfig, ConfigModule } from '@pixmill/config';
+import { DbModule } from '@pixmill/db';
+import { RedisModule } from '@pixmill/queue';
+import { PingProcessor } from './processors/ping.processor';
+import { WorkerHost } from './worker-host.service';
+import { WorkerHttpServer } from './worker-http.server';
+import { WorkerMetrics } from './worker-metrics.service';
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config), DbModule.forRoot('pixmill-worker'), RedisModule, DiscoveryModule],
+      providers: [WorkerMetrics, WorkerHost, WorkerHttpServer, PingProcessor],
+    };
+  }
+}

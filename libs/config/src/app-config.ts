@@ -1,0 +1,42 @@
+import { parseDurationSeconds } from './duration.util';
+
+export type PlanName = 'free' | 'pro' | 'unlimited';
+
+export interface PlanLimits {
+  dailyTransforms: number;
+  storageBytes: number;
+}
+
+/** The typed configuration every module receives by injection. */
+export class AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: string;
+  http: { host: string; port: number; publicBaseUrl: string };
+  database: { url: string; poolSize: number };
+  redis: { url: string; queuePrefix: string };
+  jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  storage: {
+    driver: 'local' | 's3';
+    localDir: string;
+    s3: { bucket?: string; region: string; endpoint?: string; forcePathStyle: boolean };
+    cdnBaseUrl?: string;
+    cloudfront?: { keyPairId: string; privateKey: string };
+    deliveryUrlTtlSeconds: number;
+  };
+  limits: {
+    maxUploadBytes: number;
+    maxInputPixels: number;
+    maxAnimationFrames: number;
+    maxOutputPixels: number;
+    allowSvg: boolean;
+    rateLimitPerMinute: number;
+    authRateLimitPerMinute: number;
+  };
+  plans: Record<PlanName, PlanLimits>;
+  worker: { concurrency: number; metricsPort: number; sharpConcurrency: number; sharpCacheMb: number };
+  webhooks: { retryScheduleSeconds: number[]; timeoutMs: number; allowedHosts: string[] };
+
+  static durationSeconds(value: string): number {
+    return parseDurationSeconds(value);
+  }
+}

@@ -1,0 +1,48 @@
+import { ConfigValidationError, loadConfig } from './config.loader';
+import { DEFAULT_JWT_SECRET } from './environment';
+
+describe('loadConfig', () => {
+  it('builds local defaults from an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(3000);
+    expect(c.http.publicBaseUrl).toBe('http://localhost:3000');
+    expect(c.database.url).toBe('postgres://postgres@127.0.0.1:5432/pixmill');
+    expect(c.redis.url).toBe('redis://127.0.0.1:6379/0');
+    expect(c.storage.driver).toBe('local');
+    expect(c.jwt.accessTtlSeconds).toBe(3600);
+    expect(c.jwt.refreshTtlSeconds).toBe(30 * 86400);
+    expect(c.limits.maxUploadBytes).toBe(10485760);
+    expect(c.plans.free).toEqual({ dailyTransforms: 20, storageBytes: 5368709120 });
+    expect(c.webhooks.retryScheduleSeconds).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
+  });
+
+  it('converts types from strings', () => {
+    const c = loadConfig({ PORT: '8080', ALLOW_SVG: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1, Example.com' });
+    expect(c.http.port).toBe(8080);
+    expect(c.limits.allowSvg).toBe(true);
+    expect(c.webhooks.allowedHosts).toEqual(['127.0.0.1', 'example.com']);
+  });
+
+  it('lists every problem in one error', () => {
+    let err: ConfigValidationError | undefined;
+    try {
+      loadConfig({ PORT: 'abc', STORAGE_DRIVER: 'ftp', JWT_ACCESS_TTL: 'soon', REDIS_URL: 'http://x' });
+    } catch (e) {
+      err = e as ConfigValidationError;
+    }
+    expect(err).toBeInstanceOf(ConfigValidationError);
+    const fields = err!.problems.map((p) => p.split(':')[0]);
+    expect(fields).toEqual(expect.arrayContaining(['PORT', 'STORAGE_DRIVER', 'JWT_ACCESS_TTL', 'REDIS_URL']));
+  });
+
+  it('requires S3_BUCKET with the s3 driver', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET/);
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'pix' }).storage.s3.bucket).toBe('pix');
+  });
+
+  it('refuses the default JWT secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).not.toThrow();
+    expect(loadConfig({ NODE_ENV: 'development' }).jwt.secret).toBe(DEFAULT_JWT_SECRET);
+  });
+});

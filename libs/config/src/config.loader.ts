@@ -1,0 +1,103 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { AppConfig } from './app-config';
+import { DEFAULT_JWT_SECRET, Environment } from './environment';
+import { parseDurationSeconds } from './duration.util';
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+function flatten(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((msg) => `${e.property}: ${msg} (got ${JSON.stringify(e.value)})`),
+  );
+}
+
+/**
+ * Validates the environment and builds the typed config. Every problem is
+ * collected before failing so an operator fixes them in one pass.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const e = plainToInstance(Environment, defined, { exposeDefaultValues: true });
+  const problems = flatten(validateSync(e, { skipMissingProperties: false }));
+  if (e.NODE_ENV === 'production' && e.JWT_SECRET === DEFAULT_JWT_SECRET) {
+    problems.push('JWT_SECRET: the built-in development secret is refused when NODE_ENV=production');
+  }
+  if (problems.length) throw new ConfigValidationError(problems);
+
+  const plans = {
+    free: { dailyTransforms: e.PLAN_FREE_DAILY_TRANSFORMS, storageBytes: e.PLAN_FREE_STORAGE_BYTES },
+    pro: { dailyTransforms: e.PLAN_PRO_DAILY_TRANSFORMS, storageBytes: e.PLAN_PRO_STORAGE_BYTES },
+    unlimited: { dailyTransforms: Number.MAX_SAFE_INTEGER, storageBytes: Number.MAX_SAFE_INTEGER },
+  };
+  const config = new AppConfig();
+  Object.assign(config, {
+    nodeEnv: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    jwt: {
+      secret: e.JWT_SECRET,
+      accessTtlSeconds: parseDurationSeconds(e.JWT_ACCESS_TTL),
+      refreshTtlSeconds: parseDurationSeconds(e.JWT_REFRESH_TTL),
+    },
+    storage: {
+      driver: e.STORAGE_DRIVER,
+      localDir: e.STORAGE_LOCAL_DIR,
+      s3: { bucket: e.S3_BUCKET, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE },
+      cdnBaseUrl: e.CDN_BASE_URL?.replace(/\/+$/, ''),
+      cloudfront:
+        e.CLOUDFRONT_KEY_PAIR_ID && e.CLOUDFRONT_PRIVATE_KEY
+          ? { keyPairId: e.CLOUDFRONT_KEY_PAIR_ID, privateKey: e.CLOUDFRONT_PRIVATE_KEY.replace(/\\n/g, '\n') }
+          : undefined,
+      deliveryUrlTtlSeconds: parseDurationSeconds(e.DELIVERY_URL_TTL),
+    },
+    limits: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxInputPixels: e.MAX_INPUT_PIXELS,
+      maxAnimationFrames: e.MAX_ANIMATION_FRAMES,
+      maxOutputPixels: e.MAX_OUTPUT_PIXELS,
+      allowSvg: e.ALLOW_SVG,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    },
+    plans,
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      metricsPort: e.WORKER_METRICS_PORT,
+      sharpConcurrency: e.SHARP_CONCURRENCY,
+      sharpCacheMb: e.SHARP_CACHE_MB,
+    },
+    webhooks: {
+      retryScheduleSeconds: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => parseDurationSeconds(s.trim())),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    },
+  });
+  return config;
+}
+
+/** Boot helper: on invalid config, print every problem and exit non-zero. */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,150 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+
+export const DEFAULT_JWT_SECRET = 'pixmill-local-development-secret-change-me';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+const DURATION = /^\d+(ms|s|m|h|d)?$/;
+
+/**
+ * Every setting Pixmill reads, named as in SPEC §7, with its default. This is the
+ * only place that knows environment variable names; the rest of the code gets a
+ * typed AppConfig built from it.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: string = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT: number = 3000;
+
+  @IsString()
+  HOST: string = '0.0.0.0';
+
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  PUBLIC_BASE_URL?: string;
+
+  @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'], require_protocol: true })
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/pixmill';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE: number = 10;
+
+  @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
+  REDIS_URL: string = 'redis://127.0.0.1:6379/0';
+
+  /** A Redis hash tag so every queue key lands in one Redis Cluster slot. */
+  @Matches(/^\{[a-z0-9_-]+\}$/)
+  QUEUE_PREFIX: string = '{pixmill}';
+
+  @IsString() @MinLength(32)
+  JWT_SECRET: string = DEFAULT_JWT_SECRET;
+
+  @Matches(DURATION)
+  JWT_ACCESS_TTL: string = '1h';
+
+  @Matches(DURATION)
+  JWT_REFRESH_TTL: string = '30d';
+
+  @IsIn(['local', 's3'])
+  STORAGE_DRIVER: string = 'local';
+
+  @IsString()
+  STORAGE_LOCAL_DIR: string = './data';
+
+  @ValidateIf((e: Environment) => e.STORAGE_DRIVER === 's3') @IsString() @MinLength(3)
+  S3_BUCKET?: string;
+
+  @IsString()
+  S3_REGION: string = 'us-east-1';
+
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  S3_ENDPOINT?: string;
+
+  @Transform(toBool) @IsBoolean()
+  S3_FORCE_PATH_STYLE: boolean = false;
+
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  CDN_BASE_URL?: string;
+
+  @IsOptional() @IsString()
+  CLOUDFRONT_KEY_PAIR_ID?: string;
+
+  @ValidateIf((e: Environment) => !!e.CLOUDFRONT_KEY_PAIR_ID) @IsString() @Matches(/BEGIN (RSA )?PRIVATE KEY/)
+  CLOUDFRONT_PRIVATE_KEY?: string;
+
+  @Matches(DURATION)
+  DELIVERY_URL_TTL: string = '1h';
+
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_UPLOAD_BYTES: number = 10 * 1024 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_INPUT_PIXELS: number = 50_000_000;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_ANIMATION_FRAMES: number = 100;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_OUTPUT_PIXELS: number = 50_000_000;
+
+  @Transform(toBool) @IsBoolean()
+  ALLOW_SVG: boolean = false;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  WORKER_CONCURRENCY: number = 2;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  WORKER_METRICS_PORT: number = 9464;
+
+  /** libvips threads per image; throughput comes from jobs in parallel instead. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(64)
+  SHARP_CONCURRENCY: number = 1;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  SHARP_CACHE_MB: number = 50;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  RATE_LIMIT_PER_MINUTE: number = 100;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  AUTH_RATE_LIMIT_PER_MINUTE: number = 10;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  PLAN_FREE_DAILY_TRANSFORMS: number = 20;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  PLAN_FREE_STORAGE_BYTES: number = 5 * 1024 ** 3;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  PLAN_PRO_DAILY_TRANSFORMS: number = 5000;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  PLAN_PRO_STORAGE_BYTES: number = 100 * 1024 ** 3;
+
+  @Matches(/^\s*\d+(ms|s|m|h|d)?(\s*,\s*\d+(ms|s|m|h|d)?)*\s*$/)
+  WEBHOOK_RETRY_SCHEDULE: string = '0,5s,5m,30m,2h,5h,10h,14h,20h,24h';
+
+  @Transform(toInt) @IsInt() @Min(100)
+  WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  @IsString()
+  WEBHOOK_ALLOWED_HOSTS: string = '';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+}

@@ -1,0 +1,37 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@pixmill/config';
+import { createDataSource } from './data-source.factory';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository';
+import { UserRepository } from './repositories/user.repository';
+
+const REPOSITORIES = [UserRepository, RefreshTokenRepository];
+
+/** One pooled DataSource per process and the repositories built on it. */
+@Global()
+@Module({})
+export class DbModule implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  static forRoot(applicationName: string): DynamicModule {
+    return {
+      module: DbModule,
+      providers: [
+        {
+          provide: DataSource,
+          inject: [AppConfig],
+          useFactory: async (config: AppConfig) => {
+            const ds = createDataSource({ url: config.database.url, poolSize: config.database.poolSize, applicationName });
+            return ds.initialize();
+          },
+        },
+        ...REPOSITORIES,
+      ],
+      exports: [DataSource, ...REPOSITORIES],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}

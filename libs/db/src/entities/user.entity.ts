@@ -1,0 +1,35 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { PlanName } from '@pixmill/config';
+import { bigintNumber } from './bigint.transformer';
+
+@Entity({ name: 'users' })
+export class UserEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** Stored lower-cased; unique. */
+  @Column({ type: 'text' })
+  email: string;
+
+  @Column({ name: 'password_hash', type: 'text' })
+  passwordHash: string;
+
+  @Column({ type: 'text', default: 'free' })
+  plan: PlanName;
+
+  /** Bytes of originals and derivatives this user holds, including reservations of uploads in flight. */
+  @Column({ name: 'storage_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
+  storageBytes: number;
+
+  @Column({ name: 'transforms_today', type: 'int', default: 0 })
+  transformsToday: number;
+
+  @Column({ name: 'transforms_day', type: 'date', nullable: true })
+  transformsDay: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

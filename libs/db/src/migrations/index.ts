@@ -1,0 +1,4 @@
+import { CreateAccounts1763800000000 } from './1763800000000-create-accounts.migration';
+
+/** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
+export const MIGRATIONS = [CreateAccounts1763800000000];

@@ -1,0 +1,5 @@
+export * from './queue-names';
+export * from './job-contracts';
+export * from './redis-connection.factory';
+export * from './job-queue.service';
+export * from './redis.module';

@@ -1,0 +1,76 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { JobsOptions, Queue, QueueEvents } from 'bullmq';
+import type IORedis from 'ioredis';
+import { AppConfig } from '@pixmill/config';
+import { JobItem, JobResults } from './job-contracts';
+import { JOB_QUEUE, JobName, QueueName } from './queue-names';
+import { createRedisConnection } from './redis-connection.factory';
+
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 10000 },
+  removeOnFail: { age: 24 * 3600 },
+};
+
+/**
+ * The producer side of the queues: the only class outside apps/worker that
+ * touches BullMQ. Queues and their event listeners are created on first use.
+ */
+@Injectable()
+export class JobQueue implements OnApplicationShutdown {
+  private readonly connection: IORedis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly events = new Map<QueueName, QueueEvents>();
+
+  constructor(private readonly config: AppConfig) {
+    this.connection = createRedisConnection(config.redis.url, 'producer', 'producer');
+  }
+
+  queue(name: QueueName): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, {
+        connection: this.connection,
+        prefix: this.config.redis.queuePrefix,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
+      q.on('error', () => undefined);
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async add(item: JobItem, opts: JobsOptions = {}): Promise<string> {
+    const job = await this.queue(JOB_QUEUE[item.name]).add(item.name, item.data, opts);
+    return job.id!;
+  }
+
+  /** Resolves with the job's result once it completes; rejects on failure or timeout. */
+  async waitFor<N extends JobName>(name: N, jobId: string, timeoutMs: number): Promise<JobResults[N]> {
+    const queueName = JOB_QUEUE[name];
+    const job = await this.queue(queueName).getJob(jobId);
+    if (!job) throw new Error(`job ${jobId} not found`);
+    return job.waitUntilFinished(await this.queueEvents(queueName), timeoutMs);
+  }
+
+  private async queueEvents(name: QueueName): Promise<QueueEvents> {
+    let ev = this.events.get(name);
+    if (!ev) {
+      ev = new QueueEvents(name, {
+        connection: createRedisConnection(this.config.redis.url, 'worker', `events:${name}`),
+        prefix: this.config.redis.queuePrefix,
+      });
+      ev.on('error', () => undefined);
+      this.events.set(name, ev);
+      await ev.waitUntilReady();
+    }
+    return ev;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.events.values()].map((e) => e.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+}

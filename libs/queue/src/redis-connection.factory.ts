@@ -1,0 +1,19 @@
+import IORedis, { RedisOptions } from 'ioredis';
+
+/**
+ * Redis connections for BullMQ. Workers need `maxRetriesPerRequest: null`
+ * (blocking commands); producers fail fast instead so the API can answer 503.
+ */
+export function createRedisConnection(url: string, role: 'producer' | 'worker' | 'client', name: string): IORedis {
+  const opts: RedisOptions = {
+    connectionName: `pixmill:${name}`,
+    lazyConnect: false,
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableOfflineQueue: role !== 'client',
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  };
+  const client = new IORedis(url, opts);
+  // Connection errors are reported by health checks and by the calls that fail; keep them off stderr.
+  client.on('error', () => undefined);
+  return client;
+}

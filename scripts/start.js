@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm start`, the embedded default: build if needed, migrate, then run the API and one
+// worker as two processes. Ctrl-C (or SIGTERM) stops both gracefully.
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const { ensureBuild, root } = require('./ensure-build');
+
+const log = (msg) => process.stdout.write(`pixmill: ${msg}\n`);
+
+async function main() {
+  ensureBuild();
+  const { loadConfigOrExit } = require(path.join(root, 'dist/libs/config/src'));
+  const config = loadConfigOrExit();
+  await require('./migrate').main();
+
+  const children = new Map();
+  let stopping = false;
+  const stopAll = (signal) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${signal})…`);
+    for (const child of children.values()) child.kill('SIGTERM');
+    // A child that does not finish its in-hand work within 30 s is killed.
+    setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 30_000).unref();
+  };
+
+  const run = (name, entry) => {
+    const child = spawn(process.execPath, [path.join(root, entry)], { stdio: 'inherit', env: process.env });
+    children.set(name, child);
+    child.on('exit', (code, signal) => {
+      children.delete(name);
+      if (!stopping) {
+        log(`${name} exited unexpectedly (${signal ?? code}); stopping the other process`);
+        process.exitCode = 1;
+        stopAll('child exit');
+      }
+      if (children.size === 0) process.exit(process.exitCode ?? 0);
+    });
+  };
+
+  run('api', 'dist/apps/api/src/main.js');
+  run('worker', 'dist/apps/worker/src/main.js');
+  log(`API on ${config.http.publicBaseUrl} (OpenAPI ${config.http.publicBaseUrl}/openapi.json, docs ${config.http.publicBaseUrl}/docs)`);
+  log(`worker health and metrics on http://127.0.0.1:${config.worker.metricsPort}/metrics`);
+  log(`storage: ${config.storage.driver}${config.storage.driver === 'local' ? ` (${path.resolve(config.storage.localDir)})` : ''}; Ctrl-C stops both`);
+  process.on('SIGINT', () => stopAll('SIGINT'));
+  process.on('SIGTERM', () => stopAll('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`pixmill: failed to start: ${err.stack ?? err}\n`);
+  process.exit(1);
+});
