@@ -3,9 +3,10 @@ const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testRegex: '(apps|libs|test)/.*\\.(spec|e2e-spec|int-spec)\\.ts$',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.spec.json' }] },
+  transform: { '^.+\\.(ts|js|mjs)$': '<rootDir>/test/swc.transformer.js' },
+  transformIgnorePatterns: [],
   moduleNameMapper: Object.fromEntries(libs.map((l) => [`^@pixmill/${l}(|/.*)$`, `<rootDir>/libs/${l}/src$1`])),
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

@@ -9,6 +9,7 @@ import { AppConfig } from '@pixmill/config';
 import { AppModule } from './app.module';
 import { FieldErrorDto, ProblemDto } from './common/problem.dto';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -18,7 +19,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const logger = new PinoLoggerService(config.logLevel, { app: 'pixmill-api' });
   const adapter = new FastifyAdapter({
     loggerInstance: logger.pino,
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    logController: new RequestLogController(),
     trustProxy: true,
     bodyLimit: 1024 * 1024,
     // A caller's x-request-id is kept if sane, so one id follows a request through API, worker and webhook.
@@ -41,6 +42,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
+      stopAtFirstError: true,
       exceptionFactory: validationExceptionFactory,
     }),
   );

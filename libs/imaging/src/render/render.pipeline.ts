@@ -1,0 +1,467 @@
+import sharp from 'sharp';
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
+import { ImageTooLargeException } from '@pixmill/common';
+import { DECODE_FAIL_ON, DEFAULT_PIPELINE_TIMEOUT_SECONDS } from '../probe/decode-policy';
+import { toDecodeError } from '../probe/decode-error.util';
+import { isAnimatedFormat, outputMimeType } from '../spec/output-format.util';
+import { CanonicalOutputSpec, canonicalSpec } from '../spec/spec-hash.util';
+import {
+  InputFormat,
+  MAX_OUTPUT_SIDE,
+  Operation,
+  OutputFormat,
+  ResizeOperation,
+  TransformationSpec,
+  WatermarkOperation,
+} from '../spec/transformation-spec.types';
+import { RenderSpecException } from './render-spec.exception';
+import { buildWatermark } from './watermark.util';
+
+export interface RenderOptions {
+  /** The original's format (from the probe): decides the default output format. */
+  inputFormat: InputFormat;
+  maxInputPixels: number;
+  maxOutputPixels: number;
+  /** Watermark images by imageId; the caller loads those the spec names (and checks ownership). */
+  watermarkImages?: Record<string, Buffer>;
+  timeoutSeconds?: number;
+}
+
+export interface RenderResult {
+  data: Buffer;
+  format: OutputFormat;
+  mimeType: string;
+  width: number;
+  /** Height of one frame for animated output. */
+  height: number;
+  bytes: number;
+  /** Frames in the output (1 unless animated). */
+  pages: number;
+}
+
+const SEPIA: [[number, number, number], [number, number, number], [number, number, number]] = [
+  [0.393, 0.769, 0.189],
+  [0.349, 0.686, 0.168],
+  [0.272, 0.534, 0.131],
+];
+
+/** Ops that act pixel by pixel (or locally) and can share the decode pipeline without reordering anything. */
+const FUSABLE_WITH_DECODE = new Set<Operation['op']>([
+  'resize',
+  'grayscale',
+  'sepia',
+  'blur',
+  'sharpen',
+  'modulate',
+  'contrast',
+]);
+
+interface Context {
+  options: RenderOptions;
+  timeout: number;
+  /** Output frames: output pixel limits count over all of them. */
+  frames: number;
+  watermarks: Map<string, Buffer>;
+}
+
+/**
+ * One pipeline in the chain. sharp runs the operations of one pipeline in its
+ * own fixed order, not in call order, so each spec operation gets a pipeline
+ * of its own and the result is materialised (uncompressed TIFF, ICC kept)
+ * before the next. The exception is the decode pipeline, which also takes the
+ * first op when it is a resize (JPEG/WebP shrink-on-load) or a pixel op.
+ */
+interface Stage {
+  image: Sharp;
+  width: number;
+  height: number;
+  /** No op applied yet in this pipeline. */
+  fresh: boolean;
+  /** This is the decode pipeline (auto-orient pending inside it). */
+  decode: boolean;
+}
+
+/**
+ * Renders `spec` on `input`: decode (failOn policy, pixel limit), EXIF
+ * auto-orient, each operation in order, then encode per `output` with all
+ * metadata stripped except the ICC profile. Animated GIF/WebP stays animated
+ * when the output is GIF or WebP. Errors are domain exceptions only:
+ * ImageCorruptException / UnsupportedMediaTypeException (decode),
+ * ImageTooLargeException (input or output too large), RenderSpecException
+ * (spec cannot apply to this image, e.g. crop outside it).
+ */
+export async function render(input: Buffer, spec: TransformationSpec, options: RenderOptions): Promise<RenderResult> {
+  const canonical = canonicalSpec(spec, options.inputFormat);
+  const ctx: Context = {
+    options,
+    timeout: options.timeoutSeconds ?? DEFAULT_PIPELINE_TIMEOUT_SECONDS,
+    frames: 1,
+    watermarks: new Map(),
+  };
+  try {
+    if (isAnimatedFormat(options.inputFormat) && isAnimatedFormat(canonical.output.format)) {
+      const meta = await sharp(input, { limitInputPixels: false, failOn: DECODE_FAIL_ON }).metadata();
+      if ((meta.pages ?? 1) > 1) return await renderAnimated(input, canonical.operations, canonical.output, meta, ctx);
+    }
+    return await renderStill(input, canonical.operations, canonical.output, ctx);
+  } catch (e) {
+    throw toDecodeError(e);
+  }
+}
+
+async function renderStill(input: Buffer, ops: Operation[], output: CanonicalOutputSpec, ctx: Context) {
+  const decoded = sharp(input, decodeOptions(ctx)).timeout({ seconds: ctx.timeout });
+  const meta = await decoded.metadata();
+  const start: Stage = {
+    image: decoded,
+    width: meta.autoOrient?.width ?? meta.width ?? 0,
+    height: meta.autoOrient?.height ?? meta.height ?? 0,
+    fresh: true,
+    decode: true,
+  };
+  const last = await runOperations(start, ops, ctx);
+  checkOutputSize(last.width, last.height, ctx);
+  const { data, info } = await encode(last.image, output, {}).toBuffer({ resolveWithObject: true });
+  checkOutputSize(info.width, info.height, ctx);
+  return result(data, output.format, info.width, info.height, 1);
+}
+
+async function renderAnimated(
+  input: Buffer,
+  ops: Operation[],
+  output: CanonicalOutputSpec,
+  meta: Metadata,
+  ctx: Context,
+): Promise<RenderResult> {
+  const frames = meta.pages ?? 1;
+  ctx.frames = frames;
+  // One decode of all frames into an RGBA strip; each frame then runs the chain on its own.
+  const { data, info } = await sharp(input, { ...decodeOptions(ctx), autoOrient: false, pages: -1 })
+    .timeout({ seconds: ctx.timeout })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const frameHeight = info.pageHeight ?? Math.floor(info.height / frames);
+  const frameBytes = info.width * frameHeight * 4;
+  const rendered: Buffer[] = [];
+  let width = 0;
+  let height = 0;
+  for (let i = 0; i < frames; i++) {
+    const frame = sharp(data.subarray(i * frameBytes, (i + 1) * frameBytes), {
+      raw: { width: info.width, height: frameHeight, channels: 4 },
+    });
+    const last = await runOperations(
+      { image: frame, width: info.width, height: frameHeight, fresh: true, decode: true },
+      ops,
+      ctx,
+    );
+    const out = await toRgba(last.image);
+    if (i === 0) {
+      width = out.width;
+      height = out.height;
+      checkOutputSize(width, height, ctx);
+    } else if (out.width !== width || out.height !== height) {
+      throw new RenderSpecException('The operations give frames of different sizes; the animation cannot be kept.');
+    }
+    rendered.push(out.data);
+  }
+  const strip = sharp(Buffer.concat(rendered), {
+    raw: { width, height: height * frames, channels: 4, pageHeight: height },
+  }).timeout({ seconds: ctx.timeout });
+  const encoded = await encode(strip, output, { loop: meta.loop, delay: meta.delay }).toBuffer();
+  return result(encoded, output.format, width, height, frames);
+}
+
+async function runOperations(stage: Stage, ops: Operation[], ctx: Context): Promise<Stage> {
+  let current = stage;
+  for (const op of ops) {
+    const fuse = current.fresh && (!current.decode || FUSABLE_WITH_DECODE.has(op.op));
+    if (!fuse) current = await materialize(current, ctx);
+    const size = predictSize(op, current);
+    checkIntermediateSize(size.width, size.height, ctx);
+    current = { image: await applyOperation(current, op, ctx), ...size, fresh: false, decode: false };
+  }
+  return current;
+}
+
+async function materialize(stage: Stage, ctx: Context): Promise<Stage> {
+  const { data, info } = await stage.image
+    .keepIccProfile()
+    .tiff({ compression: 'none' })
+    .toBuffer({ resolveWithObject: true });
+  return {
+    image: sharp(data, { limitInputPixels: false }).timeout({ seconds: ctx.timeout }),
+    width: info.width,
+    height: info.height,
+    fresh: true,
+    decode: false,
+  };
+}
+
+async function applyOperation(stage: Stage, op: Operation, ctx: Context): Promise<Sharp> {
+  const image = stage.image;
+  switch (op.op) {
+    case 'resize': {
+      if (op.scale !== undefined) {
+        const { width, height } = predictSize(op, stage);
+        return image.resize(width, height, { fit: 'fill', withoutEnlargement: op.withoutEnlargement });
+      }
+      return image.resize({
+        width: op.width,
+        height: op.height,
+        fit: op.fit,
+        withoutEnlargement: op.withoutEnlargement,
+        ...(op.background ? { background: op.background } : {}),
+      });
+    }
+    case 'crop':
+      if (op.x !== undefined && op.y !== undefined) {
+        return image.extract({ left: op.x, top: op.y, width: op.width, height: op.height });
+      }
+      return image.resize(op.width, op.height, {
+        fit: 'cover',
+        position:
+          op.gravity === 'attention'
+            ? sharp.strategy.attention
+            : op.gravity === 'entropy'
+              ? sharp.strategy.entropy
+              : (op.gravity ?? 'center'),
+      });
+    case 'rotate':
+      return image.rotate(op.angle, op.background ? { background: op.background } : {});
+    case 'flip':
+      return image.flip();
+    case 'mirror':
+      return image.flop();
+    case 'grayscale':
+      return image.grayscale();
+    case 'sepia':
+      return image.recomb(SEPIA);
+    case 'blur':
+      return image.blur(op.sigma);
+    case 'sharpen':
+      return op.sigma !== undefined ? image.sharpen({ sigma: op.sigma }) : image.sharpen();
+    case 'modulate':
+      return image.modulate({ brightness: op.brightness, saturation: op.saturation, hue: op.hue });
+    case 'contrast':
+      // Stretch around mid-grey; sharp's linear leaves alpha alone.
+      return image.linear(op.factor, -(128 * op.factor) + 128);
+    case 'watermark':
+      return image.composite([
+        { input: await watermarkFor(op, stage, ctx), gravity: op.gravity ?? 'southeast' },
+      ]);
+  }
+}
+
+async function watermarkFor(op: WatermarkOperation, stage: Stage, ctx: Context): Promise<Buffer> {
+  const key = `${JSON.stringify(op)}@${stage.width}x${stage.height}`;
+  const cached = ctx.watermarks.get(key);
+  if (cached) return cached;
+  let image: Buffer | undefined;
+  if (op.imageId !== undefined) {
+    image = ctx.options.watermarkImages?.[op.imageId] ?? ctx.options.watermarkImages?.[op.imageId.toLowerCase()];
+    if (!image) throw new RenderSpecException(`The watermark image ${op.imageId} is not available.`);
+  }
+  const built = await buildWatermark(
+    { ...op, opacity: op.opacity ?? 0.5, size: op.size ?? 20 },
+    stage.width,
+    stage.height,
+    image,
+  );
+  ctx.watermarks.set(key, built);
+  return built;
+}
+
+/**
+ * The size an op will produce from `stage`'s current size, so limits are
+ * checked before the work is done. Also where a spec meets an image it does
+ * not fit (crop outside the image).
+ */
+function predictSize(op: Operation, stage: { width: number; height: number }): { width: number; height: number } {
+  const W = stage.width;
+  const H = stage.height;
+  switch (op.op) {
+    case 'resize':
+      return predictResize(op, W, H);
+    case 'crop':
+      if (op.x !== undefined && op.y !== undefined && (op.x + op.width > W || op.y + op.height > H)) {
+        throw new RenderSpecException(
+          `The crop region ${op.width}x${op.height}+${op.x}+${op.y} lies outside the ${W}x${H} image.`,
+        );
+      }
+      return { width: op.width, height: op.height };
+    case 'rotate': {
+      const angle = ((op.angle % 360) + 360) % 360;
+      if (angle % 90 === 0) return angle % 180 === 0 ? { width: W, height: H } : { width: H, height: W };
+      const r = (angle * Math.PI) / 180;
+      const [c, s] = [Math.abs(Math.cos(r)), Math.abs(Math.sin(r))];
+      return { width: Math.ceil(W * c + H * s), height: Math.ceil(W * s + H * c) };
+    }
+    default:
+      return { width: W, height: H };
+  }
+}
+
+function predictResize(op: ResizeOperation, W: number, H: number): { width: number; height: number } {
+  const atLeast1 = (n: number) => Math.max(1, Math.round(n));
+  let width: number;
+  let height: number;
+  if (op.scale !== undefined) {
+    [width, height] = [atLeast1((W * op.scale) / 100), atLeast1((H * op.scale) / 100)];
+  } else if (op.width !== undefined && op.height !== undefined) {
+    const fit = op.fit ?? 'inside';
+    if (fit === 'inside' || fit === 'outside') {
+      const r = fit === 'inside' ? Math.min(op.width / W, op.height / H) : Math.max(op.width / W, op.height / H);
+      [width, height] = [atLeast1(W * r), atLeast1(H * r)];
+    } else {
+      [width, height] = [op.width, op.height];
+    }
+  } else if (op.width !== undefined) {
+    [width, height] = [op.width, atLeast1((H * op.width) / W)];
+  } else {
+    const h = op.height ?? H;
+    [width, height] = [atLeast1((W * h) / H), h];
+  }
+  if (op.withoutEnlargement && (width > W || height > H)) {
+    return { width: Math.min(width, W), height: Math.min(height, H) };
+  }
+  return { width, height };
+}
+
+/** Final output: ≤ 8192 px a side and ≤ MAX_OUTPUT_PIXELS (over all frames). */
+function checkOutputSize(width: number, height: number, ctx: Context): void {
+  if (width > MAX_OUTPUT_SIDE || height > MAX_OUTPUT_SIDE) {
+    throw new ImageTooLargeException(
+      `The output would be ${width}x${height}; the limit is ${MAX_OUTPUT_SIDE} px a side. Add a resize.`,
+    );
+  }
+  const pixels = width * height * ctx.frames;
+  if (pixels > ctx.options.maxOutputPixels) {
+    throw new ImageTooLargeException(
+      `The output would have ${pixels} pixels; the limit is ${ctx.options.maxOutputPixels}.`,
+    );
+  }
+}
+
+/** Intermediates may exceed 8192 px (a crop may follow) but not the memory budget of the larger limit. */
+function checkIntermediateSize(width: number, height: number, ctx: Context): void {
+  const budget = Math.max(ctx.options.maxInputPixels, ctx.options.maxOutputPixels);
+  if (width * height * ctx.frames > budget) {
+    throw new ImageTooLargeException(`An intermediate result would be ${width}x${height}, more pixels than allowed.`);
+  }
+}
+
+function decodeOptions(ctx: Context): SharpOptions {
+  return { failOn: DECODE_FAIL_ON, limitInputPixels: ctx.options.maxInputPixels, autoOrient: true };
+}
+
+/** A frame as 8-bit sRGB + alpha, whatever the chain did to its bands (grayscale gives one). */
+async function toRgba(image: Sharp): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await image.toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.channels === 4) return { data, width: info.width, height: info.height };
+  const again = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .toColourspace('srgb')
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: again.data, width: again.info.width, height: again.info.height };
+}
+
+interface AnimationOptions {
+  loop?: number;
+  delay?: number[];
+}
+
+/**
+ * Encoder settings per format. `compress` = smallest file at that quality
+ * (SPEC §4): mozjpeg, palette PNG at max zlib effort, max WebP effort. AVIF
+ * uses effort 2 by default (effort 4 measured ~10x slower on 2048 px noisy
+ * images) and 6, not the maximum 9, when compressing, to keep renders bounded.
+ */
+function encode(image: Sharp, output: CanonicalOutputSpec, animation: AnimationOptions): Sharp {
+  // Default sharp output strips all metadata (EXIF, GPS, XMP, IPTC); keep only the ICC profile.
+  const img = image.keepIccProfile();
+  const compress = output.compress ?? false;
+  const anim = {
+    ...(animation.loop !== undefined ? { loop: animation.loop } : {}),
+    ...(animation.delay ? { delay: animation.delay } : {}),
+  };
+  switch (output.format) {
+    case 'jpeg':
+      return img
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: output.quality, mozjpeg: compress, progressive: output.progressive ?? false });
+    case 'png':
+      return img.png({
+        progressive: output.progressive ?? false,
+        ...(compress ? { palette: true, quality: output.quality, effort: 10, compressionLevel: 9 } : {}),
+      });
+    case 'webp':
+      return img.webp({ quality: output.quality, lossless: output.lossless ?? false, effort: compress ? 6 : 4, ...anim });
+    case 'avif':
+      return img.avif({ quality: output.quality, lossless: output.lossless ?? false, effort: compress ? 6 : 2 });
+    case 'gif':
+      return img.gif({ effort: compress ? 10 : 7, ...anim });
+  }
+}
+
+function result(data: Buffer, format: OutputFormat, width: number, height: number, pages: number): RenderResult {
+  return { data, format, mimeType: outputMimeType(format), width, height, bytes: data.length, pages };
+}
+
+/**
+ * The listing thumbnail (SPEC §3): 256 px inside, WebP q75, first frame only,
+ * never enlarged. Converted to sRGB (thumbnails favour size over gamut).
+ */
+export async function renderThumbnail(
+  input: Buffer,
+  inputFormat: InputFormat,
+  options: { maxInputPixels?: number; timeoutSeconds?: number } = {},
+): Promise<RenderResult> {
+  void inputFormat; // first frame for every format: sharp reads page 0 unless asked otherwise
+  try {
+    const { data, info } = await sharp(input, {
+      failOn: DECODE_FAIL_ON,
+      limitInputPixels: options.maxInputPixels ?? true,
+      autoOrient: true,
+    })
+      .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_PIPELINE_TIMEOUT_SECONDS })
+      .resize(256, 256, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 75 })
+      .toBuffer({ resolveWithObject: true });
+    return result(data, 'webp', info.width, info.height, 1);
+  } catch (e) {
+    throw toDecodeError(e);
+  }
+}
+
+/**
+ * Several derivatives of one original (eager specs): the original is decoded
+ * and auto-oriented once into an uncompressed intermediate and every spec
+ * renders from that. Animated input (and a single spec) just uses `render`.
+ * Results are in the order of `specs`; the first failure rejects.
+ */
+export async function renderMany(
+  input: Buffer,
+  specs: TransformationSpec[],
+  options: RenderOptions,
+): Promise<RenderResult[]> {
+  if (specs.length <= 1 || isAnimatedFormat(options.inputFormat)) {
+    const results: RenderResult[] = [];
+    for (const spec of specs) results.push(await render(input, spec, options));
+    return results;
+  }
+  let decoded: Buffer;
+  try {
+    decoded = await sharp(input, { failOn: DECODE_FAIL_ON, limitInputPixels: options.maxInputPixels, autoOrient: true })
+      .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_PIPELINE_TIMEOUT_SECONDS })
+      .keepIccProfile()
+      .tiff({ compression: 'none' })
+      .toBuffer();
+  } catch (e) {
+    throw toDecodeError(e);
+  }
+  const results: RenderResult[] = [];
+  for (const spec of specs) results.push(await render(decoded, spec, options));
+  return results;
+}

@@ -1,0 +1,7 @@
+import { Equals } from 'class-validator';
+import { SepiaOperation } from '../transformation-spec.types';
+
+export class SepiaOperationDto implements SepiaOperation {
+  @Equals('sepia')
+  op: 'sepia';
+}

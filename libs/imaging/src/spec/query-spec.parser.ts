@@ -1,0 +1,184 @@
+import { DomainException, FieldError, ValidationFailedException } from '@pixmill/common';
+import { parseSpec } from './parse-spec.util';
+import { Operation, TransformationSpec } from './transformation-spec.types';
+
+/** Query keys the transform endpoint reads itself; they are not part of the spec. */
+const NON_SPEC_KEYS = new Set(['wait', 'webhookUrl']);
+
+const NUMBER = /^[+-]?(\d+(\.\d+)?|\.\d+)$/;
+const INTEGER = /^\d+$/;
+const RESIZE_BOX = /^(\d*)x(\d*)$/;
+const RESIZE_SCALE = /^(\d+(?:\.\d+)?)%$/;
+const CROP = /^(\d+)x(\d+)(?:\+(\d+)\+(\d+)|:([a-z]+))?$/;
+
+type Mutable = Record<string, unknown> & { op: string };
+
+/**
+ * Parses the query syntax of SPEC §4 (`resize=300x200&rotate=90&format=webp`)
+ * into the same `TransformationSpec` the JSON form gives, operations in query
+ * order, then runs it through `parseSpec` so both syntaxes share one set of
+ * rules. Errors name the query key (`field: 'resize'`).
+ */
+export function parseQuerySpec(params: URLSearchParams | Iterable<[string, string]>): TransformationSpec {
+  const entries = params instanceof URLSearchParams ? [...params.entries()] : [...params];
+  const ops: Mutable[] = [];
+  const sources: string[] = []; // the query key each operation came from
+  const output: Record<string, unknown> = {};
+  const errors: FieldError[] = [];
+  const bad = (field: string, message: string) => errors.push({ field, message });
+  const push = (key: string, op: Mutable) => {
+    ops.push(op);
+    sources.push(key);
+  };
+  let lastResize: Mutable | null = null;
+  let leadingFit: string | null = null;
+
+  for (const [key, value] of entries) {
+    if (NON_SPEC_KEYS.has(key)) continue;
+    switch (key) {
+      case 'resize': {
+        const box = RESIZE_BOX.exec(value);
+        const scale = RESIZE_SCALE.exec(value);
+        if (box && (box[1] || box[2])) {
+          lastResize = { op: 'resize' };
+          if (box[1]) lastResize.width = Number(box[1]);
+          if (box[2]) lastResize.height = Number(box[2]);
+        } else if (scale) {
+          lastResize = { op: 'resize', scale: Number(scale[1]) };
+        } else {
+          bad(key, 'resize must look like 300x200, 300x, x200 or 50%');
+          break;
+        }
+        push(key, lastResize);
+        break;
+      }
+      case 'fit':
+        if (lastResize === null) {
+          if (leadingFit !== null) bad(key, 'fit is given twice for one resize');
+          leadingFit = value;
+        } else if (lastResize.fit !== undefined) {
+          bad(key, 'fit is given twice for one resize');
+        } else {
+          lastResize.fit = value;
+        }
+        break;
+      case 'crop': {
+        const m = CROP.exec(value);
+        if (!m) {
+          bad(key, 'crop must look like 300x200+10+20, 300x200 or 300x200:attention');
+          break;
+        }
+        const op: Mutable = { op: 'crop' };
+        if (m[3] !== undefined) Object.assign(op, { x: Number(m[3]), y: Number(m[4]) });
+        Object.assign(op, { width: Number(m[1]), height: Number(m[2]) });
+        if (m[5] !== undefined) op.gravity = m[5];
+        push(key, op);
+        break;
+      }
+      case 'rotate':
+        if (NUMBER.test(value)) push(key, { op: 'rotate', angle: Number(value) });
+        else bad(key, 'rotate must be a number of degrees');
+        break;
+      case 'flip':
+        if (value === 'vertical') push(key, { op: 'flip' });
+        else if (value === 'horizontal') push(key, { op: 'mirror' });
+        else bad(key, 'flip must be vertical or horizontal');
+        break;
+      case 'mirror':
+      case 'grayscale':
+      case 'sepia':
+        if (value === 'true') push(key, { op: key });
+        else if (value !== 'false') bad(key, `${key} must be true or false`);
+        break;
+      case 'blur':
+        if (NUMBER.test(value)) push(key, { op: 'blur', sigma: Number(value) });
+        else bad(key, 'blur must be a sigma (0.3–100)');
+        break;
+      case 'sharpen':
+        if (value === 'true') push(key, { op: 'sharpen' });
+        else if (NUMBER.test(value)) push(key, { op: 'sharpen', sigma: Number(value) });
+        else if (value !== 'false') bad(key, 'sharpen must be true or a sigma');
+        break;
+      case 'brightness':
+      case 'saturation': {
+        if (!NUMBER.test(value)) {
+          bad(key, `${key} must be a number (0–5)`);
+          break;
+        }
+        // brightness=1.2&saturation=0.8 is one modulate, as in the JSON form.
+        const last = ops[ops.length - 1];
+        if (last?.op === 'modulate' && last[key] === undefined) last[key] = Number(value);
+        else push(key, { op: 'modulate', [key]: Number(value) });
+        break;
+      }
+      case 'contrast':
+        if (NUMBER.test(value)) push(key, { op: 'contrast', factor: Number(value) });
+        else bad(key, 'contrast must be a factor (0–5)');
+        break;
+      case 'watermark':
+        if (value.startsWith('text:')) push(key, { op: 'watermark', text: value.slice('text:'.length) });
+        else if (value.startsWith('image:')) push(key, { op: 'watermark', imageId: value.slice('image:'.length) });
+        else bad(key, 'watermark must look like text:Hello or image:{imageId}');
+        break;
+      case 'format':
+      case 'quality':
+      case 'compress':
+        if (key in output) {
+          bad(key, `${key} is given more than once`);
+        } else if (key === 'format') {
+          output.format = value;
+        } else if (key === 'quality') {
+          if (INTEGER.test(value)) output.quality = Number(value);
+          else bad(key, 'quality must be an integer (1–100)');
+        } else if (value === 'true' || value === 'false') {
+          output.compress = value === 'true';
+        } else {
+          bad(key, 'compress must be true or false');
+        }
+        break;
+      default:
+        bad(key, `unknown parameter ${key}`);
+    }
+  }
+
+  if (leadingFit !== null) {
+    const resizes = ops.filter((op) => op.op === 'resize');
+    if (resizes.length === 1 && resizes[0].fit === undefined) resizes[0].fit = leadingFit;
+    else bad('fit', resizes.length === 0 ? 'fit needs a resize' : 'fit must follow the resize it applies to');
+  }
+  // Range rules live in parseSpec; run it even after syntax errors so every bad key is listed at once.
+  let spec: TransformationSpec | null = null;
+  try {
+    spec = parseSpec({ operations: ops as unknown as Operation[], output });
+  } catch (e) {
+    if (!(e instanceof DomainException && e.errors)) throw e;
+    errors.push(...e.errors.map((err) => toQueryError(err, ops, sources)));
+  }
+  if (errors.length > 0 || !spec) throw new ValidationFailedException(dedupe(errors));
+  return spec;
+}
+
+/** `operations[2].width` → the query key that made operation 2; `output.quality` → `quality`. */
+function toQueryError(error: FieldError, ops: Mutable[], sources: string[]): FieldError {
+  const opPath = /^operations\[(\d+)\](?:\.(\w+))?$/.exec(error.field);
+  if (opPath) {
+    const op = ops[Number(opPath[1])];
+    const field = opPath[2];
+    if (field === 'fit') return { ...error, field: 'fit' };
+    if (op?.op === 'modulate' && (field === 'brightness' || field === 'saturation')) return { ...error, field };
+    return { ...error, field: sources[Number(opPath[1])] ?? 'operations' };
+  }
+  if (error.field.startsWith('output.')) return { ...error, field: error.field.slice('output.'.length) };
+  return error;
+}
+
+/** One entry per query key (`resize=0x0` breaks width and height: one `resize` error). */
+function dedupe(errors: FieldError[]): FieldError[] {
+  const byField = new Map<string, string[]>();
+  for (const e of errors) {
+    const messages = byField.get(e.field) ?? [];
+    if (!messages.includes(e.message)) messages.push(e.message);
+    byField.set(e.field, messages);
+  }
+  return [...byField].map(([field, messages]) => ({ field, message: messages.join('; ') }));
+}

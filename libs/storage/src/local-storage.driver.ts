@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FileTooLargeException } from '@pixmill/common';
+import { ByteCounterStream } from './byte-counter.stream';
+import { assertRange } from './byte-range.util';
+import { DirectUploadUnsupportedException } from './direct-upload-unsupported.exception';
+import { ObjectNotFoundError } from './object-not-found.error';
+import { assertSafeKey, assertSafePrefix } from './object-key.util';
+import {
+  ObjectHead,
+  PresignedUpload,
+  PresignUploadOptions,
+  PutOptions,
+  PutResult,
+  StorageDriver,
+} from './storage.driver';
+
+export interface LocalStorageDriverOptions {
+  dir: string;
+}
+
+/** What head() needs beyond stat(): kept in a sidecar JSON file next to the object. */
+interface Sidecar {
+  contentType: string;
+  cacheControl?: string;
+  /** md5 of the content, computed while writing it. */
+  etag: string;
+}
+
+const DELETE_CONCURRENCY = 32;
+
+/**
+ * Objects as files under `dir` (STORAGE_DRIVER=local, the embedded default).
+ *
+ * - `put` writes to a temp file in the target directory and renames it into place, so
+ *   readers see the old object or the new one, never a partial file.
+ * - Metadata lives in a hidden sidecar `.{name}.meta.json` in the same directory. Valid keys
+ *   never have a segment starting with "." (object-key.util.ts), so sidecars and temp files
+ *   cannot collide with objects and list() skips them.
+ * - etag is the md5 of the content (like S3's single-part etag); for a file without a
+ *   sidecar (copied in by hand) it falls back to a hash-free `{size}-{mtimeMs}`.
+ * - Unlike S3, a key cannot be both an object and a "directory" ("a/b" and "a/b/c"); the
+ *   app's key layout never needs that.
+ * - Direct (presigned) uploads are S3-only: presignUpload throws DirectUploadUnsupportedException.
+ */
+export class LocalStorageDriver implements StorageDriver {
+  readonly kind = 'local' as const;
+  private readonly root: string;
+
+  constructor(options: LocalStorageDriverOptions) {
+    this.root = resolve(options.dir);
+  }
+
+  async put(key: string, body: Buffer | Readable, opts: PutOptions): Promise<PutResult> {
+    const file = this.pathOf(key);
+    const { maxBytes } = opts;
+    if (Buffer.isBuffer(body) && maxBytes !== undefined && body.length > maxBytes) {
+      throw new FileTooLargeException(maxBytes);
+    }
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = this.tmpPathFor(file);
+    const counter = new ByteCounterStream(maxBytes, 'md5');
+    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+    try {
+      await pipeline(source, counter, createWriteStream(tmp, { flags: 'wx' }));
+      const sidecar: Sidecar = { contentType: opts.contentType, cacheControl: opts.cacheControl, etag: counter.digest() };
+      // Sidecar first, content last: a crash in between leaves no visible object.
+      const sidecarTmp = this.tmpPathFor(file);
+      await writeFile(sidecarTmp, JSON.stringify(sidecar), { flag: 'wx' });
+      await rename(sidecarTmp, this.sidecarPathOf(file));
+      await rename(tmp, file);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      if (counter.limitExceeded) throw new FileTooLargeException(maxBytes as number);
+      throw err;
+    }
+    return { bytes: counter.bytes };
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    // Opening first turns a missing file into ObjectNotFoundError here, not as a later stream error;
+    // the open descriptor also survives a concurrent rename or delete.
+    const handle = await this.openForRead(key);
+    return handle.createReadStream();
+  }
+
+  async getBuffer(key: string): Promise<Buffer> {
+    const handle = await this.openForRead(key);
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async getRange(key: string, start: number, endInclusive: number): Promise<Buffer> {
+    assertRange(start, endInclusive);
+    const handle = await this.openForRead(key);
+    try {
+      const buffer = Buffer.alloc(endInclusive - start + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async head(key: string): Promise<ObjectHead | null> {
+    const file = this.pathOf(key);
+    const stats = await stat(file).catch(ignoreMissing);
+    if (!stats?.isFile()) return null;
+    const sidecar = await this.readSidecar(file);
+    return {
+      bytes: stats.size,
+      contentType: sidecar?.contentType ?? 'application/octet-stream',
+      etag: sidecar?.etag ?? `${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}`,
+      lastModified: stats.mtime,
+      ...(sidecar?.cacheControl ? { cacheControl: sidecar.cacheControl } : {}),
+    };
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.head(key)) !== null;
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.pathOf(key);
+    await unlink(file).catch(ignoreMissing);
+    await unlink(this.sidecarPathOf(file)).catch(ignoreMissing);
+    await this.pruneEmptyDirs(dirname(file));
+  }
+
+  async deleteByPrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) {
+      await Promise.all(keys.slice(i, i + DELETE_CONCURRENCY).map((key) => this.delete(key)));
+    }
+    return keys.length;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertSafePrefix(prefix);
+    // Walk only the deepest directory the prefix names, then filter by the full prefix.
+    const baseDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const keys: string[] = [];
+    await this.walk(join(this.root, baseDir), keys);
+    return keys.filter((key) => key.startsWith(prefix)).sort();
+  }
+
+  async presignUpload(_key: string, _opts: PresignUploadOptions): Promise<PresignedUpload> {
+    throw new DirectUploadUnsupportedException();
+  }
+
+  private async walk(dir: string, into: string[]): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true }).catch((err) => {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return [];
+      throw err;
+    });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue; // sidecars and temp files
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await this.walk(full, into);
+      else if (entry.isFile()) into.push(relative(this.root, full).split(sep).join(posix.sep));
+    }
+  }
+
+  private async openForRead(key: string) {
+    const file = this.pathOf(key);
+    try {
+      return await open(file, 'r');
+    } catch (err) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR' || err?.code === 'EISDIR') throw new ObjectNotFoundError(key);
+      throw err;
+    }
+  }
+
+  private async readSidecar(file: string): Promise<Sidecar | null> {
+    const json = await readFile(this.sidecarPathOf(file), 'utf8').catch(ignoreMissing);
+    return json ? (JSON.parse(json) as Sidecar) : null;
+  }
+
+  /** Removes now-empty directories up to (not including) the root; stops at the first non-empty one. */
+  private async pruneEmptyDirs(dir: string): Promise<void> {
+    while (dir !== this.root && dir.startsWith(this.root + sep)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or already gone, or raced by a writer): stop
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  private pathOf(key: string): string {
+    assertSafeKey(key);
+    const file = resolve(this.root, key);
+    // Belt and braces on top of assertSafeKey.
+    if (!file.startsWith(this.root + sep)) throw new Error(`Storage key escapes the storage directory: ${key}`);
+    return file;
+  }
+
+  private sidecarPathOf(file: string): string {
+    return join(dirname(file), `.${basename(file)}.meta.json`);
+  }
+
+  private tmpPathFor(file: string): string {
+    return join(dirname(file), `.${basename(file)}.${randomUUID()}.tmp`);
+  }
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): null {
+  if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return null;
+  throw err;
+}

@@ -1,0 +1,59 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { testEnv } from './test-config';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  /** SIGTERM and wait for a graceful exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: the process dies mid-work, as on a crashed machine. */
+  kill(): Promise<void>;
+  output(): string;
+}
+
+/**
+ * Runs apps/worker as a separate OS process straight from TypeScript (transpile
+ * only), the same entry point `npm run start:worker` runs from dist/.
+ */
+export async function startWorkerProcess(overrides: Record<string, string> = {}): Promise<WorkerProcess> {
+  const env = { ...process.env, ...testEnv({ LOG_LEVEL: 'info', ...overrides }), TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') };
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(ROOT, 'apps/worker/src/main.ts')],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start in 30 s:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('worker') && out.includes('started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code} before starting:\n${out}`));
+    });
+  });
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { ModulesContainer } from '@nestjs/core';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { RequestMethod } from '@nestjs/common';
+import { createServer } from 'node:net';
+import { HttpClient, RunningApi, startApi, startWorkerProcess, UserFactory, WorkerProcess } from '@pixmill/testing';
+
+/** Every route the application registers, as "METHOD /path" with OpenAPI-style params. */
+function registeredRoutes(api: RunningApi): string[] {
+  const routes: string[] = [];
+  for (const mod of api.app.get(ModulesContainer).values()) {
+    for (const ctrl of mod.controllers.values()) {
+      const base: string = Reflect.getMetadata(PATH_METADATA, ctrl.metatype) ?? '';
+      const proto = (ctrl.metatype as any).prototype;
+      for (const key of Object.getOwnPropertyNames(proto)) {
+        const handler = proto[key];
+        const method = Reflect.getMetadata(METHOD_METADATA, handler);
+        if (method === undefined) continue;
+        const sub: string = Reflect.getMetadata(PATH_METADATA, handler) ?? '';
+        const full = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/').replace(/:(\w+)/g, '{$1}');
+        routes.push(`${RequestMethod[method]} ${full}`);
+      }
+    }
+  }
+  return routes;
+}
+
+describe('operations (e2e)', () => {
+  let api: RunningApi;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    api = await startApi();
+    http = new HttpClient(api.baseUrl);
+  });
+  afterAll(() => api.close());
+
+  it('/health/live and /health/ready → 200 with postgres and redis up', async () => {
+    expect((await http.get('/health/live')).body).toEqual({ status: 'ok' });
+    const ready = await http.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toMatchObject({ postgres: 'up', redis: 'up' });
+  });
+
+  it('/health/ready → 503 naming redis when Redis is unreachable', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => resolve(port));
+      });
+    });
+    const broken = await startApi({ REDIS_URL: `redis://127.0.0.1:${closedPort}/0` });
+    try {
+      const res = await new HttpClient(broken.baseUrl).get('/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(res.body).toMatchObject({ code: 'unavailable', checks: { postgres: 'up', redis: 'down' } });
+      // The API keeps answering what does not need Redis.
+      expect((await new HttpClient(broken.baseUrl).get('/health/live')).status).toBe(200);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('/openapi.json is valid OpenAPI 3 and documents every route with its errors', async () => {
+    const res = await http.get('/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.openapi).toMatch(/^3\./);
+    await SwaggerParser.validate(JSON.parse(JSON.stringify(doc)));
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]: [string, any]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    const routes = registeredRoutes(api);
+    expect(routes.length).toBeGreaterThan(5);
+    expect(documented.sort()).toEqual(expect.arrayContaining(routes.sort()));
+    for (const [p, ops] of Object.entries(doc.paths) as [string, any][]) {
+      for (const [m, op] of Object.entries(ops) as [string, any][]) {
+        const statuses = Object.keys(op.responses);
+        expect({ route: `${m} ${p}`, ok: statuses.some((s) => s.startsWith('2')) }).toEqual({ route: `${m} ${p}`, ok: true });
+        if (p.startsWith('/v1/') && !p.startsWith('/v1/auth/signup') && !p.startsWith('/v1/auth/login') && !p.startsWith('/v1/auth/refresh')) {
+          expect({ route: `${m} ${p}`, has401: statuses.includes('401') }).toEqual({ route: `${m} ${p}`, has401: true });
+        }
+      }
+    }
+    expect((await http.get('/docs')).status).toBe(200);
+  });
+
+  describe('with a worker process', () => {
+    let worker: WorkerProcess;
+    beforeAll(async () => {
+      worker = await startWorkerProcess();
+    });
+    afterAll(async () => {
+      await worker?.stop();
+    });
+
+    it('a ping enqueued by the API completes in the separate worker process', async () => {
+      const u = await new UserFactory(http).create();
+      const res = await u.http.post('/v1/ops/ping', { message: 'hello' });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ message: 'hello', workerPid: worker.pid, jobId: expect.any(String) });
+      expect(res.body.workerPid).not.toBe(process.pid);
+    });
+
+    it('the worker stops gracefully on SIGTERM', async () => {
+      const extra = await startWorkerProcess();
+      expect(await extra.stop()).toBe(0);
+    });
+  });
+});
