@@ -11,4 +11,5 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/results-file.reporter.js'],
 };

@@ -46,7 +46,6 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       exceptionFactory: validationExceptionFactory,
     }),
   );
-  app.enableShutdownHooks();
 
   const doc = SwaggerModule.createDocument(
     app,

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { exitGracefullyOn } from '@pixmill/common';
 import { loadConfigOrExit } from '@pixmill/config';
 import { createApiApp } from './api.factory';
 
@@ -6,6 +7,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const app = await createApiApp(config);
   await app.listen({ port: config.http.port, host: config.http.host });
+  exitGracefullyOn(() => app.close(), (msg) => process.stdout.write(`${JSON.stringify({ level: 30, app: 'pixmill-api', msg })}\n`));
   process.stdout.write(
     `${JSON.stringify({ level: 30, app: 'pixmill-api', msg: `Pixmill API listening on ${config.http.publicBaseUrl} (docs at ${config.http.publicBaseUrl}/docs)` })}\n`,
   );

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { PinoLoggerService } from '@pixmill/common';
+import { exitGracefullyOn, PinoLoggerService } from '@pixmill/common';
 import { loadConfigOrExit } from '@pixmill/config';
 import { WorkerModule } from './worker.module';
 
@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const logger = new PinoLoggerService(config.logLevel, { app: 'pixmill-worker' });
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger });
   // SIGTERM/SIGINT: workers stop taking jobs and finish the ones in hand, then connections close.
-  app.enableShutdownHooks();
+  exitGracefullyOn(() => app.close(), (msg) => logger.log(msg, 'Worker'));
   logger.log(`Pixmill worker ${process.pid} started`, 'Worker');
 }
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
+import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
 import { createRedisConnection, JOB_QUEUE, JobName, QueueName } from '@pixmill/queue';
 import { JOB_PROCESSOR, JobProcessor } from './job-processor.decorator';
@@ -17,6 +18,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger('WorkerHost');
   private readonly processors = new Map<JobName, JobProcessor>();
   private readonly workers: Worker[] = [];
+  private readonly connections: IORedis[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -51,8 +53,10 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private startWorker(queue: QueueName): Worker {
+    const connection = createRedisConnection(this.config.redis.url, 'worker', `worker:${queue}`);
+    this.connections.push(connection);
     const worker = new Worker(queue, (job) => this.dispatch(job), {
-      connection: createRedisConnection(this.config.redis.url, 'worker', `worker:${queue}`),
+      connection,
       prefix: this.config.redis.queuePrefix,
       concurrency: this.config.worker.concurrency,
       autorun: true,
@@ -80,6 +84,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   /** Graceful: stop taking jobs, let the ones in hand finish. */
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.workers.map((w) => w.close()));
+    this.connections.forEach((c) => c.disconnect());
   }
 
   isRunning(): boolean {

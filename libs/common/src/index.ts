@@ -1,3 +1,4 @@
 export * from './domain.exception';
 export * from './errors';
 export * from './pino-logger.service';
+export * from './graceful-shutdown.util';

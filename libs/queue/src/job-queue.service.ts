@@ -22,6 +22,8 @@ export class JobQueue implements OnApplicationShutdown {
   private readonly connection: IORedis;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly events = new Map<QueueName, QueueEvents>();
+  /** Connections handed to BullMQ are ours to close: BullMQ leaves shared connections open. */
+  private readonly eventConnections: IORedis[] = [];
 
   constructor(private readonly config: AppConfig) {
     this.connection = createRedisConnection(config.redis.url, 'producer', 'producer');
@@ -57,8 +59,10 @@ export class JobQueue implements OnApplicationShutdown {
   private async queueEvents(name: QueueName): Promise<QueueEvents> {
     let ev = this.events.get(name);
     if (!ev) {
+      const connection = createRedisConnection(this.config.redis.url, 'worker', `events:${name}`);
+      this.eventConnections.push(connection);
       ev = new QueueEvents(name, {
-        connection: createRedisConnection(this.config.redis.url, 'worker', `events:${name}`),
+        connection,
         prefix: this.config.redis.queuePrefix,
       });
       ev.on('error', () => undefined);
@@ -72,5 +76,6 @@ export class JobQueue implements OnApplicationShutdown {
     await Promise.allSettled([...this.events.values()].map((e) => e.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.connection.disconnect();
+    this.eventConnections.forEach((c) => c.disconnect());
   }
 }
