@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AddressInfo } from 'node:net';
+import { AddressInfo, createServer } from 'node:net';
 import { AppConfig } from '@pixmill/config';
 import { createApiApp } from '../../../apps/api/src/api.factory';
 import { testConfig } from './test-config';
@@ -13,11 +13,22 @@ export interface RunningApi {
 
 /** Boots the real API in-process on a free port against the test PostgreSQL and Redis. */
 export async function startApi(overrides: Record<string, string> = {}): Promise<RunningApi> {
-  const config = testConfig(overrides);
-  const app = await createApiApp(config);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  config.http.publicBaseUrl = baseUrl;
+  const config = testConfig({ PORT: String(port), PUBLIC_BASE_URL: baseUrl, ...overrides });
+  const app = await createApiApp(config);
+  await app.listen({ port, host: '127.0.0.1' });
   return { app, config, baseUrl, close: () => app.close() };
+}
+
+/** A TCP port that was free a moment ago (the API's own URLs must name its port before it listens). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
