@@ -1,4 +1,5 @@
 import { ValidationPipe } from '@nestjs/common';
+import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -6,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PinoLoggerService } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
+import { configureSharp } from '@pixmill/imaging';
 import { AppModule } from './app.module';
 import { FieldErrorDto, ProblemDto } from './common/problem.dto';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
@@ -17,6 +19,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Builds the API application (used by main.ts and by the e2e tests). */
 export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
   const logger = new PinoLoggerService(config.logLevel, { app: 'pixmill-api' });
+  // The API only probes and verifies uploads: one libvips thread each, no operation cache to hold memory.
+  configureSharp({ concurrency: 1, cacheMemoryMb: 0 });
   const adapter = new FastifyAdapter({
     loggerInstance: logger.pino,
     logController: new RequestLogController(),
@@ -35,6 +39,17 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     bufferLogs: false,
+  });
+  await app.register(fastifyMultipart, {
+    limits: {
+      // One byte over the limit reaches the upload inspector, which answers 413 and removes what was stored.
+      fileSize: config.limits.maxUploadBytes + 1,
+      files: 1,
+      fields: 5,
+      fieldSize: 256 * 1024,
+      parts: 8,
+      headerPairs: 50,
+    },
   });
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(

@@ -2,6 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@pixmill/config';
 import { DbModule } from '@pixmill/db';
 import { RedisModule } from '@pixmill/queue';
+import { StorageModule } from '@pixmill/storage';
+import { FilesModule } from './files/files.module';
+import { ImagesModule } from './images/images.module';
 import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
@@ -16,10 +19,13 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DbModule.forRoot('pixmill-api'),
         RedisModule,
+        StorageModule,
         HealthModule,
         AuthModule,
         AccountModule,
         OpsModule,
+        ImagesModule,
+        FilesModule,
       ],
     };
   }

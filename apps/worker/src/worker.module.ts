@@ -2,8 +2,12 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@pixmill/config';
 import { DbModule } from '@pixmill/db';
+import { ImagingService } from '@pixmill/imaging';
 import { RedisModule } from '@pixmill/queue';
+import { StorageModule } from '@pixmill/storage';
 import { PingProcessor } from './processors/ping.processor';
+import { StorageCleanupProcessor } from './processors/storage-cleanup.processor';
+import { ThumbnailProcessor } from './processors/thumbnail.processor';
 import { WorkerHost } from './worker-host.service';
 import { WorkerHttpServer } from './worker-http.server';
 import { WorkerMetrics } from './worker-metrics.service';
@@ -13,8 +17,16 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), DbModule.forRoot('pixmill-worker'), RedisModule, DiscoveryModule],
-      providers: [WorkerMetrics, WorkerHost, WorkerHttpServer, PingProcessor],
+      imports: [ConfigModule.forRoot(config), DbModule.forRoot('pixmill-worker'), RedisModule, StorageModule, DiscoveryModule],
+      providers: [
+        WorkerMetrics,
+        WorkerHost,
+        WorkerHttpServer,
+        ImagingService,
+        PingProcessor,
+        ThumbnailProcessor,
+        StorageCleanupProcessor,
+      ],
     };
   }
 }

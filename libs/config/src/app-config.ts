@@ -18,7 +18,14 @@ export class AppConfig {
   storage: {
     driver: 'local' | 's3';
     localDir: string;
-    s3: { bucket?: string; region: string; endpoint?: string; forcePathStyle: boolean };
+    s3: {
+      bucket?: string;
+      region: string;
+      endpoint?: string;
+      forcePathStyle: boolean;
+      accessKeyId?: string;
+      secretAccessKey?: string;
+    };
     cdnBaseUrl?: string;
     cloudfront?: { keyPairId: string; privateKey: string };
     deliveryUrlTtlSeconds: number;

@@ -54,7 +54,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storage: {
       driver: e.STORAGE_DRIVER,
       localDir: e.STORAGE_LOCAL_DIR,
-      s3: { bucket: e.S3_BUCKET, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE },
+      s3: {
+        bucket: e.S3_BUCKET,
+        region: e.S3_REGION,
+        endpoint: e.S3_ENDPOINT,
+        forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        accessKeyId: e.S3_ACCESS_KEY_ID,
+        secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      },
       cdnBaseUrl: e.CDN_BASE_URL?.replace(/\/+$/, ''),
       cloudfront:
         e.CLOUDFRONT_KEY_PAIR_ID && e.CLOUDFRONT_PRIVATE_KEY

@@ -78,6 +78,13 @@ export class Environment {
   @Transform(toBool) @IsBoolean()
   S3_FORCE_PATH_STYLE: boolean = false;
 
+  /** Optional static credentials; without them the AWS default chain is used (env, profile, instance role). */
+  @IsOptional() @IsString()
+  S3_ACCESS_KEY_ID?: string;
+
+  @ValidateIf((e: Environment) => !!e.S3_ACCESS_KEY_ID) @IsString()
+  S3_SECRET_ACCESS_KEY?: string;
+
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
   CDN_BASE_URL?: string;
 

@@ -4,8 +4,11 @@ import { AppConfig } from '@pixmill/config';
 import { createDataSource } from './data-source.factory';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { UserRepository } from './repositories/user.repository';
+import { ImageRepository } from './repositories/image.repository';
+import { UploadRepository } from './repositories/upload.repository';
+import { StorageCleanupRepository } from './repositories/storage-cleanup.repository';
 
-const REPOSITORIES = [UserRepository, RefreshTokenRepository];
+const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

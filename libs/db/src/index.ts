@@ -4,3 +4,6 @@ export * from './db.module';
 export * from './repositories/user.repository';
 export * from './repositories/refresh-token.repository';
 export * from './sql.util';
+export * from './repositories/image.repository';
+export * from './repositories/upload.repository';
+export * from './repositories/storage-cleanup.repository';

@@ -11,8 +11,31 @@ export interface PingJobResult {
   handledAt: string;
 }
 
-export type JobItem = { name: JobName.Ping; data: PingJobData };
+/** Render the 256 px WebP listing thumbnail of a freshly uploaded image. */
+export interface ThumbnailJobData {
+  imageId: string;
+  requestId?: string;
+}
+
+/** Delete every object under the prefix recorded in storage_cleanups row `cleanupId`. */
+export interface StorageCleanupJobData {
+  cleanupId: string;
+  requestId?: string;
+}
+
+export type JobItem =
+  | { name: JobName.Ping; data: PingJobData }
+  | { name: JobName.Thumbnail; data: ThumbnailJobData }
+  | { name: JobName.StorageCleanup; data: StorageCleanupJobData };
 
 export interface JobResults {
   [JobName.Ping]: PingJobResult;
+  [JobName.Thumbnail]: { key: string; bytes: number } | { skipped: string };
+  [JobName.StorageCleanup]: { deleted: number };
 }
+
+/** BullMQ job ids of jobs that exist at most once per subject (a re-enqueue is a no-op). */
+export const jobIds = {
+  thumbnail: (imageId: string) => `thumbnail-${imageId}`,
+  storageCleanup: (cleanupId: string) => `cleanup-${cleanupId}`,
+};

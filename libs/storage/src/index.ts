@@ -8,3 +8,4 @@ export * from './object-key.util';
 export * from './object-not-found.error';
 export * from './invalid-object-key.error';
 export * from './direct-upload-unsupported.exception';
+export * from './storage.module';

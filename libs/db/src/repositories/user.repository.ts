@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { UserEntity } from '../entities';
+import { returnedRows } from '../sql.util';
 
 @Injectable()
 export class UserRepository {
@@ -27,6 +28,24 @@ export class UserRepository {
 
   findByEmail(email: string): Promise<UserEntity | null> {
     return this.repo.createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email }).getOne();
+  }
+
+  /**
+   * Reserves `bytes` of the user's storage quota in one statement, so parallel
+   * uploads cannot overshoot it. False when the quota would be exceeded.
+   */
+  async reserveStorage(userId: string, bytes: number, quotaBytes: number, em: EntityManager = this.ds.manager): Promise<boolean> {
+    const res = await em.query(
+      `UPDATE users SET storage_bytes = storage_bytes + $2 WHERE id = $1 AND storage_bytes + $2 <= $3 RETURNING id`,
+      [userId, bytes, quotaBytes],
+    );
+    return returnedRows(res).length > 0;
+  }
+
+  /** Gives back reserved or freed bytes (never below zero). */
+  async releaseStorage(userId: string, bytes: number, em: EntityManager = this.ds.manager): Promise<void> {
+    if (bytes === 0) return;
+    await em.query(`UPDATE users SET storage_bytes = greatest(storage_bytes - $2, 0) WHERE id = $1`, [userId, bytes]);
   }
 
   async setPlan(email: string, plan: UserEntity['plan']): Promise<boolean> {

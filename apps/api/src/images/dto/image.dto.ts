@@ -1,0 +1,63 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class ImageUrlsDto {
+  @ApiProperty({ description: 'Signed, expiring delivery URL of the original (CDN, S3 presigned, or the local file route).' })
+  original: string;
+  @ApiProperty({ nullable: true, type: String, description: '256 px WebP; null until the worker has rendered it.' })
+  thumbnail: string | null;
+}
+
+export class ImageDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'beach.jpg' }) filename: string;
+  @ApiProperty({ enum: ['jpeg', 'png', 'gif', 'webp', 'avif', 'heic', 'tiff'], example: 'jpeg' }) format: string;
+  @ApiProperty({ example: 'image/jpeg' }) mimeType: string;
+  @ApiProperty({ example: 4000, description: 'After EXIF orientation.' }) width: number;
+  @ApiProperty({ example: 3000 }) height: number;
+  @ApiProperty({ example: 2481733 }) bytes: number;
+  @ApiProperty({ example: 1, description: 'Frames of an animated GIF/WebP; 1 otherwise.' }) pages: number;
+  @ApiProperty({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' }) sha256: string;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    example: { Make: 'Canon', Model: 'EOS R6', DateTimeOriginal: '2024:06:01 10:20:30', gps: { latitude: 48.85, longitude: 2.35 } },
+    description: 'Selected EXIF fields. `gps` is shown to the owner only and never copied into derivatives.',
+  })
+  exif: Record<string, unknown> | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: ImageUrlsDto }) urls: ImageUrlsDto;
+}
+
+export class ImagePageDto {
+  @ApiProperty({ type: [ImageDto] }) items: ImageDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  nextCursor: string | null;
+}
+
+export class ListImagesQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque cursor from a previous page’s `nextCursor`.' })
+  @IsOptional() @IsString() @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, description: '1-based page number (offset pagination), when no cursor is given.' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100000)
+  page?: number;
+}
+
+export class UploadImageBodyDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'The image (≤ MAX_UPLOAD_BYTES).' }) file: unknown;
+  @ApiPropertyOptional({ description: 'JSON array of transformation specs to render right away.', example: '[{"operations":[{"op":"resize","width":1024}],"output":{"format":"webp"}}]' })
+  eager?: string;
+  @ApiPropertyOptional({ format: 'uri', description: 'Receives signed webhooks for this image’s events.' })
+  webhookUrl?: string;
+}
+
+export class DerivativeListDto {
+  @ApiProperty({ type: [Object], example: [] }) items: unknown[];
+}

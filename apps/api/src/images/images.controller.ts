@@ -1,0 +1,81 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiProblems } from '../common/api-problems.decorator';
+import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { DerivativeListDto, ImageDto, ImagePageDto, ListImagesQueryDto, UploadImageBodyDto } from './dto/image.dto';
+import { ImageUploadService } from './image-upload.service';
+import { ImagesService } from './images.service';
+
+@ApiTags('images')
+@ApiBearerAuth()
+@Controller('v1/images')
+export class ImagesController {
+  constructor(
+    private readonly images: ImagesService,
+    private readonly uploads: ImageUploadService,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Upload an image (multipart, streamed)',
+    description:
+      'The file is streamed to storage as it arrives. Its type is decided by magic bytes (JPEG, PNG, GIF, WebP, AVIF, HEIC, TIFF), its header is probed for pixel and frame limits, and it is fully decoded once. Rejected uploads leave nothing behind. A 256 px WebP thumbnail is rendered by a worker and appears in `urls.thumbnail`.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadImageBodyDto })
+  @ApiResponse({ status: 201, type: ImageDto })
+  @ApiProblems(400, 401, 403, 413, 415, 422, 503)
+  async upload(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImageDto> {
+    const image = await this.uploads.fromMultipart(user.id, req);
+    void reply.status(201).header('location', `/v1/images/${image.id}`);
+    return this.images.toDto(image);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List your images, newest first', description: 'Cursor pagination (`cursor`), or `page` for offset pages.' })
+  @ApiResponse({ status: 200, type: ImagePageDto })
+  @ApiProblems(400, 401)
+  list(@CurrentUser() user: AuthUser, @Query() q: ListImagesQueryDto): Promise<ImagePageDto> {
+    return this.images.list(user.id, q);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One image' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, type: ImageDto })
+  @ApiProblems(401, 404)
+  async get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<ImageDto> {
+    return this.images.toDto(await this.images.getOwned(user.id, id));
+  }
+
+  @Get(':id/original')
+  @ApiOperation({ summary: 'Redirect to the original’s delivery URL' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 302, description: '`Location` is a signed, expiring delivery URL.' })
+  @ApiProblems(401, 404)
+  async original(@CurrentUser() user: AuthUser, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
+    const dto = await this.images.toDto(await this.images.getOwned(user.id, id));
+    void reply.status(302).header('location', dto.urls.original).header('cache-control', 'private, no-store').send();
+  }
+
+  @Get(':id/derivatives')
+  @ApiOperation({ summary: 'Derivatives rendered so far' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, type: DerivativeListDto })
+  @ApiProblems(401, 404)
+  async derivatives(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<DerivativeListDto> {
+    await this.images.getOwned(user.id, id);
+    return { items: [] };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an image', description: 'Rows go now; the original and every derivative are removed from storage by a retried cleanup job.' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 204, description: 'Deleted.' })
+  @ApiProblems(401, 404)
+  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+    await this.images.delete(user.id, id);
+  }
+}

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NotFoundException, ValidationFailedException } from '@pixmill/common';
+import { ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
+import { JobName, JobQueue, jobIds } from '@pixmill/queue';
+import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
+import { ImageDto, ImagePageDto } from './dto/image.dto';
+
+interface Cursor {
+  t: string;
+  id: string;
+}
+
+@Injectable()
+export class ImagesService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly images: ImageRepository,
+    private readonly users: UserRepository,
+    private readonly cleanups: StorageCleanupRepository,
+    private readonly delivery: DeliveryUrlService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async toDto(image: ImageEntity): Promise<ImageDto> {
+    const [original, thumbnail] = await Promise.all([
+      this.delivery.urlFor(image.storageKey),
+      image.thumbnailKey ? this.delivery.urlFor(image.thumbnailKey) : null,
+    ]);
+    return {
+      id: image.id,
+      filename: image.filename,
+      format: image.format,
+      mimeType: image.mimeType,
+      width: image.width,
+      height: image.height,
+      bytes: image.bytes,
+      pages: image.pages,
+      sha256: image.sha256,
+      // Every image route is owner-only, so the owner's GPS position is included here.
+      exif: image.exif || image.gps ? { ...(image.exif ?? {}), ...(image.gps ? { gps: image.gps } : {}) } : null,
+      createdAt: image.createdAt.toISOString(),
+      urls: { original, thumbnail },
+    };
+  }
+
+  async getOwned(userId: string, id: string): Promise<ImageEntity> {
+    const image = await this.images.findOwned(userId, id);
+    if (!image) throw new NotFoundException('Image');
+    return image;
+  }
+
+  async list(userId: string, q: { limit?: number; cursor?: string; page?: number }): Promise<ImagePageDto> {
+    const limit = q.limit ?? 20;
+    const after = q.cursor ? this.decodeCursor(q.cursor) : undefined;
+    const { items, hasMore } = await this.images.list(userId, {
+      limit,
+      after: after && { createdAt: new Date(after.t), id: after.id },
+      page: q.page,
+    });
+    const last = items[items.length - 1];
+    return {
+      items: await Promise.all(items.map((i) => this.toDto(i))),
+      nextCursor: hasMore && last ? this.encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null,
+    };
+  }
+
+  /**
+   * Rows go now, in one transaction with the storage accounting and a cleanup
+   * record; the objects are deleted by a retried job. If the enqueue fails, the
+   * cleanup record stays and the reconciler enqueues it later.
+   */
+  async delete(userId: string, id: string): Promise<void> {
+    const cleanupId = await this.ds.transaction(async (em) => {
+      const gone = await this.images.deleteOwned(userId, id, em);
+      if (!gone) throw new NotFoundException('Image');
+      await this.users.releaseStorage(userId, gone.bytes, em);
+      return this.cleanups.add(imagePrefix(userId, id), 'image deleted', em);
+    });
+    await this.jobs
+      .add(
+        { name: JobName.StorageCleanup, data: { cleanupId } },
+        { jobId: jobIds.storageCleanup(cleanupId), attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
+      )
+      .catch(() => undefined);
+  }
+
+  private encodeCursor(c: Cursor): string {
+    return Buffer.from(JSON.stringify(c)).toString('base64url');
+  }
+
+  private decodeCursor(raw: string): Cursor {
+    try {
+      const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
+      if (typeof c.t === 'string' && !Number.isNaN(Date.parse(c.t)) && ImageRepository.isId(c.id)) return c;
+    } catch {
+      /* fall through */
+    }
+    throw new ValidationFailedException([{ field: 'cursor', message: 'cursor is not valid' }]);
+  }
+}
