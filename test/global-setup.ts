@@ -1,22 +1,12 @@
-import IORedis from 'ioredis';
-import { Client } from 'pg';
 import { migrate } from '../libs/db/src/data-source.factory';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../libs/testing/src/test-env';
 
-/** Recreates the test database from migrations and empties the test Redis database. */
+/**
+ * Gives this jest run its own database (created from migrations) and queue
+ * prefix. The run id reaches the test files and the worker processes they
+ * spawn through the environment.
+ */
 export default async function globalSetup(): Promise<void> {
-  const url = new URL(TEST_DATABASE_URL);
-  const name = url.pathname.slice(1);
-  if (!/_test$/.test(name)) throw new Error(`refusing to reset ${name}: test databases end in _test`);
-  const admin = new URL(TEST_DATABASE_URL);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await client.end();
+  process.env.PIXMILL_TEST_RUN_ID ??= `${process.pid}_${Date.now().toString(36)}`;
+  const { TEST_DATABASE_URL } = await import('../libs/testing/src/test-env');
   await migrate(TEST_DATABASE_URL);
-
-  const redis = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  await redis.flushdb();
-  redis.disconnect();
 }

@@ -1,3 +1,24 @@
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+
+/** Drops this run's database and queue keys. */
 export default async function globalTeardown(): Promise<void> {
-  // The test database is kept after a run so failures can be inspected; the next run recreates it.
+  const { TEST_DATABASE_URL, TEST_REDIS_URL, TEST_QUEUE_PREFIX } = await import('../libs/testing/src/test-env');
+  const name = new URL(TEST_DATABASE_URL).pathname.slice(1);
+  if (!/^pixmill_test_/.test(name)) return;
+  const admin = new URL(TEST_DATABASE_URL);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await client.end();
+
+  const redis = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${TEST_QUEUE_PREFIX}:*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
 }

@@ -44,7 +44,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     limits: {
       // One byte over the limit reaches the upload inspector, which answers 413 and removes what was stored.
       fileSize: config.limits.maxUploadBytes + 1,
-      files: 1,
+      files: 2, // a second file part reaches the upload service, which refuses it with 400
       fields: 5,
       fieldSize: 256 * 1024,
       parts: 8,

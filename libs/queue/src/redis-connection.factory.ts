@@ -9,7 +9,7 @@ export function createRedisConnection(url: string, role: 'producer' | 'worker' |
     connectionName: `pixmill:${name}`,
     lazyConnect: false,
     maxRetriesPerRequest: role === 'worker' ? null : 1,
-    enableOfflineQueue: role !== 'client',
+    enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   };
   const client = new IORedis(url, opts);

@@ -19,7 +19,7 @@ export class HttpClient {
   async request<T = any>(
     method: string,
     path: string,
-    opts: { json?: unknown; body?: BodyInit; headers?: Record<string, string>; redirect?: RequestRedirect } = {},
+    opts: { json?: unknown; body?: RequestInit['body']; headers?: Record<string, string>; redirect?: RequestInit['redirect'] } = {},
   ): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (this.token) headers.authorization = `Bearer ${this.token}`;

@@ -5,3 +5,5 @@ export * from './api.harness';
 export * from './worker-process.harness';
 export * from './http.client';
 export * from './user.factory';
+export * from './image-fixtures';
+export * from './storage-inspector';

@@ -1,9 +1,10 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainException, NotFoundException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
 import { assertSafeKey, LocalUrlSigner, localFilesSecret, ObjectNotFoundError, StorageDriver } from '@pixmill/storage';
+import { ApiProblems } from '../common/api-problems.decorator';
 import { Public } from '../common/public.decorator';
 
 class ForbiddenSignatureException extends DomainException {
@@ -18,7 +19,7 @@ class ForbiddenSignatureException extends DomainException {
  * configured this route answers 404; the API streams no image bytes then.
  * HEAD is answered by Fastify from this GET handler, without the body.
  */
-@ApiExcludeController()
+@ApiTags('delivery')
 @Public()
 @Controller('files')
 export class FilesController {
@@ -32,6 +33,18 @@ export class FilesController {
   }
 
   @Get('*')
+  @ApiOperation({
+    summary: 'Serve a stored object by signed URL (local storage only)',
+    description:
+      'The delivery route of the embedded default (STORAGE_DRIVER=local): URLs come from image responses and `/original` redirects, signed with HMAC-SHA256 and expiring. Answers with Cache-Control and ETag (304 on If-None-Match). With S3 or a CDN configured, delivery bypasses the API and this route answers 404.',
+  })
+  @ApiParam({ name: 'path', description: 'The object key, e.g. users/{userId}/images/{imageId}/original' })
+  @ApiQuery({ name: 'expires', description: 'Unix time the URL expires' })
+  @ApiQuery({ name: 'sig', description: 'Hex HMAC-SHA256 signature' })
+  @ApiProduces('image/*')
+  @ApiResponse({ status: 200, description: 'The object bytes.' })
+  @ApiResponse({ status: 304, description: 'Not modified (If-None-Match).' })
+  @ApiProblems([403, 'Bad or expired signature (`invalid_signature`).'], 404)
   async get(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('expires') expires?: string, @Query('sig') sig?: string) {
     if (this.storage.kind !== 'local') throw new NotFoundException('File');
     const key = decodeURIComponent(req.url.split('?')[0].replace(/^\/files\//, ''));

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { REDIS } from '@pixmill/queue';
+import { StorageDriver } from '@pixmill/storage';
 
 export type CheckState = 'up' | 'down';
 
@@ -12,23 +13,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** Readiness of the dependencies the API cannot serve without. */
 @Injectable()
 export class HealthService {
-  /** Extra checks registered by feature modules (e.g. storage). */
-  private readonly extra = new Map<string, () => Promise<unknown>>();
-
   constructor(
     private readonly ds: DataSource,
     @Inject(REDIS) private readonly redis: IORedis,
+    private readonly storage: StorageDriver,
   ) {}
-
-  register(name: string, check: () => Promise<unknown>): void {
-    this.extra.set(name, check);
-  }
 
   async check(timeoutMs = 2000): Promise<Record<string, CheckState>> {
     const checks: Array<[string, () => Promise<unknown>]> = [
       ['postgres', () => this.ds.query('SELECT 1')],
       ['redis', () => this.redis.ping()],
-      ...this.extra.entries(),
+      // A HEAD of a key that need not exist: proves the bucket (or directory) answers.
+      ['storage', () => this.storage.exists('health/ready')],
     ];
     const results = await Promise.all(
       checks.map(async ([name, fn]) => {

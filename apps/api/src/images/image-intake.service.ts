@@ -14,6 +14,13 @@ import { JobName, JobQueue, jobIds } from '@pixmill/queue';
 import { originalKey, StorageDriver } from '@pixmill/storage';
 import { UploadInspector } from './upload-inspector.stream';
 
+/** Bytes stored and validated, not yet an image (no row, no job). */
+export interface StagedImage {
+  req: IntakeRequest;
+  reserved: number;
+  image: Omit<ImageEntity, 'createdAt' | 'thumbnailKey'>;
+}
+
 export interface IntakeRequest {
   userId: string;
   filename: string;
@@ -49,8 +56,12 @@ export class ImageIntakeService {
     if (!(await this.users.reserveStorage(userId, bytes, quota))) throw new StorageQuotaExceededException();
   }
 
-  /** A multipart file stream: stored as it arrives. `reserved` bytes were reserved by the caller. */
-  async ingestStream(req: IntakeRequest, source: Readable, reserved: number): Promise<ImageEntity> {
+  /**
+   * A multipart file stream: stored as it arrives and validated, but not yet an
+   * image. The caller commits it once the whole request has been read, or
+   * discards it. `reserved` bytes were reserved by the caller.
+   */
+  async stageStream(req: IntakeRequest, source: Readable, reserved: number): Promise<StagedImage> {
     const imageId = randomUUID();
     const key = originalKey(req.userId, imageId);
     const spool = this.spoolPath();
@@ -69,7 +80,7 @@ export class ImageIntakeService {
         flowing,
       ]);
       await inspector.spooled();
-      return await this.accept(req, imageId, key, spool, inspector, reserved);
+      return await this.validate(req, imageId, key, spool, inspector, reserved);
     } catch (err) {
       source.resume(); // let the rest of the request body drain
       if (stored) await this.deleteQuietly(key);
@@ -82,16 +93,17 @@ export class ImageIntakeService {
 
   /**
    * An object already in storage (a presigned direct upload): read back once,
-   * validated exactly like a multipart upload; deleted if it fails.
+   * validated exactly like a multipart upload and committed; deleted if it fails.
    */
   async ingestStored(req: IntakeRequest, imageId: string, key: string, reserved: number): Promise<ImageEntity> {
     const spool = this.spoolPath();
     const inspector = new UploadInspector(this.config.limits.maxUploadBytes, spool, this.config.limits.allowSvg);
+    let staged: StagedImage;
     try {
       const sink = new Writable({ write: (_c, _e, done) => done() });
       await pipeline(await this.storage.getStream(key), inspector, sink);
       await inspector.spooled();
-      return await this.accept(req, imageId, key, spool, inspector, reserved);
+      staged = await this.validate(req, imageId, key, spool, inspector, reserved);
     } catch (err) {
       await this.deleteQuietly(key);
       await this.users.releaseStorage(req.userId, reserved);
@@ -99,17 +111,47 @@ export class ImageIntakeService {
     } finally {
       await rm(spool, { force: true });
     }
+    return this.commit(staged);
   }
 
-  private async accept(
+  /** Makes a staged upload an image: its row, its thumbnail job, and exact storage accounting. */
+  async commit(staged: StagedImage): Promise<ImageEntity> {
+    const { image, req, reserved } = staged;
+    let inserted = false;
+    try {
+      const row = await this.images.insert(image);
+      inserted = true;
+      await this.jobs.add(
+        { name: JobName.Thumbnail, data: { imageId: image.id, requestId: req.requestId } },
+        { jobId: jobIds.thumbnail(image.id) },
+      );
+      // The reservation covered the worst case; keep exactly what the image uses.
+      await this.users.releaseStorage(req.userId, reserved - image.bytes);
+      return row;
+    } catch (err) {
+      this.logger.warn(`commit of image ${image.id} failed: ${(err as Error).message}`);
+      if (inserted) await this.images.deleteOwned(req.userId, image.id);
+      await this.discard(staged);
+      throw err instanceof Error && /queue|redis|connect/i.test(err.message)
+        ? new UnavailableException('The job queue is unavailable; the upload was not kept.')
+        : err;
+    }
+  }
+
+  /** Removes a staged upload that will not become an image. */
+  async discard(staged: StagedImage): Promise<void> {
+    await this.deleteQuietly(staged.image.storageKey);
+    await this.users.releaseStorage(staged.req.userId, staged.reserved);
+  }
+
+  private async validate(
     req: IntakeRequest,
     imageId: string,
     key: string,
     spool: string,
     inspector: UploadInspector,
     reserved: number,
-  ): Promise<ImageEntity> {
-    // Validation and the row come first; only a fully accepted image keeps storage accounted.
+  ): Promise<StagedImage> {
     const limits = this.config.limits;
     const probe = await this.imaging.probe(spool, {
       maxInputPixels: limits.maxInputPixels,
@@ -117,35 +159,25 @@ export class ImageIntakeService {
       allowSvg: limits.allowSvg,
     });
     await this.imaging.verifyDecodes(spool, { maxInputPixels: limits.maxInputPixels, animated: probe.pages > 1 });
-    const image = await this.images.insert({
-      id: imageId,
-      userId: req.userId,
-      filename: req.filename,
-      format: probe.format,
-      mimeType: probe.mimeType,
-      width: probe.width,
-      height: probe.height,
-      pages: probe.pages,
-      bytes: inspector.bytes,
-      sha256: inspector.sha256,
-      exif: (probe.exif as Record<string, unknown> | null) ?? null,
-      gps: probe.gps,
-      storageKey: key,
-    });
-    try {
-      await this.jobs.add(
-        { name: JobName.Thumbnail, data: { imageId, requestId: req.requestId } },
-        { jobId: jobIds.thumbnail(imageId) },
-      );
-    } catch (err) {
-      // Without the queue the image would never get its thumbnail: undo and say so.
-      this.logger.warn(`enqueue of thumbnail for ${imageId} failed: ${(err as Error).message}`);
-      await this.images.deleteOwned(req.userId, imageId);
-      throw new UnavailableException('The job queue is unavailable; the upload was not kept.');
-    }
-    // The reservation covered the worst case; keep exactly what the image uses.
-    await this.users.releaseStorage(req.userId, reserved - inspector.bytes);
-    return image;
+    return {
+      req,
+      reserved,
+      image: {
+        id: imageId,
+        userId: req.userId,
+        filename: req.filename,
+        format: probe.format,
+        mimeType: probe.mimeType,
+        width: probe.width,
+        height: probe.height,
+        pages: probe.pages,
+        bytes: inspector.bytes,
+        sha256: inspector.sha256,
+        exif: (probe.exif as Record<string, unknown> | null) ?? null,
+        gps: probe.gps,
+        storageKey: key,
+      },
+    };
   }
 
   private spoolPath(): string {

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { FileTooLargeException, ValidationFailedException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
 import { ImageEntity } from '@pixmill/db';
 import { sanitizeFilename } from './filename.util';
-import { ImageIntakeService } from './image-intake.service';
+import { ImageIntakeService, StagedImage } from './image-intake.service';
 
 /** Reads a multipart upload: form fields, then exactly one `file` part, streamed. */
 @Injectable()
@@ -23,35 +24,52 @@ export class ImageUploadService {
     // A body larger than the limit plus room for the multipart envelope cannot hold an acceptable file.
     if (Number.isFinite(declared) && declared > max + 64 * 1024) throw new FileTooLargeException(max);
 
-    let image: ImageEntity | undefined;
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file' || image) {
-          part.file.resume();
-          throw new ValidationFailedException([{ field: part.fieldname, message: 'exactly one file, in the field "file"' }]);
-        }
-        // Reserve the worst case for this upload now; the intake keeps only what the image uses.
-        const reserve = Number.isFinite(declared) && declared > 0 ? Math.min(declared, max) : max;
-        try {
-          await this.intake.reserve(userId, reserve);
-        } catch (err) {
-          part.file.resume();
-          throw err;
-        }
-        image = await this.intake.ingestStream(
-          { userId, filename: sanitizeFilename(part.filename), requestId: String(req.id) },
-          part.file,
-          reserve,
-        );
-      } else if (part.fieldname === 'eager' || part.fieldname === 'webhookUrl') {
-        throw new ValidationFailedException([
-          { field: part.fieldname, message: `${part.fieldname} is not supported on uploads yet; request transformations after the upload` },
-        ]);
-      } else {
-        throw new ValidationFailedException([{ field: part.fieldname, message: `${part.fieldname} is not an allowed field` }]);
+    let staged: StagedImage | undefined;
+    try {
+      for await (const part of req.parts()) {
+        staged = await this.readPart(userId, req, part, staged, declared);
       }
+    } catch (err) {
+      // The request as a whole is refused: a file already stored from it goes too.
+      if (staged) await this.intake.discard(staged);
+      throw err;
     }
-    if (!image) throw new ValidationFailedException([{ field: 'file', message: 'file is required' }]);
-    return image;
+    if (!staged) throw new ValidationFailedException([{ field: 'file', message: 'file is required' }]);
+    return this.intake.commit(staged);
+  }
+
+  private async readPart(
+    userId: string,
+    req: FastifyRequest,
+    part: Multipart,
+    staged: StagedImage | undefined,
+    declared: number,
+  ): Promise<StagedImage> {
+    const max = this.config.limits.maxUploadBytes;
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file' || staged) {
+        part.file.resume();
+        throw new ValidationFailedException([{ field: part.fieldname, message: 'exactly one file, in the field "file"' }]);
+      }
+      // Reserve the worst case for this upload now; the intake keeps only what the image uses.
+      const reserve = Number.isFinite(declared) && declared > 0 ? Math.min(declared, max) : max;
+      try {
+        await this.intake.reserve(userId, reserve);
+      } catch (err) {
+        part.file.resume();
+        throw err;
+      }
+      return this.intake.stageStream(
+        { userId, filename: sanitizeFilename(part.filename), requestId: String(req.id) },
+        part.file,
+        reserve,
+      );
+    } else if (part.fieldname === 'eager' || part.fieldname === 'webhookUrl') {
+      throw new ValidationFailedException([
+        { field: part.fieldname, message: `${part.fieldname} is not supported on uploads yet; request transformations after the upload` },
+      ]);
+    } else {
+      throw new ValidationFailedException([{ field: part.fieldname, message: `${part.fieldname} is not an allowed field` }]);
+    }
   }
 }

@@ -34,6 +34,9 @@ export class UploadInspector extends Transform {
       this.spool.on('close', resolve);
       this.spool.on('error', reject);
     });
+    // Observed through spooled(); an error here also fails the pipeline, so it is never unhandled.
+    this.spoolClosed.catch(() => undefined);
+    this.spool.on('error', (err) => this.destroy(err));
     this.sniffed = new Promise((resolve, reject) => {
       this.resolveSniff = resolve;
       this.rejectSniff = reject;
@@ -56,6 +59,7 @@ export class UploadInspector extends Transform {
         if (err) return done(err);
       }
     }
+    if (this.spool.destroyed) return done(new Error('upload spool closed'));
     if (this.spool.write(chunk)) done(null, chunk);
     else this.spool.once('drain', () => done(null, chunk));
   }

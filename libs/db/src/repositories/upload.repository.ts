@@ -21,6 +21,10 @@ export class UploadRepository {
     return this.ds.getRepository(UploadEntity).findOneBy({ id, userId });
   }
 
+  async markFailed(id: string): Promise<void> {
+    await this.ds.query(`UPDATE uploads SET status = 'failed' WHERE id = $1`, [id]);
+  }
+
   /** Moves a pending upload to a final status; false if another request finished it first. */
   async finish(id: string, status: 'completed' | 'failed'): Promise<boolean> {
     const res = await this.ds.query(`UPDATE uploads SET status = $2 WHERE id = $1 AND status = 'pending' RETURNING id`, [id, status]);

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { Client } from 'pg';
+import sharp from 'sharp';
+import { S3StorageDriver } from '@pixmill/storage';
+import { HttpClient, RunningApi, startApi, startS3rver, S3rverHandle, TEST_DATABASE_URL, UserFactory } from '@pixmill/testing';
+
+async function noiseJpeg(w: number, h: number): Promise<Buffer> {
+  return sharp({ create: { width: w, height: h, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+/** Sends the bytes to storage the way a browser would, using the presigned form. */
+async function sendForm(upload: { url: string; fields: Record<string, string> }, bytes: Buffer, type: string): Promise<number> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
+  form.append('file', new Blob([bytes], { type }));
+  const res = await fetch(upload.url, { method: 'POST', body: form });
+  return res.status;
+}
+
+describe('presigned direct uploads (e2e, S3)', () => {
+  let s3: S3rverHandle;
+  let api: RunningApi;
+  let http: HttpClient;
+  let driver: S3StorageDriver;
+  let db: Client;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    driver = new S3StorageDriver(s3.driverOptions);
+    api = await startApi({
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: s3.bucket,
+      S3_REGION: s3.region,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    });
+    http = new HttpClient(api.baseUrl);
+    db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await api?.close();
+    await s3?.stop();
+    await db?.end();
+  });
+
+  const storageBytes = async (userId: string) =>
+    Number((await db.query('SELECT storage_bytes FROM users WHERE id = $1', [userId])).rows[0].storage_bytes);
+
+  it('upload → complete → image with the uploaded bytes', async () => {
+    const u = await new UserFactory(http).create();
+    const jpeg = await noiseJpeg(320, 200);
+    const created = await u.http.post('/v1/uploads', { filename: 'dir/cat.jpg', contentType: 'image/jpeg', bytes: jpeg.length });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ uploadId: expect.any(String), method: 'POST', url: expect.stringContaining(s3.endpoint) });
+    expect(created.body.fields.key).toMatch(new RegExp(`^users/${u.id}/images/[0-9a-f-]{36}/original$`));
+    expect(await storageBytes(u.id)).toBe(jpeg.length); // reserved at creation
+
+    expect(await sendForm(created.body, jpeg, 'image/jpeg')).toBeLessThan(300);
+    const done = await u.http.post(`/v1/uploads/${created.body.uploadId}/complete`);
+    expect(done.status).toBe(201);
+    expect(done.body).toMatchObject({
+      filename: 'cat.jpg',
+      format: 'jpeg',
+      width: 320,
+      height: 200,
+      bytes: jpeg.length,
+      sha256: createHash('sha256').update(jpeg).digest('hex'),
+    });
+    const original = await fetch(done.body.urls.original);
+    expect(Buffer.from(await original.arrayBuffer()).equals(jpeg)).toBe(true);
+    expect(await storageBytes(u.id)).toBe(jpeg.length);
+
+    // A second completion of the same upload is not possible.
+    expect((await u.http.post(`/v1/uploads/${created.body.uploadId}/complete`)).status).toBe(404);
+  });
+
+  it('a non-image object is refused at complete, deleted, and its reservation released', async () => {
+    const u = await new UserFactory(http).create();
+    const text = Buffer.from('this is not an image at all, just text pretending to be one');
+    const created = await u.http.post('/v1/uploads', { filename: 'x.jpg', contentType: 'image/jpeg', bytes: text.length });
+    expect(created.status).toBe(201);
+    await sendForm(created.body, text, 'image/jpeg');
+    const done = await u.http.post(`/v1/uploads/${created.body.uploadId}/complete`);
+    expect(done.status).toBe(415);
+    expect(done.body.code).toBe('unsupported_media_type');
+    expect(await driver.list(`users/${u.id}/`)).toEqual([]);
+    expect(await storageBytes(u.id)).toBe(0);
+    expect((await db.query('SELECT count(*)::int AS n FROM images WHERE user_id = $1', [u.id])).rows[0].n).toBe(0);
+  });
+
+  it('complete before anything was uploaded → 400; another user’s upload → 404', async () => {
+    const a = await new UserFactory(http).create();
+    const b = await new UserFactory(http).create();
+    const created = await a.http.post('/v1/uploads', { filename: 'x.png', contentType: 'image/png', bytes: 1000 });
+    const early = await a.http.post(`/v1/uploads/${created.body.uploadId}/complete`);
+    expect(early.status).toBe(400);
+    expect(early.body.code).toBe('validation_failed');
+    const stolen = await b.http.post(`/v1/uploads/${created.body.uploadId}/complete`);
+    expect(stolen.status).toBe(404);
+    expect(stolen.body.code).toBe('not_found');
+  });
+
+  it('refuses a declared size over the limit, and a bad content type', async () => {
+    const u = await new UserFactory(http).create();
+    const big = await u.http.post('/v1/uploads', { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 11 * 1024 * 1024 });
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('file_too_large');
+    const svg = await u.http.post('/v1/uploads', { filename: 'x.svg', contentType: 'image/svg+xml', bytes: 100 });
+    expect(svg.status).toBe(400);
+    expect(svg.body.errors.map((e: any) => e.field)).toEqual(['contentType']);
+    expect(await storageBytes(u.id)).toBe(0);
+  });
+
+  it('with local storage, direct uploads are refused clearly', async () => {
+    const local = await startApi();
+    try {
+      const u = await new UserFactory(new HttpClient(local.baseUrl)).create();
+      const res = await u.http.post('/v1/uploads', { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 100 });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('unsupported_operation');
+    } finally {
+      await local.close();
+    }
+  });
+});
