@@ -5,6 +5,7 @@ import { RedisModule } from '@pixmill/queue';
 import { StorageModule } from '@pixmill/storage';
 import { FilesModule } from './files/files.module';
 import { ImagesModule } from './images/images.module';
+import { TransformationsModule } from './transformations/transformations.module';
 import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
@@ -25,6 +26,7 @@ export class AppModule {
         AccountModule,
         OpsModule,
         ImagesModule,
+        TransformationsModule,
         FilesModule,
       ],
     };

@@ -4,11 +4,13 @@ import { AppConfig } from '@pixmill/config';
 import { createDataSource } from './data-source.factory';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { UserRepository } from './repositories/user.repository';
+import { JobRepository } from './repositories/job.repository';
+import { DerivativeRepository } from './repositories/derivative.repository';
 import { ImageRepository } from './repositories/image.repository';
 import { UploadRepository } from './repositories/upload.repository';
 import { StorageCleanupRepository } from './repositories/storage-cleanup.repository';
 
-const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository];
+const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

@@ -7,3 +7,5 @@ export * from './sql.util';
 export * from './repositories/image.repository';
 export * from './repositories/upload.repository';
 export * from './repositories/storage-cleanup.repository';
+export * from './repositories/job.repository';
+export * from './repositories/derivative.repository';

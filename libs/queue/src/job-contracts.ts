@@ -17,6 +17,12 @@ export interface ThumbnailJobData {
   requestId?: string;
 }
 
+/** Render the derivative of job row `jobId` (its id is also the BullMQ job id). */
+export interface TransformJobData {
+  jobId: string;
+  requestId?: string;
+}
+
 /** Delete every object under the prefix recorded in storage_cleanups row `cleanupId`. */
 export interface StorageCleanupJobData {
   cleanupId: string;
@@ -26,12 +32,14 @@ export interface StorageCleanupJobData {
 export type JobItem =
   | { name: JobName.Ping; data: PingJobData }
   | { name: JobName.Thumbnail; data: ThumbnailJobData }
+  | { name: JobName.Transform; data: TransformJobData }
   | { name: JobName.StorageCleanup; data: StorageCleanupJobData };
 
 export interface JobResults {
   [JobName.Ping]: PingJobResult;
   [JobName.Thumbnail]: { key: string; bytes: number } | { skipped: string };
   [JobName.StorageCleanup]: { deleted: number };
+  [JobName.Transform]: { derivativeId: string } | { skipped: string };
 }
 
 /** BullMQ job ids of jobs that exist at most once per subject (a re-enqueue is a no-op). */

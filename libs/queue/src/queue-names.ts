@@ -9,11 +9,13 @@ export enum QueueName {
 export enum JobName {
   Ping = 'ping',
   Thumbnail = 'thumbnail',
+  Transform = 'transform',
   StorageCleanup = 'storage-cleanup',
 }
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.Ping]: QueueName.System,
   [JobName.Thumbnail]: QueueName.Transform,
+  [JobName.Transform]: QueueName.Transform,
   [JobName.StorageCleanup]: QueueName.Cleanup,
 };

@@ -65,8 +65,7 @@ export class ImagesController {
   @ApiResponse({ status: 200, type: DerivativeListDto })
   @ApiProblems(401, 404)
   async derivatives(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<DerivativeListDto> {
-    await this.images.getOwned(user.id, id);
-    return { items: [] };
+    return { items: await this.images.derivatives(user.id, id) };
   }
 
   @Delete(':id')

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundException, ValidationFailedException } from '@pixmill/common';
-import { ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
+import { DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
 import { JobName, JobQueue, jobIds } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
-import { ImageDto, ImagePageDto } from './dto/image.dto';
+import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
 
 interface Cursor {
   t: string;
@@ -20,6 +20,7 @@ export class ImagesService {
     private readonly cleanups: StorageCleanupRepository,
     private readonly delivery: DeliveryUrlService,
     private readonly jobs: JobQueue,
+    private readonly derivativeRows: DerivativeRepository,
   ) {}
 
   async toDto(image: ImageEntity): Promise<ImageDto> {
@@ -42,6 +43,25 @@ export class ImagesService {
       createdAt: image.createdAt.toISOString(),
       urls: { original, thumbnail },
     };
+  }
+
+  async derivatives(userId: string, id: string): Promise<DerivativeDto[]> {
+    const image = await this.getOwned(userId, id);
+    const rows = await this.derivativeRows.listForImage(image.id);
+    return Promise.all(
+      rows.map(async (d) => ({
+        id: d.id,
+        specHash: d.specHash,
+        spec: d.spec,
+        format: d.format,
+        mimeType: d.mimeType,
+        width: d.width,
+        height: d.height,
+        bytes: d.bytes,
+        url: await this.delivery.urlFor(d.storageKey),
+        createdAt: d.createdAt.toISOString(),
+      })),
+    );
   }
 
   async getOwned(userId: string, id: string): Promise<ImageEntity> {

@@ -16,7 +16,8 @@ export function toDecodeError(error: unknown): DomainException {
   if (/exceeds pixel limit/i.test(message)) {
     return new ImageTooLargeException('The image has more pixels than allowed.');
   }
-  if (/no decoding plugin|unsupported codec|unsupported compression/i.test(message)) {
+  // libheif names a codec that this libvips build lacks (HEVC, i.e. most HEIC photos) on a later line.
+  if (/no decoding plugin|unsupported codec|unsupported compression|has not been built in|decoder plugin/i.test(message)) {
     return new UnsupportedMediaTypeException('This image uses a codec that cannot be decoded here.');
   }
   // "unsupported image format" is NOT mapped to 415: the type was already decided by magic

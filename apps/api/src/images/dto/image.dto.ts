@@ -58,6 +58,19 @@ export class UploadImageBodyDto {
   webhookUrl?: string;
 }
 
+export class DerivativeDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: '3f1c0a9e6b2d4e8f9a1b2c3d4e5f6a7b' }) specHash: string;
+  @ApiProperty({ type: Object, description: 'The canonical spec it was rendered from.' }) spec: Record<string, unknown>;
+  @ApiProperty({ example: 'webp' }) format: string;
+  @ApiProperty({ example: 'image/webp' }) mimeType: string;
+  @ApiProperty({ example: 800 }) width: number;
+  @ApiProperty({ example: 600 }) height: number;
+  @ApiProperty({ example: 48213 }) bytes: number;
+  @ApiProperty({ description: 'Delivery URL.' }) url: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
 export class DerivativeListDto {
-  @ApiProperty({ type: [Object], example: [] }) items: unknown[];
+  @ApiProperty({ type: [DerivativeDto] }) items: DerivativeDto[];
 }

@@ -1,0 +1,50 @@
+import { Controller, Delete, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiProblems } from '../common/api-problems.decorator';
+import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { JobDto, JobPageDto, ListJobsQueryDto, WaitQueryDto } from './job.dto';
+import { JobsService } from './jobs.service';
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@Controller('v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Get(':id')
+  @ApiOperation({
+    summary: 'A job, optionally long-polled',
+    description: '`?wait=N` (≤ 30) returns as soon as the job is final, or after N seconds. Non-final answers carry `Retry-After`.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, type: JobDto })
+  @ApiProblems(400, 401, 404)
+  async get(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Query() q: WaitQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobDto> {
+    const job = await this.jobs.waitForFinal(await this.jobs.getOwned(user.id, id), q.wait ?? 0);
+    if (!JobsService.isFinal(job)) void reply.header('retry-after', '1');
+    return this.jobs.toDto(job);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your jobs, newest first', description: 'Filter by `imageId` and `status`; cursor pagination.' })
+  @ApiResponse({ status: 200, type: JobPageDto })
+  @ApiProblems(400, 401)
+  list(@CurrentUser() user: AuthUser, @Query() q: ListJobsQueryDto): Promise<JobPageDto> {
+    return this.jobs.list(user.id, q);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Cancel a queued job' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, type: JobDto, description: 'The canceled job.' })
+  @ApiProblems(401, 404, [409, 'The job has started or ended (`job_not_cancelable`).'])
+  async cancel(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<JobDto> {
+    return this.jobs.toDto(await this.jobs.cancel(user.id, id));
+  }
+}

@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { DomainException, NotFoundException, ValidationFailedException } from '@pixmill/common';
+import { DerivativeRepository, FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
+import { JobName, JobQueue, QueueName } from '@pixmill/queue';
+import { DeliveryUrlService } from '@pixmill/storage';
+import { JobDto, JobPageDto } from './job.dto';
+
+export class JobNotCancelableException extends DomainException {
+  constructor(status: string) {
+    super(409, 'job_not_cancelable', `Only queued jobs can be canceled; this job is ${status}.`);
+  }
+}
+
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly derivatives: DerivativeRepository,
+    private readonly delivery: DeliveryUrlService,
+    private readonly queue: JobQueue,
+  ) {}
+
+  static isFinal(job: JobEntity): boolean {
+    return FINAL_JOB_STATUSES.includes(job.status);
+  }
+
+  async toDto(job: JobEntity): Promise<JobDto> {
+    let result: JobDto['result'] = null;
+    if (job.status === 'succeeded' && job.derivativeId) {
+      const d = await this.derivatives.findById(job.derivativeId);
+      if (d) {
+        result = {
+          derivativeId: d.id,
+          url: await this.delivery.urlFor(d.storageKey),
+          width: d.width,
+          height: d.height,
+          format: d.format,
+          bytes: d.bytes,
+        };
+      }
+    }
+    return {
+      id: job.id,
+      imageId: job.imageId,
+      status: job.status,
+      progress: job.progress,
+      attempts: job.attempts,
+      cached: job.cached,
+      spec: job.spec,
+      error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
+      result,
+      createdAt: new Date(job.createdAt).toISOString(),
+      startedAt: job.startedAt ? new Date(job.startedAt).toISOString() : null,
+      finishedAt: job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
+    };
+  }
+
+  async getOwned(userId: string, id: string): Promise<JobEntity> {
+    const job = await this.jobs.findOwned(userId, id);
+    if (!job) throw new NotFoundException('Job');
+    return job;
+  }
+
+  /**
+   * Returns the job once it is final, or after `waitSeconds`. Waiting listens to
+   * the queue's completion events (no polling of the database); the row is read
+   * again at the end because it is the truth.
+   */
+  async waitForFinal(job: JobEntity, waitSeconds: number): Promise<JobEntity> {
+    if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
+    await this.queue.waitFor(JobName.Transform, job.id, waitSeconds * 1000).catch(() => undefined);
+    return (await this.jobs.findById(job.id)) ?? job;
+  }
+
+  async list(userId: string, q: { imageId?: string; status?: JobEntity['status']; limit?: number; cursor?: string }): Promise<JobPageDto> {
+    const limit = q.limit ?? 20;
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const { items, hasMore } = await this.jobs.list(userId, { limit, imageId: q.imageId, status: q.status, after });
+    const last = items[items.length - 1];
+    return {
+      items: await Promise.all(items.map((j) => this.toDto(j))),
+      nextCursor: hasMore && last ? encodeCursor(new Date(last.createdAt), last.id) : null,
+    };
+  }
+
+  async cancel(userId: string, id: string): Promise<JobEntity> {
+    const job = await this.getOwned(userId, id);
+    const canceled = await this.jobs.cancelQueued(userId, id);
+    if (!canceled) throw new JobNotCancelableException((await this.jobs.findById(id))?.status ?? job.status);
+    // The row says canceled, so a worker that still picks the job up skips it; removing it is a courtesy.
+    await this.queue.queue(QueueName.Transform).remove(id).catch(() => undefined);
+    return canceled;
+  }
+}
+
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify({ t: createdAt.toISOString(), id })).toString('base64url');
+}
+
+export function decodeCursor(raw: string): { createdAt: Date; id: string } {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString());
+    if (typeof c.t === 'string' && !Number.isNaN(Date.parse(c.t)) && /^[0-9a-f-]{36}$/i.test(c.id)) {
+      return { createdAt: new Date(c.t), id: c.id };
+    }
+  } catch {
+    /* fall through */
+  }
+  throw new ValidationFailedException([{ field: 'cursor', message: 'cursor is not valid' }]);
+}

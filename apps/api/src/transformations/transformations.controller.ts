@@ -1,0 +1,86 @@
+import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationFailedException } from '@pixmill/common';
+import { parseQuerySpec, TransformationSpecDto } from '@pixmill/imaging';
+import { ApiProblems } from '../common/api-problems.decorator';
+import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { JobDto } from '../jobs/job.dto';
+import { JobsService } from '../jobs/jobs.service';
+import { TransformationsService } from './transformations.service';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@ApiTags('transformations')
+@ApiBearerAuth()
+@Controller('v1/images/:id')
+export class TransformationsController {
+  constructor(
+    private readonly transformations: TransformationsService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  @Post('transformations')
+  @ApiOperation({
+    summary: 'Request a transformation',
+    description:
+      'Body: a spec (SPEC §4). 202 with `Location: /v1/jobs/{id}` when a render was queued (or is already in flight for the same spec); 200 with a succeeded job and `cached: true` when the derivative already exists. `Idempotency-Key` replays the first answer; reused with another spec → 409.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters.' })
+  @ApiBody({ type: TransformationSpecDto })
+  @ApiResponse({ status: 202, type: JobDto, description: 'Queued (or already in flight).' })
+  @ApiResponse({ status: 200, type: JobDto, description: 'The derivative exists: a succeeded job with `cached: true`.' })
+  @ApiProblems(400, 401, 404, 409)
+  async submit(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobDto> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ValidationFailedException([{ field: 'Idempotency-Key', message: 'must be 1–255 printable ASCII characters' }]);
+    }
+    const spec = this.transformations.parseBody(body);
+    const { job } = await this.transformations.submit(user.id, id, spec, { idempotencyKey, requestId: String(req.id) });
+    const final = JobsService.isFinal(job);
+    void reply.status(job.status === 'succeeded' ? 200 : 202).header('location', `/v1/jobs/${job.id}`);
+    if (!final) void reply.header('retry-after', '1');
+    return this.jobs.toDto(job);
+  }
+
+  @Get('transform')
+  @ApiOperation({
+    summary: 'On-the-fly transformation by query string',
+    description:
+      'Query syntax of SPEC §4, applied in query order, e.g. `?resize=300x200&rotate=90&format=webp`. 302 to the derivative’s delivery URL when it exists or is rendered within `wait` seconds (default 10, max 30); otherwise 202 with the job.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
+  @ApiQuery({ name: 'resize', required: false, example: '300x200' })
+  @ApiQuery({ name: 'format', required: false, example: 'webp' })
+  @ApiQuery({ name: 'wait', required: false, example: 10 })
+  @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
+  @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.' })
+  @ApiProblems(400, 401, 404)
+  async transform(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const params = new URLSearchParams(req.url.split('?')[1] ?? '');
+    const waitRaw = params.get('wait');
+    const wait = waitRaw === null ? 10 : Number(waitRaw);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 30) {
+      throw new ValidationFailedException([{ field: 'wait', message: 'wait must be an integer from 0 to 30' }]);
+    }
+    const spec = parseQuerySpec(params);
+    const { job } = await this.transformations.submit(user.id, id, spec, { requestId: String(req.id) });
+    const settled = await this.jobs.waitForFinal(job, wait);
+    const dto = await this.jobs.toDto(settled);
+    if (dto.result) {
+      void reply.status(302).header('location', dto.result.url).header('cache-control', 'private, no-store').send();
+      return;
+    }
+    const status = settled.status === 'failed' ? 422 : settled.status === 'canceled' ? 409 : 202;
+    if (status === 202) void reply.header('retry-after', '1');
+    void reply.status(status).header('location', `/v1/jobs/${job.id}`).send(dto);
+  }
+}

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
+import { DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
+import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
+import { JobName, JobQueue } from '@pixmill/queue';
+import { ImagesService } from '../images/images.service';
+
+export interface Submission {
+  job: JobEntity;
+  /** True when this request created the job (202), false when it found an existing one. */
+  created: boolean;
+}
+
+/**
+ * Accepts transformation requests. The job row is written first and is the
+ * truth; the BullMQ job carries the same id, so enqueueing twice is harmless.
+ * One image and one spec hash make at most one render: a partial unique index
+ * lets only one queued/active job exist, and an existing derivative is a cache hit.
+ */
+@Injectable()
+export class TransformationsService {
+  constructor(
+    private readonly images: ImagesService,
+    private readonly imageRows: ImageRepository,
+    private readonly jobs: JobRepository,
+    private readonly derivatives: DerivativeRepository,
+    private readonly queue: JobQueue,
+  ) {}
+
+  /** Validates a JSON body (a spec plus optional webhookUrl) for one of the caller's images. */
+  parseBody(body: unknown): TransformationSpec {
+    if (body && typeof body === 'object' && 'webhookUrl' in body) {
+      throw new ValidationFailedException([
+        { field: 'webhookUrl', message: 'webhook callbacks are not available yet; poll the job or long-poll it with ?wait=' },
+      ]);
+    }
+    return parseSpec(body);
+  }
+
+  async submit(
+    userId: string,
+    imageId: string,
+    spec: TransformationSpec,
+    opts: { idempotencyKey?: string; requestId?: string } = {},
+  ): Promise<Submission> {
+    const image = await this.images.getOwned(userId, imageId);
+    await this.checkWatermarkSources(userId, spec);
+    const format = image.format as InputFormat;
+    const hash = specHash(spec, format);
+    const newJob: NewJob = {
+      id: randomUUID(),
+      userId,
+      imageId: image.id,
+      specHash: hash,
+      spec: canonicalSpec(spec, format) as unknown as Record<string, unknown>,
+      idempotencyKey: opts.idempotencyKey ?? null,
+      requestHash: opts.idempotencyKey ? createHash('sha256').update(`${image.id}:${hash}`).digest('hex') : null,
+      requestId: opts.requestId ?? null,
+    };
+
+    if (opts.idempotencyKey) {
+      const replay = await this.jobs.findByIdempotencyKey(userId, opts.idempotencyKey);
+      if (replay) return this.replay(replay, newJob.requestHash!);
+    }
+    // Two passes: a job that finishes between our insert attempt and our lookup leaves a derivative instead.
+    for (let pass = 0; pass < 3; pass++) {
+      const derivative = await this.derivatives.find(image.id, hash);
+      if (derivative) {
+        const cached = await this.jobs.insertCached(newJob, derivative.id);
+        if (cached) return { job: cached, created: false };
+      } else {
+        const queued = await this.jobs.insertQueued(newJob);
+        if (queued) {
+          await this.enqueue(queued);
+          return { job: queued, created: true };
+        }
+        const inFlight = await this.jobs.findInFlight(image.id, hash);
+        if (inFlight) return { job: inFlight, created: false };
+      }
+      if (opts.idempotencyKey) {
+        const replay = await this.jobs.findByIdempotencyKey(userId, opts.idempotencyKey);
+        if (replay) return this.replay(replay, newJob.requestHash!);
+      }
+    }
+    throw new Error(`could not settle a job for image ${image.id} spec ${hash}`);
+  }
+
+  private replay(job: JobEntity, requestHash: string): Submission {
+    if (job.requestHash !== requestHash) throw new IdempotencyConflictException();
+    return { job, created: false };
+  }
+
+  /** A row without its BullMQ job is picked up by the worker's reconciler, so Redis being down loses nothing. */
+  private async enqueue(job: JobEntity): Promise<void> {
+    await this.queue
+      .add({ name: JobName.Transform, data: { jobId: job.id, requestId: job.requestId ?? undefined } }, { jobId: job.id })
+      .catch(() => undefined);
+  }
+
+  private async checkWatermarkSources(userId: string, spec: TransformationSpec): Promise<void> {
+    const errors: { field: string; message: string }[] = [];
+    for (const [i, op] of spec.operations.entries()) {
+      if (op.op === 'watermark' && op.imageId) {
+        const source: ImageEntity | null = await this.imageRows.findOwned(userId, op.imageId);
+        if (!source) errors.push({ field: `operations[${i}].imageId`, message: 'no image of yours has this id' });
+      }
+    }
+    if (errors.length) throw new ValidationFailedException(errors);
+  }
+}

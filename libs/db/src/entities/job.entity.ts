@@ -1,0 +1,29 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type JobStatus = 'queued' | 'active' | 'succeeded' | 'failed' | 'canceled';
+export const FINAL_JOB_STATUSES: JobStatus[] = ['succeeded', 'failed', 'canceled'];
+
+/** A transformation job. The row is the source of truth; its id is the BullMQ job id. */
+@Entity({ name: 'jobs' })
+export class JobEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column({ name: 'user_id', type: 'uuid' }) userId: string;
+  @Column({ name: 'image_id', type: 'uuid' }) imageId: string;
+  @Column({ name: 'spec_hash', type: 'text' }) specHash: string;
+  /** The canonical spec (defaults filled), exactly what the worker renders. */
+  @Column({ type: 'jsonb' }) spec: Record<string, unknown>;
+  @Column({ type: 'text' }) status: JobStatus;
+  @Column({ type: 'int' }) progress: number;
+  @Column({ type: 'int' }) attempts: number;
+  @Column({ type: 'boolean' }) cached: boolean;
+  @Column({ name: 'derivative_id', type: 'uuid', nullable: true }) derivativeId: string | null;
+  @Column({ name: 'error_code', type: 'text', nullable: true }) errorCode: string | null;
+  @Column({ name: 'error_message', type: 'text', nullable: true }) errorMessage: string | null;
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true }) idempotencyKey: string | null;
+  @Column({ name: 'request_hash', type: 'text', nullable: true }) requestHash: string | null;
+  @Column({ name: 'webhook_url', type: 'text', nullable: true }) webhookUrl: string | null;
+  @Column({ name: 'request_id', type: 'text', nullable: true }) requestId: string | null;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
+}

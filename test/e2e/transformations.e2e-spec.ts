@@ -1,0 +1,240 @@
+import { Client } from 'pg';
+import sharp from 'sharp';
+import {
+  exifOrientedJpeg,
+  HttpClient,
+  HttpResponse,
+  jpeg,
+  RunningApi,
+  startApi,
+  startWorkerProcess,
+  TEST_DATABASE_URL,
+  TestUser,
+  uploadForm,
+  UserFactory,
+  WorkerProcess,
+} from '@pixmill/testing';
+
+describe('transformations and jobs (e2e)', () => {
+  let api: RunningApi;
+  let http: HttpClient;
+  let db: Client;
+
+  beforeAll(async () => {
+    api = await startApi({ RATE_LIMIT_PER_MINUTE: '100000' });
+    http = new HttpClient(api.baseUrl);
+    db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await api?.close();
+    await db?.end();
+  });
+
+  const expectProblem = (res: HttpResponse, status: number, code: string) => {
+    expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+  };
+
+  async function uploadImage(user: TestUser, bytes?: Buffer): Promise<string> {
+    const res = await user.http.request('POST', '/v1/images', { body: uploadForm(bytes ?? (await jpeg(640, 480)), 'photo.jpg') });
+    expect(res.status).toBe(201);
+    return res.body.id;
+  }
+
+  const rendersOf = async (imageId: string) =>
+    (await db.query('SELECT count(*)::int AS n FROM derivatives WHERE image_id = $1', [imageId])).rows[0].n;
+  const jobsOf = async (imageId: string) =>
+    (await db.query(`SELECT count(*)::int AS n FROM jobs WHERE image_id = $1 AND cached = false`, [imageId])).rows[0].n;
+
+  describe('without a worker (jobs stay queued)', () => {
+    it('202 with Location and Retry-After; the job is queued with the canonical spec', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const res = await u.http.post(`/v1/images/${id}/transformations`, {
+        operations: [{ op: 'resize', width: 800, height: 600, fit: 'cover' }],
+        output: { format: 'webp', quality: 80 },
+      });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('location')).toBe(`/v1/jobs/${res.body.id}`);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.body).toMatchObject({ imageId: id, status: 'queued', cached: false, result: null, error: null, attempts: 0 });
+      expect(res.body.spec.output.format).toBe('webp');
+      const polled = await u.http.get(`/v1/jobs/${res.body.id}`);
+      expect(polled.status).toBe(200);
+      expect(polled.body.status).toBe('queued');
+      expect(polled.headers.get('retry-after')).toBe('1');
+    });
+
+    it('20 identical requests racing → one job, one render', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const spec = { operations: [{ op: 'grayscale' }], output: { format: 'png' } };
+      const answers = await Promise.all(Array.from({ length: 20 }, () => u.http.post(`/v1/images/${id}/transformations`, spec)));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      expect(await jobsOf(id)).toBe(1);
+    });
+
+    it('equivalent specs (defaults, key order) share one job', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const a = await u.http.post(`/v1/images/${id}/transformations`, { output: { format: 'jpeg' }, operations: [{ op: 'resize', width: 100 }] });
+      const b = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ width: 100, op: 'resize', fit: 'inside' }], output: { format: 'jpeg' } });
+      expect(b.body.id).toBe(a.body.id);
+    });
+
+    it('bad specs → 400 listing every bad field, and no job', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const res = await u.http.post(`/v1/images/${id}/transformations`, {
+        operations: [{ op: 'resize', width: 0 }, { op: 'explode' }, { op: 'blur', sigma: 500 }],
+        output: { format: 'bmp', quality: 101 },
+      });
+      expectProblem(res, 400, 'validation_failed');
+      const fields = res.body.errors.map((e: any) => e.field);
+      expect(fields).toEqual(expect.arrayContaining(['operations[0].width', 'operations[1].op', 'operations[2].sigma', 'output.format', 'output.quality']));
+      expect(await jobsOf(id)).toBe(0);
+    });
+
+    it('a watermark from another user’s image → 400, never a failed job', async () => {
+      const a = await new UserFactory(http).create();
+      const b = await new UserFactory(http).create();
+      const mine = await uploadImage(a);
+      const theirs = await uploadImage(b);
+      const res = await a.http.post(`/v1/images/${mine}/transformations`, { operations: [{ op: 'watermark', imageId: theirs }] });
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([{ field: 'operations[0].imageId', message: expect.any(String) }]);
+    });
+
+    it('Idempotency-Key replays the first answer; reused with another spec → 409', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const key = { 'idempotency-key': `k-${Date.now()}` };
+      const first = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'sepia' }] }, key);
+      const again = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'sepia' }] }, key);
+      expect(again.body.id).toBe(first.body.id);
+      expectProblem(await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'flip' }] }, key), 409, 'idempotency_conflict');
+    });
+
+    it('DELETE cancels a queued job once; then 409', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const job = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'mirror' }] });
+      const canceled = await u.http.delete(`/v1/jobs/${job.body.id}`);
+      expect(canceled.status).toBe(200);
+      expect(canceled.body.status).toBe('canceled');
+      expectProblem(await u.http.delete(`/v1/jobs/${job.body.id}`), 409, 'job_not_cancelable');
+    });
+
+    it('GET /v1/jobs filters by image and status and paginates', async () => {
+      const u = await new UserFactory(http).create();
+      const a = await uploadImage(u);
+      const b = await uploadImage(u);
+      for (const angle of [10, 20, 30]) await u.http.post(`/v1/images/${a}/transformations`, { operations: [{ op: 'rotate', angle }] });
+      await u.http.post(`/v1/images/${b}/transformations`, { operations: [{ op: 'rotate', angle: 40 }] });
+      const page1 = await u.http.get(`/v1/jobs?imageId=${a}&limit=2`);
+      expect(page1.body.items).toHaveLength(2);
+      const page2 = await u.http.get(`/v1/jobs?imageId=${a}&limit=2&cursor=${page1.body.nextCursor}`);
+      expect(page2.body.items).toHaveLength(1);
+      expect(page2.body.nextCursor).toBeNull();
+      expect((await u.http.get('/v1/jobs?status=queued&limit=100')).body.items.length).toBe(4);
+      expectProblem(await u.http.get('/v1/jobs?status=nope'), 400, 'validation_failed');
+    });
+
+    it('other users get 404 for jobs, transformations and on-the-fly URLs', async () => {
+      const a = await new UserFactory(http).create();
+      const b = await new UserFactory(http).create();
+      const id = await uploadImage(a);
+      const job = await a.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'flip' }] });
+      expectProblem(await b.http.get(`/v1/jobs/${job.body.id}`), 404, 'not_found');
+      expectProblem(await b.http.delete(`/v1/jobs/${job.body.id}`), 404, 'not_found');
+      expectProblem(await b.http.post(`/v1/images/${id}/transformations`, { operations: [] }), 404, 'not_found');
+      expectProblem(await b.http.get(`/v1/images/${id}/transform?resize=10x10&wait=0`), 404, 'not_found');
+      expectProblem(await b.http.get(`/v1/images/${id}/derivatives`), 404, 'not_found');
+    });
+
+    it('query syntax errors → 400 naming the key', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const res = await u.http.get(`/v1/images/${id}/transform?resize=abc&bogus=1&wait=0`);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors.map((e: any) => e.field)).toEqual(expect.arrayContaining(['resize', 'bogus']));
+    });
+  });
+
+  describe('with a worker process', () => {
+    let worker: WorkerProcess;
+    beforeAll(async () => {
+      worker = await startWorkerProcess({ STORAGE_LOCAL_DIR: api.config.storage.localDir });
+    });
+    afterAll(async () => {
+      await worker?.stop();
+    });
+
+    it('resize 800x600 cover → rotate 90 → grayscale → webp: long-poll until succeeded, URL serves a 600×800 grayscale WebP', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u, await jpeg(1200, 900));
+      const sub = await u.http.post(`/v1/images/${id}/transformations`, {
+        operations: [{ op: 'resize', width: 800, height: 600, fit: 'cover' }, { op: 'rotate', angle: 90 }, { op: 'grayscale' }],
+        output: { format: 'webp', quality: 80 },
+      });
+      expect(sub.status).toBe(202);
+      const done = await u.http.get(`/v1/jobs/${sub.body.id}?wait=20`);
+      expect(done.body).toMatchObject({ status: 'succeeded', progress: 100, result: { width: 600, height: 800, format: 'webp' } });
+      expect(done.headers.get('retry-after')).toBeNull();
+      const bytes = Buffer.from(await (await fetch(done.body.result.url)).arrayBuffer());
+      const meta = await sharp(bytes).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['webp', 600, 800]);
+      const { channels } = await sharp(bytes).stats();
+      expect(Math.abs(channels[0].mean - channels[1].mean)).toBeLessThan(1);
+      expect(Math.abs(channels[1].mean - channels[2].mean)).toBeLessThan(1);
+
+      // Same spec again: 200, cached, no new render.
+      const again = await u.http.post(`/v1/images/${id}/transformations`, sub.body.spec);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ status: 'succeeded', cached: true, result: { derivativeId: done.body.result.derivativeId } });
+      expect(await rendersOf(id)).toBe(1);
+      const listed = await u.http.get(`/v1/images/${id}/derivatives`);
+      expect(listed.body.items).toHaveLength(1);
+      expect(listed.body.items[0]).toMatchObject({ format: 'webp', width: 600, height: 800 });
+    });
+
+    it('GET /transform?resize=300x200&format=avif → 302 to a 300×200 AVIF; again → 302 without a new job', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const first = await u.http.get(`/v1/images/${id}/transform?resize=300x200&fit=fill&format=avif`);
+      expect(first.status).toBe(302);
+      const out = Buffer.from(await (await fetch(first.headers.get('location')!)).arrayBuffer());
+      const meta = await sharp(out).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['heif', 300, 200]);
+      expect(meta.compression).toBe('av1');
+      const jobsBefore = await jobsOf(id);
+      const second = await u.http.get(`/v1/images/${id}/transform?resize=300x200&fit=fill&format=avif`);
+      expect(second.status).toBe(302);
+      expect(await jobsOf(id)).toBe(jobsBefore);
+    });
+
+    it('auto-orients EXIF-rotated input before the ops', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u, await exifOrientedJpeg(6, 300, 200));
+      const res = await u.http.get(`/v1/images/${id}/transform?format=png`);
+      expect(res.status).toBe(302);
+      const meta = await sharp(Buffer.from(await (await fetch(res.headers.get('location')!)).arrayBuffer())).metadata();
+      expect([meta.width, meta.height]).toEqual([200, 300]);
+    });
+
+    it('a race of 20 identical requests renders once, and all of them see the same succeeded job', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const spec = { operations: [{ op: 'blur', sigma: 2 }], output: { format: 'jpeg' } };
+      const answers = await Promise.all(Array.from({ length: 20 }, () => u.http.post(`/v1/images/${id}/transformations`, spec)));
+      const ids = new Set(answers.filter((a) => a.status === 202).map((a) => a.body.id));
+      expect(ids.size).toBeLessThanOrEqual(1);
+      const jobId = answers.find((a) => a.status === 202)?.body.id;
+      if (jobId) expect((await u.http.get(`/v1/jobs/${jobId}?wait=20`)).body.status).toBe('succeeded');
+      expect(await rendersOf(id)).toBe(1);
+      expect(await jobsOf(id)).toBe(1);
+    });
+  });
+});
