@@ -1,5 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
-import { HttpClient, RunningApi, startApi, UserFactory } from '@pixmill/testing';
+import { expectProblem, HttpClient, RunningApi, startApi, UserFactory } from '@pixmill/testing';
 
 describe('accounts and auth (e2e)', () => {
   let api: RunningApi;
@@ -10,14 +10,6 @@ describe('accounts and auth (e2e)', () => {
     http = new HttpClient(api.baseUrl);
   });
   afterAll(() => api.close());
-
-  const expectProblem = (res: { status: number; headers: Headers; body: any }, status: number, code: string) => {
-    expect(res.status).toBe(status);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, code, type: expect.stringContaining(code), title: expect.any(String) });
-    expect(res.body.requestId).toEqual(expect.any(String));
-    expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack traces
-  };
 
   describe('signup', () => {
     it('creates an account and returns tokens', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import sharp from 'sharp';
 import { S3StorageDriver } from '@pixmill/storage';
-import { HttpClient, RunningApi, startApi, startS3rver, S3rverHandle, TEST_DATABASE_URL, UserFactory } from '@pixmill/testing';
+import { s3Env, HttpClient, RunningApi, startApi, startS3rver, S3rverHandle, TEST_DATABASE_URL, UserFactory } from '@pixmill/testing';
 
 async function noiseJpeg(w: number, h: number): Promise<Buffer> {
   return sharp({ create: { width: w, height: h, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
@@ -29,15 +29,7 @@ describe('presigned direct uploads (e2e, S3)', () => {
   beforeAll(async () => {
     s3 = await startS3rver();
     driver = new S3StorageDriver(s3.driverOptions);
-    api = await startApi({
-      STORAGE_DRIVER: 's3',
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    });
+    api = await startApi(s3Env(s3));
     http = new HttpClient(api.baseUrl);
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();

@@ -1,5 +1,7 @@
 import sharp from 'sharp';
 import {
+  s3Env,
+  expectProblem,
   animatedGif,
   bigJpeg,
   HttpClient,
@@ -35,15 +37,7 @@ describe('images (e2e, S3 storage)', () => {
 
   beforeAll(async () => {
     s3 = await startS3rver();
-    const env = {
-      STORAGE_DRIVER: 's3',
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    };
+    const env = s3Env(s3);
     api = await startApi({ ...env, RATE_LIMIT_PER_MINUTE: '1000000', AUTH_RATE_LIMIT_PER_MINUTE: '1000000' });
     worker = await startWorkerProcess(env);
     http = new HttpClient(api.baseUrl);
@@ -60,12 +54,6 @@ describe('images (e2e, S3 storage)', () => {
   const newUser = () => new UserFactory(http).create();
   const upload = (client: HttpClient, bytes: Buffer, filename?: string, contentType?: string) =>
     client.request('POST', '/v1/images', { body: uploadForm(bytes, filename, { contentType }) });
-
-  const expectProblem = (res: HttpResponse, status: number, code: string) => {
-    expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
-  };
 
   const waitForThumbnail = async (client: HttpClient, id: string): Promise<string> => {
     const res = await pollUntil(() => client.get(`/v1/images/${id}`), (r) => r.status !== 200 || !!r.body.urls?.thumbnail);

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import {
+  expectProblem,
   animatedGif,
   animatedWebp,
   avif,
@@ -64,14 +65,6 @@ describe('images (e2e, local storage)', () => {
 
   const upload = (client: HttpClient, bytes: Buffer, filename?: string, contentType?: string) =>
     client.request('POST', '/v1/images', { body: uploadForm(bytes, filename, { contentType }) });
-
-  const expectProblem = (res: HttpResponse, status: number, code: string) => {
-    expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String) });
-    expect(res.body.requestId).toEqual(expect.any(String));
-    expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack traces
-  };
 
   /** Polls the image until the worker has rendered its thumbnail; fails with the worker's log otherwise. */
   const waitForThumbnail = async (client: HttpClient, id: string): Promise<string> => {

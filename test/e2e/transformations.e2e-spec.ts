@@ -1,9 +1,9 @@
 import { Client } from 'pg';
 import sharp from 'sharp';
 import {
+  expectProblem,
   exifOrientedJpeg,
   HttpClient,
-  HttpResponse,
   jpeg,
   RunningApi,
   startApi,
@@ -30,11 +30,6 @@ describe('transformations and jobs (e2e)', () => {
     await api?.close();
     await db?.end();
   });
-
-  const expectProblem = (res: HttpResponse, status: number, code: string) => {
-    expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
-  };
 
   async function uploadImage(user: TestUser, bytes?: Buffer): Promise<string> {
     const res = await user.http.request('POST', '/v1/images', { body: uploadForm(bytes ?? (await jpeg(640, 480)), 'photo.jpg') });

@@ -7,3 +7,4 @@ export * from './http.client';
 export * from './user.factory';
 export * from './image-fixtures';
 export * from './storage-inspector';
+export * from './problem.assert';

@@ -99,3 +99,16 @@ function assertLegacyOpenSslProvider(): void {
     );
   }
 }
+
+/** The Pixmill settings that point the API or a worker at this S3 server. */
+export function s3Env(s3: S3rverHandle): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_BUCKET: s3.bucket,
+    S3_REGION: s3.region,
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+}

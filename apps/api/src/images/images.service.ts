@@ -1,15 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NotFoundException, ValidationFailedException } from '@pixmill/common';
+import { NotFoundException } from '@pixmill/common';
 import { DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
 import { JobName, JobQueue, jobIds } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
+import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
-
-interface Cursor {
-  t: string;
-  id: string;
-}
 
 @Injectable()
 export class ImagesService {
@@ -72,16 +68,12 @@ export class ImagesService {
 
   async list(userId: string, q: { limit?: number; cursor?: string; page?: number }): Promise<ImagePageDto> {
     const limit = q.limit ?? 20;
-    const after = q.cursor ? this.decodeCursor(q.cursor) : undefined;
-    const { items, hasMore } = await this.images.list(userId, {
-      limit,
-      after: after && { createdAt: new Date(after.t), id: after.id },
-      page: q.page,
-    });
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const { items, hasMore } = await this.images.list(userId, { limit, after, page: q.page });
     const last = items[items.length - 1];
     return {
       items: await Promise.all(items.map((i) => this.toDto(i))),
-      nextCursor: hasMore && last ? this.encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null,
+      nextCursor: hasMore && last ? encodeCursor(last.createdAt, last.id) : null,
     };
   }
 
@@ -103,19 +95,5 @@ export class ImagesService {
         { jobId: jobIds.storageCleanup(cleanupId), attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
       )
       .catch(() => undefined);
-  }
-
-  private encodeCursor(c: Cursor): string {
-    return Buffer.from(JSON.stringify(c)).toString('base64url');
-  }
-
-  private decodeCursor(raw: string): Cursor {
-    try {
-      const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
-      if (typeof c.t === 'string' && !Number.isNaN(Date.parse(c.t)) && ImageRepository.isId(c.id)) return c;
-    } catch {
-      /* fall through */
-    }
-    throw new ValidationFailedException([{ field: 'cursor', message: 'cursor is not valid' }]);
   }
 }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DomainException, NotFoundException, ValidationFailedException } from '@pixmill/common';
+import { DomainException, NotFoundException } from '@pixmill/common';
 import { DerivativeRepository, FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
 import { JobName, JobQueue, QueueName } from '@pixmill/queue';
 import { DeliveryUrlService } from '@pixmill/storage';
+import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { JobDto, JobPageDto } from './job.dto';
 
 export class JobNotCancelableException extends DomainException {
@@ -91,20 +92,4 @@ export class JobsService {
     await this.queue.queue(QueueName.Transform).remove(id).catch(() => undefined);
     return canceled;
   }
-}
-
-export function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify({ t: createdAt.toISOString(), id })).toString('base64url');
-}
-
-export function decodeCursor(raw: string): { createdAt: Date; id: string } {
-  try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString());
-    if (typeof c.t === 'string' && !Number.isNaN(Date.parse(c.t)) && /^[0-9a-f-]{36}$/i.test(c.id)) {
-      return { createdAt: new Date(c.t), id: c.id };
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new ValidationFailedException([{ field: 'cursor', message: 'cursor is not valid' }]);
 }
