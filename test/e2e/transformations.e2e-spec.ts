@@ -149,6 +149,25 @@ describe('transformations and jobs (e2e)', () => {
       expectProblem(await b.http.get(`/v1/images/${id}/derivatives`), 404, 'not_found');
     });
 
+    it('eager specs on upload become queued jobs right after the image; a bad one refuses the upload', async () => {
+      const u = await new UserFactory(http).create();
+      const eager = JSON.stringify([
+        { operations: [{ op: 'resize', width: 256 }], output: { format: 'webp' } },
+        { operations: [{ op: 'resize', width: 1024 }], output: { format: 'jpeg' } },
+      ]);
+      const res = await u.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(640, 480), 'e.jpg', { fields: { eager } }) });
+      expect(res.status).toBe(201);
+      expect(res.body.eagerJobIds).toHaveLength(2);
+      const jobs = await u.http.get(`/v1/jobs?imageId=${res.body.id}`);
+      expect(jobs.body.items.map((j: any) => j.status).sort()).toEqual(['queued', 'queued']);
+
+      const bad = JSON.stringify([{ operations: [{ op: 'resize', width: 99999 }] }]);
+      const refused = await u.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(64, 48), 'b.jpg', { fields: { eager: bad } }) });
+      expectProblem(refused, 400, 'validation_failed');
+      expect(refused.body.errors[0].field).toBe('eager[0].operations[0].width');
+      expect((await u.http.get('/v1/images')).body.items).toHaveLength(1);
+    });
+
     it('query syntax errors → 400 naming the key', async () => {
       const u = await new UserFactory(http).create();
       const id = await uploadImage(u);

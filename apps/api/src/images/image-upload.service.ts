@@ -5,6 +5,8 @@ import { FileTooLargeException, ValidationFailedException } from '@pixmill/commo
 import { AppConfig } from '@pixmill/config';
 import { ImageEntity } from '@pixmill/db';
 import { sanitizeFilename } from './filename.util';
+import { TransformationSpec } from '@pixmill/imaging';
+import { TransformationsService } from '../transformations/transformations.service';
 import { ImageIntakeService, StagedImage } from './image-intake.service';
 
 /** Reads a multipart upload: form fields, then exactly one `file` part, streamed. */
@@ -13,9 +15,10 @@ export class ImageUploadService {
   constructor(
     private readonly config: AppConfig,
     private readonly intake: ImageIntakeService,
+    private readonly transformations: TransformationsService,
   ) {}
 
-  async fromMultipart(userId: string, req: FastifyRequest): Promise<ImageEntity> {
+  async fromMultipart(userId: string, req: FastifyRequest): Promise<{ image: ImageEntity; eager: TransformationSpec[] }> {
     if (!req.isMultipart()) {
       throw new ValidationFailedException([{ field: 'file', message: 'send the image as multipart/form-data in a field named "file"' }]);
     }
@@ -25,8 +28,13 @@ export class ImageUploadService {
     if (Number.isFinite(declared) && declared > max + 64 * 1024) throw new FileTooLargeException(max);
 
     let staged: StagedImage | undefined;
+    let eager: TransformationSpec[] = [];
     try {
       for await (const part of req.parts()) {
+        if (part.type === 'field' && part.fieldname === 'eager') {
+          eager = await this.transformations.parseEager(userId, String(part.value));
+          continue;
+        }
         staged = await this.readPart(userId, req, part, staged, declared);
       }
     } catch (err) {
@@ -35,7 +43,7 @@ export class ImageUploadService {
       throw err;
     }
     if (!staged) throw new ValidationFailedException([{ field: 'file', message: 'file is required' }]);
-    return this.intake.commit(staged);
+    return { image: await this.intake.commit(staged), eager };
   }
 
   private async readPart(
@@ -64,9 +72,9 @@ export class ImageUploadService {
         part.file,
         reserve,
       );
-    } else if (part.fieldname === 'eager' || part.fieldname === 'webhookUrl') {
+    } else if (part.fieldname === 'webhookUrl') {
       throw new ValidationFailedException([
-        { field: part.fieldname, message: `${part.fieldname} is not supported on uploads yet; request transformations after the upload` },
+        { field: 'webhookUrl', message: 'webhook callbacks are not available yet; poll the image or its jobs instead' },
       ]);
     } else {
       throw new ValidationFailedException([{ field: part.fieldname, message: `${part.fieldname} is not an allowed field` }]);

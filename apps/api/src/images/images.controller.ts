@@ -6,6 +6,7 @@ import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { DerivativeListDto, ImageDto, ImagePageDto, ListImagesQueryDto, UploadImageBodyDto } from './dto/image.dto';
 import { ImageUploadService } from './image-upload.service';
 import { ImagesService } from './images.service';
+import { TransformationsService } from '../transformations/transformations.service';
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -14,6 +15,7 @@ export class ImagesController {
   constructor(
     private readonly images: ImagesService,
     private readonly uploads: ImageUploadService,
+    private readonly transformations: TransformationsService,
   ) {}
 
   @Post()
@@ -27,9 +29,14 @@ export class ImagesController {
   @ApiResponse({ status: 201, type: ImageDto })
   @ApiProblems(400, 401, 403, 413, 415, 422, 503)
   async upload(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImageDto> {
-    const image = await this.uploads.fromMultipart(user.id, req);
+    const { image, eager } = await this.uploads.fromMultipart(user.id, req);
+    // Eager renders are queued right after the image row exists (validated before it was accepted).
+    const eagerJobIds: string[] = [];
+    for (const spec of eager) {
+      eagerJobIds.push((await this.transformations.submit(user.id, image.id, spec, { requestId: String(req.id) })).job.id);
+    }
     void reply.status(201).header('location', `/v1/images/${image.id}`);
-    return this.images.toDto(image);
+    return { ...(await this.images.toDto(image)), ...(eager.length ? { eagerJobIds } : {}) };
   }
 
   @Get()

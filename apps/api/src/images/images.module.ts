@@ -6,10 +6,11 @@ import { ImagesController } from './images.controller';
 import { ImagesService } from './images.service';
 import { DirectUploadService } from './direct-upload.service';
 import { UploadsController } from './uploads.controller';
+import { TransformationsService } from '../transformations/transformations.service';
 
 @Module({
   controllers: [ImagesController, UploadsController],
-  providers: [DirectUploadService, ImagesService, ImageIntakeService, ImageUploadService, ImagingService],
-  exports: [ImagesService, ImageIntakeService],
+  providers: [TransformationsService, DirectUploadService, ImagesService, ImageIntakeService, ImageUploadService, ImagingService],
+  exports: [ImagesService, ImageIntakeService, TransformationsService],
 })
 export class ImagesModule {}

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
+import { FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
 import { DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
 import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
 import { JobName, JobQueue } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
+
+/** Eager specs per upload: each is a render, so the list is kept short. */
+const MAX_EAGER = 10;
 
 export interface Submission {
   job: JobEntity;
@@ -98,8 +101,38 @@ export class TransformationsService {
       .catch(() => undefined);
   }
 
+  /**
+   * The `eager` field of an upload: a JSON array of specs, each validated (watermark
+   * sources included) before the upload is accepted.
+   */
+  async parseEager(userId: string, raw: string): Promise<TransformationSpec[]> {
+    let list: unknown;
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      throw new ValidationFailedException([{ field: 'eager', message: 'eager must be a JSON array of transformation specs' }]);
+    }
+    if (!Array.isArray(list) || list.length > MAX_EAGER) {
+      throw new ValidationFailedException([{ field: 'eager', message: `eager must be a JSON array of at most ${MAX_EAGER} specs` }]);
+    }
+    const specs: TransformationSpec[] = [];
+    const errors: FieldError[] = [];
+    for (const [i, item] of list.entries()) {
+      try {
+        const spec = parseSpec(item);
+        await this.checkWatermarkSources(userId, spec);
+        specs.push(spec);
+      } catch (err) {
+        if (!(err instanceof ValidationFailedException)) throw err;
+        errors.push(...(err.errors ?? []).map((e) => ({ field: `eager[${i}].${e.field}`, message: e.message })));
+      }
+    }
+    if (errors.length) throw new ValidationFailedException(errors);
+    return specs;
+  }
+
   private async checkWatermarkSources(userId: string, spec: TransformationSpec): Promise<void> {
-    const errors: { field: string; message: string }[] = [];
+    const errors: FieldError[] = [];
     for (const [i, op] of spec.operations.entries()) {
       if (op.op === 'watermark' && op.imageId) {
         const source: ImageEntity | null = await this.imageRows.findOwned(userId, op.imageId);

@@ -28,6 +28,8 @@ export class ImageDto {
   exif: Record<string, unknown> | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: ImageUrlsDto }) urls: ImageUrlsDto;
+  @ApiPropertyOptional({ type: [String], description: 'Upload answers only: the jobs of the `eager` specs, in order.' })
+  eagerJobIds?: string[];
 }
 
 export class ImagePageDto {
