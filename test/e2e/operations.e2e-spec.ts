@@ -42,6 +42,15 @@ describe('operations (e2e)', () => {
     expect(ready.body.checks).toMatchObject({ postgres: 'up', redis: 'up' });
   });
 
+  it('/metrics exposes request latency by route and queue depth', async () => {
+    await http.get('/health/live');
+    const res = await http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(res.text).toMatch(/pixmill_http_request_duration_seconds_count\{method="GET",route="\/health\/live",status="200"\} \d+/);
+    expect(res.text).toMatch(/pixmill_queue_jobs\{queue="transform",state="waiting"\} \d+/);
+  });
+
   it('/health/ready → 503 naming redis when Redis is unreachable', async () => {
     const closedPort = await new Promise<number>((resolve) => {
       const srv = createServer().listen(0, '127.0.0.1', () => {

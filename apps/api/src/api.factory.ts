@@ -9,6 +9,7 @@ import { PinoLoggerService } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
 import { configureSharp } from '@pixmill/imaging';
 import { AppModule } from './app.module';
+import { ApiMetrics } from './metrics/api-metrics.service';
 import { FieldErrorDto, ProblemDto } from './common/problem.dto';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { RequestLogController } from './common/request-log.controller';
@@ -50,6 +51,13 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       parts: 8,
       headerPairs: 50,
     },
+  });
+  const metrics = app.get(ApiMetrics);
+  adapter.getInstance().addHook('onResponse', (req, reply, done) => {
+    // The route pattern (not the URL) keeps label cardinality bounded.
+    const route = req.routeOptions?.url ?? 'unmatched';
+    metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(

@@ -5,6 +5,7 @@ import { RedisModule } from '@pixmill/queue';
 import { StorageModule } from '@pixmill/storage';
 import { FilesModule } from './files/files.module';
 import { ImagesModule } from './images/images.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { TransformationsModule } from './transformations/transformations.module';
 import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
@@ -22,6 +23,7 @@ export class AppModule {
         RedisModule,
         StorageModule,
         HealthModule,
+        MetricsModule,
         AuthModule,
         AccountModule,
         OpsModule,
