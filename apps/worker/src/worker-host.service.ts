@@ -3,11 +3,21 @@ import { DiscoveryService } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
+import { JobRepository } from '@pixmill/db';
 import { createRedisConnection, JOB_QUEUE, JobName, QueueName } from '@pixmill/queue';
+import { finalFailureOf } from './final-failure.util';
 import { JOB_PROCESSOR, JobProcessor } from './job-processor.decorator';
 import { WorkerMetrics } from './worker-metrics.service';
 
 export class ProcessorRegistryError extends Error {}
+
+/**
+ * A job whose worker died is taken back this many times; one more stall and BullMQ fails
+ * it (the reconciler then records the failure on the row). Two, not BullMQ's default one,
+ * so a job still finishes when a rolling deploy kills its worker twice; a third death
+ * suggests the job itself kills workers (memory on a huge render), and it stops there.
+ */
+const MAX_STALLED_COUNT = 2;
 
 /**
  * Starts one BullMQ worker per queue and routes each job to its processor.
@@ -24,6 +34,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly discovery: DiscoveryService,
     private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
+    private readonly jobs: JobRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -55,14 +66,41 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   private startWorker(queue: QueueName): Worker {
     const connection = createRedisConnection(this.config.redis.url, 'worker', `worker:${queue}`);
     this.connections.push(connection);
+    // Stalled-job recovery: a worker renews the lock on each active job every lockDuration/2.
+    // One that dies (SIGKILL, lost machine) stops renewing; once the lock expires, another
+    // worker's stalled check (every stalledInterval) moves the job back to waiting and it runs
+    // again, as a new attempt (the processor is safe to re-run). Renders run on libuv threads,
+    // so even a 50 MP AVIF taking over 30 s keeps its lock renewed; the 60 s default is margin
+    // for event-loop pauses on a loaded host (GC of large buffers), since a lock that lapses
+    // mid-render makes a second worker render the same job. The price: a dead worker's job
+    // waits up to lockDuration + stalledInterval (~75 s by default) before it runs again.
     const worker = new Worker(queue, (job) => this.dispatch(job), {
       connection,
       prefix: this.config.redis.queuePrefix,
       concurrency: this.config.worker.concurrency,
+      lockDuration: this.config.worker.lockDurationMs,
+      stalledInterval: this.config.worker.stalledIntervalMs,
+      maxStalledCount: MAX_STALLED_COUNT,
       autorun: true,
     });
     worker.on('error', (err) => this.logger.warn(`queue ${queue}: ${err.message}`));
+    worker.on('failed', (job, err) => void this.recordFinalFailure(job, err));
     return worker;
+  }
+
+  /**
+   * The one place a transient failure becomes final on the job row: after the last attempt.
+   * If this write is lost (database down), the reconciler finds the row still in flight while
+   * BullMQ holds the job as failed, and records it then.
+   */
+  private async recordFinalFailure(job: Job | undefined, err: Error): Promise<void> {
+    const failure = job && finalFailureOf(job, err);
+    if (!failure) return;
+    try {
+      await this.jobs.markFailed(failure.jobId, failure.code, failure.message);
+    } catch (e) {
+      this.logger.warn(`could not record the final failure of job ${failure.jobId}: ${(e as Error).message}`);
+    }
   }
 
   private async dispatch(job: Job): Promise<unknown> {

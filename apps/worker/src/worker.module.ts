@@ -8,6 +8,8 @@ import { StorageModule } from '@pixmill/storage';
 import { PingProcessor } from './processors/ping.processor';
 import { StorageCleanupProcessor } from './processors/storage-cleanup.processor';
 import { ThumbnailProcessor } from './processors/thumbnail.processor';
+import { TransformProcessor } from './processors/transform.processor';
+import { ReconcilerService } from './reconciler.service';
 import { WorkerHost } from './worker-host.service';
 import { WorkerHttpServer } from './worker-http.server';
 import { WorkerMetrics } from './worker-metrics.service';
@@ -26,6 +28,8 @@ export class WorkerModule {
         PingProcessor,
         ThumbnailProcessor,
         StorageCleanupProcessor,
+        TransformProcessor,
+        ReconcilerService,
       ],
     };
   }

@@ -40,7 +40,15 @@ export class AppConfig {
     authRateLimitPerMinute: number;
   };
   plans: Record<PlanName, PlanLimits>;
-  worker: { concurrency: number; metricsPort: number; sharpConcurrency: number; sharpCacheMb: number };
+  worker: {
+    concurrency: number;
+    metricsPort: number;
+    sharpConcurrency: number;
+    sharpCacheMb: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    reconcileIntervalMs: number;
+  };
   webhooks: { retryScheduleSeconds: number[]; timeoutMs: number; allowedHosts: string[] };
 
   static durationSeconds(value: string): number {

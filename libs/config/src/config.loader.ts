@@ -84,6 +84,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsPort: e.WORKER_METRICS_PORT,
       sharpConcurrency: e.SHARP_CONCURRENCY,
       sharpCacheMb: e.SHARP_CACHE_MB,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     },
     webhooks: {
       retryScheduleSeconds: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => parseDurationSeconds(s.trim())),

@@ -118,6 +118,22 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   WORKER_METRICS_PORT: number = 9464;
 
+  /**
+   * How long a worker's lock on an active job lasts (renewed every half of it). A worker
+   * that dies (SIGKILL, lost machine) stops renewing: after this its job counts as stalled
+   * and another worker takes it. Must outlast any pause of a busy worker's event loop.
+   */
+  @Transform(toInt) @IsInt() @Min(1000)
+  WORKER_LOCK_DURATION_MS: number = 60_000;
+
+  /** How often each worker looks for stalled jobs (active, lock expired) to take back. */
+  @Transform(toInt) @IsInt() @Min(100)
+  WORKER_STALLED_INTERVAL_MS: number = 15_000;
+
+  /** How often the elected worker compares the jobs table with the queues and re-enqueues what Redis lost. */
+  @Transform(toInt) @IsInt() @Min(100)
+  RECONCILE_INTERVAL_MS: number = 5_000;
+
   /** libvips threads per image; throughput comes from jobs in parallel instead. */
   @Transform(toInt) @IsInt() @Min(0) @Max(64)
   SHARP_CONCURRENCY: number = 1;

@@ -1,0 +1,203 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { JobsOptions } from 'bullmq';
+import { Counter, Gauge } from 'prom-client';
+import { DataSource, QueryRunner } from 'typeorm';
+import { AppConfig } from '@pixmill/config';
+import { DerivativeRepository, JobEntity, JobRepository, StorageCleanupRepository } from '@pixmill/db';
+import { JobName, jobIds, JobQueue, QueueName } from '@pixmill/queue';
+import { renderFailedMessage } from './final-failure.util';
+import { WorkerMetrics } from './worker-metrics.service';
+
+/** Key of the PostgreSQL advisory lock whose holder is the reconciler leader ("PIXMRC"). */
+export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
+/** Rows younger than this may still be on their way into the queue (row first, then enqueue). */
+const IN_FLIGHT_GRACE_SECONDS = 5;
+/** A cleanup row older than this should have run by now; its job was probably lost. */
+const STALE_CLEANUP_SECONDS = 60;
+/** As the API enqueues image cleanups (images.service.ts): storage may be down for a while. */
+const CLEANUP_JOB_OPTIONS: JobsOptions = { attempts: 10, backoff: { type: 'exponential', delay: 2000 } };
+
+/**
+ * PostgreSQL is the truth, Redis only carries work (SPEC §1). Every
+ * RECONCILE_INTERVAL_MS one worker compares the two and repairs the queues:
+ *
+ * - a transform job the database says is queued/active but BullMQ does not know
+ *   (Redis lost its data, or the API's enqueue failed) is enqueued again under its
+ *   own id, so this is idempotent;
+ * - one BullMQ finished while the row still says in flight gets its row settled
+ *   (completed → succeeded with its derivative; failed → failed, internal_error);
+ * - a storage cleanup whose job was lost is enqueued again.
+ *
+ * Leadership is a session-level PostgreSQL advisory lock held on one dedicated
+ * connection, not a Redis lease: the reconciler exists for the day Redis loses its
+ * data, and a lease kept in that same Redis would vanish with it. The lock also ends
+ * the moment its holder dies (the server drops the session when the socket closes),
+ * so another worker takes over on its next tick instead of waiting out a TTL.
+ * Two leaders for a moment would be harmless anyway: every action is idempotent.
+ * (A session lock needs a session-pooled connection: behind PgBouncer in transaction
+ * mode, point the worker at PostgreSQL directly.)
+ */
+@Injectable()
+export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Reconciler');
+  /** The connection that holds the lock while this process leads; undefined otherwise. */
+  private lockHolder?: QueryRunner;
+  private timer?: NodeJS.Timeout;
+  private tickInHand: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly leaderGauge: Gauge;
+  private readonly repaired: Counter;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly ds: DataSource,
+    private readonly jobs: JobRepository,
+    private readonly derivatives: DerivativeRepository,
+    private readonly cleanups: StorageCleanupRepository,
+    private readonly queues: JobQueue,
+    metrics: WorkerMetrics,
+  ) {
+    this.leaderGauge = new Gauge({
+      name: 'pixmill_reconciler_leader',
+      help: '1 while this worker process is the elected reconciler.',
+      registers: [metrics.registry],
+    });
+    this.repaired = new Counter({
+      name: 'pixmill_reconciler_repairs_total',
+      help: 'Jobs the reconciler re-enqueued or whose rows it settled, by queue and action.',
+      labelNames: ['queue', 'action'],
+      registers: [metrics.registry],
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    // First tick right away: a worker started after Redis lost its data should not wait a full interval.
+    this.schedule(0);
+  }
+
+  /**
+   * Before, not on, application shutdown: the lock is released through the DataSource,
+   * which DbModule closes in its own onApplicationShutdown.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.tickInHand;
+    await this.resign();
+  }
+
+  /** One tick at a time: the next is scheduled only when this one has finished. */
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.tickInHand = this.tick().finally(() => this.schedule(this.config.worker.reconcileIntervalMs));
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (!(await this.lead())) return;
+      await this.reconcileTransforms();
+      await this.reconcileCleanups();
+    } catch (err) {
+      // Redis or PostgreSQL down: nothing to repair with; try again next tick.
+      this.logger.warn(`reconcile tick failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** True while this process holds the lock; takes it when free. */
+  private async lead(): Promise<boolean> {
+    if (this.lockHolder) {
+      try {
+        await this.lockHolder.query('SELECT 1'); // the session is alive, so the lock is still ours
+        return true;
+      } catch (err) {
+        this.logger.warn(`reconciler leadership lost: ${(err as Error).message}`);
+        await this.resign();
+      }
+    }
+    const runner = this.ds.createQueryRunner();
+    try {
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RECONCILER_LOCK_KEY]);
+      if (locked) {
+        this.lockHolder = runner;
+        this.leaderGauge.set(1);
+        this.logger.log(`reconciler leader elected: worker ${process.pid}`);
+        return true;
+      }
+    } catch (err) {
+      await runner.release();
+      throw err;
+    }
+    await runner.release();
+    return false;
+  }
+
+  /** Unlocks before the connection goes back to the pool: a pooled session must not keep the lock. */
+  private async resign(): Promise<void> {
+    const runner = this.lockHolder;
+    if (!runner) return;
+    this.lockHolder = undefined;
+    this.leaderGauge.set(0);
+    await runner.query('SELECT pg_advisory_unlock($1)', [RECONCILER_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+  }
+
+  private async reconcileTransforms(): Promise<void> {
+    const queue = this.queues.queue(QueueName.Transform);
+    let requeued = 0;
+    for (const row of await this.jobs.inFlight(IN_FLIGHT_GRACE_SECONDS)) {
+      if (this.stopped) return;
+      const state = await queue.getJobState(row.id);
+      if (state === 'unknown') {
+        await this.enqueueTransform(row);
+        requeued++;
+      } else if (state === 'completed') {
+        await this.settleCompleted(row);
+      } else if (state === 'failed') {
+        // Failed for good without the row saying so: the worker's final-failure write was lost,
+        // or the job stalled more often than BullMQ allows (its worker died again and again).
+        const failedReason = (await queue.getJob(row.id))?.failedReason;
+        if (await this.jobs.markFailed(row.id, 'internal_error', renderFailedMessage(row.attempts, failedReason))) {
+          this.repaired.inc({ queue: QueueName.Transform, action: 'failed' });
+        }
+      }
+      // waiting, delayed, prioritized, active: BullMQ has it in hand.
+    }
+    if (requeued) this.logger.log(`re-enqueued ${requeued} transform job(s) the queue did not know`);
+  }
+
+  private async settleCompleted(row: JobEntity): Promise<void> {
+    const derivative = await this.derivatives.find(row.imageId, row.specHash);
+    if (derivative) {
+      if (await this.jobs.markSucceeded(row.id, derivative.id)) {
+        this.repaired.inc({ queue: QueueName.Transform, action: 'succeeded' });
+      }
+      return;
+    }
+    // Completed without a derivative (it skipped): the finished BullMQ job would make a
+    // re-add under the same id a no-op, so remove it and let the row run again.
+    await this.queues.queue(QueueName.Transform).remove(row.id);
+    await this.enqueueTransform(row);
+  }
+
+  private async enqueueTransform(row: JobEntity): Promise<void> {
+    await this.queues.add(
+      { name: JobName.Transform, data: { jobId: row.id, requestId: row.requestId ?? undefined } },
+      { jobId: row.id },
+    );
+    this.repaired.inc({ queue: QueueName.Transform, action: 'enqueued' });
+  }
+
+  private async reconcileCleanups(): Promise<void> {
+    const queue = this.queues.queue(QueueName.Cleanup);
+    for (const { id } of await this.cleanups.stale(STALE_CLEANUP_SECONDS)) {
+      if (this.stopped) return;
+      const jobId = jobIds.storageCleanup(id);
+      // A failed cleanup job stays in BullMQ for a day (removeOnFail); after that it is retried from here.
+      if ((await queue.getJobState(jobId)) !== 'unknown') continue;
+      await this.queues.add({ name: JobName.StorageCleanup, data: { cleanupId: id } }, { jobId, ...CLEANUP_JOB_OPTIONS });
+      this.repaired.inc({ queue: QueueName.Cleanup, action: 'enqueued' });
+    }
+  }
+}
