@@ -1,10 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { JobsOptions } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
 import { DerivativeRepository, JobEntity, JobRepository, StorageCleanupRepository } from '@pixmill/db';
-import { JobName, jobIds, JobQueue, QueueName } from '@pixmill/queue';
+import { jobIds, JobQueue, QueueName } from '@pixmill/queue';
 import { renderFailedMessage } from './final-failure.util';
 import { WorkerMetrics } from './worker-metrics.service';
 
@@ -14,8 +13,6 @@ export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
 const IN_FLIGHT_GRACE_SECONDS = 5;
 /** A cleanup row older than this should have run by now; its job was probably lost. */
 const STALE_CLEANUP_SECONDS = 60;
-/** As the API enqueues image cleanups (images.service.ts): storage may be down for a while. */
-const CLEANUP_JOB_OPTIONS: JobsOptions = { attempts: 10, backoff: { type: 'exponential', delay: 2000 } };
 
 /**
  * PostgreSQL is the truth, Redis only carries work (SPEC §1). Every
@@ -182,10 +179,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async enqueueTransform(row: JobEntity): Promise<void> {
-    await this.queues.add(
-      { name: JobName.Transform, data: { jobId: row.id, requestId: row.requestId ?? undefined } },
-      { jobId: row.id },
-    );
+    await this.queues.enqueueTransform(row.id, row.requestId ?? undefined);
     this.repaired.inc({ queue: QueueName.Transform, action: 'enqueued' });
   }
 
@@ -196,7 +190,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       const jobId = jobIds.storageCleanup(id);
       // A failed cleanup job stays in BullMQ for a day (removeOnFail); after that it is retried from here.
       if ((await queue.getJobState(jobId)) !== 'unknown') continue;
-      await this.queues.add({ name: JobName.StorageCleanup, data: { cleanupId: id } }, { jobId, ...CLEANUP_JOB_OPTIONS });
+      await this.queues.enqueueStorageCleanup(id);
       this.repaired.inc({ queue: QueueName.Cleanup, action: 'enqueued' });
     }
   }

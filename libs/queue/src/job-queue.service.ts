@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobsOptions, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
-import { JobItem, JobResults } from './job-contracts';
+import { JobItem, JobResults, jobIds } from './job-contracts';
 import { JOB_QUEUE, JobName, QueueName } from './queue-names';
 import { createRedisConnection } from './redis-connection.factory';
 
@@ -46,6 +46,19 @@ export class JobQueue implements OnApplicationShutdown {
   async add(item: JobItem, opts: JobsOptions = {}): Promise<string> {
     const job = await this.queue(JOB_QUEUE[item.name]).add(item.name, item.data, opts);
     return job.id!;
+  }
+
+  /** The render of job row `jobId`; the BullMQ id is the row id, so enqueueing twice is a no-op. */
+  enqueueTransform(jobId: string, requestId?: string): Promise<string> {
+    return this.add({ name: JobName.Transform, data: { jobId, requestId } }, { jobId });
+  }
+
+  /** Deletion of a storage_cleanups prefix; storage may be down for a while, so it retries longer. */
+  enqueueStorageCleanup(cleanupId: string): Promise<string> {
+    return this.add(
+      { name: JobName.StorageCleanup, data: { cleanupId } },
+      { jobId: jobIds.storageCleanup(cleanupId), attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
+    );
   }
 
   /** Resolves with the job's result once it completes; rejects on failure or timeout. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundException } from '@pixmill/common';
 import { DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
-import { JobName, JobQueue, jobIds } from '@pixmill/queue';
+import { JobQueue } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
@@ -89,11 +89,6 @@ export class ImagesService {
       await this.users.releaseStorage(userId, gone.bytes, em);
       return this.cleanups.add(imagePrefix(userId, id), 'image deleted', em);
     });
-    await this.jobs
-      .add(
-        { name: JobName.StorageCleanup, data: { cleanupId } },
-        { jobId: jobIds.storageCleanup(cleanupId), attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
-      )
-      .catch(() => undefined);
+    await this.jobs.enqueueStorageCleanup(cleanupId).catch(() => undefined);
   }
 }
