@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import sharp from 'sharp';
 import { S3StorageDriver } from '@pixmill/storage';
-import { s3Env, HttpClient, RunningApi, startApi, startS3rver, S3rverHandle, TEST_DATABASE_URL, UserFactory } from '@pixmill/testing';
+import { pollUntil, s3Env, startWorkerProcess, HttpClient, RunningApi, startApi, startS3rver, S3rverHandle, TEST_DATABASE_URL, UserFactory } from '@pixmill/testing';
 
 async function noiseJpeg(w: number, h: number): Promise<Buffer> {
   return sharp({ create: { width: w, height: h, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
@@ -106,6 +106,22 @@ describe('presigned direct uploads (e2e, S3)', () => {
     expect(svg.status).toBe(400);
     expect(svg.body.errors.map((e: any) => e.field)).toEqual(['contentType']);
     expect(await storageBytes(u.id)).toBe(0);
+  });
+
+  it('an abandoned upload gives its reservation back once its URL has expired', async () => {
+    const u = await new UserFactory(http).create();
+    const created = await u.http.post('/v1/uploads', { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 5000 });
+    expect(await storageBytes(u.id)).toBe(5000);
+    // As if the presigned URL had expired long ago.
+    await db.query(`UPDATE uploads SET expires_at = now() - interval '1 hour' WHERE id = $1`, [created.body.uploadId]);
+    const worker = await startWorkerProcess({ ...s3Env(s3), RECONCILE_INTERVAL_MS: '200' });
+    try {
+      await pollUntil(() => storageBytes(u.id), (n) => n === 0, 15_000);
+      expect(await storageBytes(u.id)).toBe(0);
+      expect((await u.http.post(`/v1/uploads/${created.body.uploadId}/complete`)).status).toBe(404);
+    } finally {
+      await worker.stop();
+    }
   });
 
   it('with local storage, direct uploads are refused clearly', async () => {

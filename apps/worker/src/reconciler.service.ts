@@ -2,8 +2,9 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { Counter, Gauge } from 'prom-client';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
-import { DerivativeRepository, JobEntity, JobRepository, StorageCleanupRepository } from '@pixmill/db';
+import { DerivativeRepository, JobEntity, JobRepository, StorageCleanupRepository, UploadRepository, UserRepository } from '@pixmill/db';
 import { jobIds, JobQueue, QueueName } from '@pixmill/queue';
+import { StorageDriver } from '@pixmill/storage';
 import { renderFailedMessage } from './final-failure.util';
 import { WorkerMetrics } from './worker-metrics.service';
 
@@ -13,6 +14,8 @@ export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
 const IN_FLIGHT_GRACE_SECONDS = 5;
 /** A cleanup row older than this should have run by now; its job was probably lost. */
 const STALE_CLEANUP_SECONDS = 60;
+/** After a direct upload's URL expires, how long before its reservation and object are released. */
+const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
 
 /**
  * PostgreSQL is the truth, Redis only carries work (SPEC §1). Every
@@ -52,6 +55,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly derivatives: DerivativeRepository,
     private readonly cleanups: StorageCleanupRepository,
     private readonly queues: JobQueue,
+    private readonly uploads: UploadRepository,
+    private readonly users: UserRepository,
+    private readonly storage: StorageDriver,
     metrics: WorkerMetrics,
   ) {
     this.leaderGauge = new Gauge({
@@ -96,6 +102,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       if (!(await this.lead())) return;
       await this.reconcileTransforms();
       await this.reconcileCleanups();
+      await this.expireAbandonedUploads();
     } catch (err) {
       // Redis or PostgreSQL down: nothing to repair with; try again next tick.
       this.logger.warn(`reconcile tick failed: ${(err as Error).message}`);
@@ -181,6 +188,18 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private async enqueueTransform(row: JobEntity): Promise<void> {
     await this.queues.enqueueTransform(row.id, row.requestId ?? undefined);
     this.repaired.inc({ queue: QueueName.Transform, action: 'enqueued' });
+  }
+
+  /**
+   * A presigned upload that was never completed holds a quota reservation and maybe
+   * an object: once its URL has expired (plus a grace period), both are released.
+   */
+  private async expireAbandonedUploads(): Promise<void> {
+    for (const upload of await this.uploads.expireAbandoned(ABANDONED_UPLOAD_GRACE_SECONDS)) {
+      await this.storage.delete(upload.storageKey);
+      await this.users.releaseStorage(upload.userId, upload.reservedBytes);
+      this.repaired.inc({ queue: 'uploads', action: 'expired' });
+    }
   }
 
   private async reconcileCleanups(): Promise<void> {

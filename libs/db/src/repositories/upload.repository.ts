@@ -25,6 +25,24 @@ export class UploadRepository {
     await this.ds.query(`UPDATE uploads SET status = 'failed' WHERE id = $1`, [id]);
   }
 
+  /**
+   * Direct uploads never completed, `graceSeconds` after their presigned URL expired:
+   * marked failed in one statement, so each is returned to exactly one caller.
+   */
+  async expireAbandoned(graceSeconds: number, limit = 100): Promise<Array<{ id: string; userId: string; storageKey: string; reservedBytes: number }>> {
+    const res = await this.ds.query(
+      `UPDATE uploads SET status = 'failed'
+        WHERE id IN (SELECT id FROM uploads WHERE status = 'pending' AND expires_at < now() - make_interval(secs => $1) LIMIT $2)
+          AND status = 'pending'
+        RETURNING id, user_id AS "userId", storage_key AS "storageKey", reserved_bytes AS "reservedBytes"`,
+      [graceSeconds, limit],
+    );
+    return returnedRows<{ id: string; userId: string; storageKey: string; reservedBytes: string }>(res).map((r) => ({
+      ...r,
+      reservedBytes: Number(r.reservedBytes),
+    }));
+  }
+
   /** Moves a pending upload to a final status; false if another request finished it first. */
   async finish(id: string, status: 'completed' | 'failed'): Promise<boolean> {
     const res = await this.ds.query(`UPDATE uploads SET status = $2 WHERE id = $1 AND status = 'pending' RETURNING id`, [id, status]);
