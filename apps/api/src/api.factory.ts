@@ -14,6 +14,7 @@ import { FieldErrorDto, ProblemDto } from './common/problem.dto';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
+import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -82,6 +83,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       .build(),
     { extraModels: [ProblemDto, FieldErrorDto] },
   );
+  documentRateLimits(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

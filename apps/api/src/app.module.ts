@@ -11,6 +11,8 @@ import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { OpsModule } from './ops/ops.module';
+import { QuotaModule } from './quota/quota.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 
 @Module({})
 export class AppModule {
@@ -25,6 +27,9 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         AuthModule,
+        // After AuthModule: its JWT guard must have set request.user before the rate-limit guard runs.
+        RateLimitModule,
+        QuotaModule,
         AccountModule,
         OpsModule,
         ImagesModule,

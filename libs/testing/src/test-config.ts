@@ -16,6 +16,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     HOST: '127.0.0.1',
     WORKER_METRICS_PORT: '0',
     STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-test-')),
+    // Every suite signs up and calls from 127.0.0.1; the abuse-protection suite sets real limits.
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     ...overrides,
   };
 }

@@ -3,8 +3,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
 import { DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
 import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
-import { JobName, JobQueue } from '@pixmill/queue';
+import { JobQueue } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
+import { DailyQuotaService } from '../quota/daily-quota.service';
 
 /** Eager specs per upload: each is a render, so the list is kept short. */
 const MAX_EAGER = 10;
@@ -29,6 +30,7 @@ export class TransformationsService {
     private readonly jobs: JobRepository,
     private readonly derivatives: DerivativeRepository,
     private readonly queue: JobQueue,
+    private readonly quota: DailyQuotaService, // daily transform quota (abuse protection)
   ) {}
 
   /** Validates a JSON body (a spec plus optional webhookUrl) for one of the caller's images. */
@@ -73,7 +75,12 @@ export class TransformationsService {
         const cached = await this.jobs.insertCached(newJob, derivative.id);
         if (cached) return { job: cached, created: false };
       } else {
-        const queued = await this.jobs.insertQueued(newJob);
+        // Daily transform quota (abuse protection): only a newly inserted job costs a unit; see DailyQuotaService.
+        const queued = await this.quota.chargeNewRender(
+          userId,
+          () => this.jobs.insertQueued(newJob),
+          async () => (await this.jobs.findInFlight(image.id, hash)) !== null,
+        );
         if (queued) {
           await this.enqueue(queued);
           return { job: queued, created: true };
@@ -97,7 +104,7 @@ export class TransformationsService {
   /** A row without its BullMQ job is picked up by the worker's reconciler, so Redis being down loses nothing. */
   private async enqueue(job: JobEntity): Promise<void> {
     await this.queue
-      .add({ name: JobName.Transform, data: { jobId: job.id, requestId: job.requestId ?? undefined } }, { jobId: job.id })
+      .enqueueTransform(job.id, job.requestId ?? undefined)
       .catch(() => undefined);
   }
 

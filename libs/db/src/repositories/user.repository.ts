@@ -48,6 +48,37 @@ export class UserRepository {
     await em.query(`UPDATE users SET storage_bytes = greatest(storage_bytes - $2, 0) WHERE id = $1`, [userId, bytes]);
   }
 
+  /**
+   * Takes one unit of the daily transform quota (per UTC day) in one statement: the
+   * count restarts at 1 when the stored day is not today, so no reset job is needed,
+   * and parallel requests cannot overshoot the limit. False when today's limit is used up.
+   */
+  async consumeDailyTransform(userId: string, limit: number): Promise<boolean> {
+    const res = await this.ds.query(
+      `UPDATE users
+          SET transforms_day = (now() AT TIME ZONE 'utc')::date,
+              transforms_today = CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today + 1 ELSE 1 END
+        WHERE id = $1
+          AND (CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today ELSE 0 END) < $2::bigint
+        RETURNING transforms_today`,
+      [userId, limit],
+    );
+    return returnedRows(res).length > 0;
+  }
+
+  /**
+   * Gives back a unit taken at `takenAt` (default: now), e.g. when a render was not
+   * accepted after all or failed for a reason of ours. A unit of an earlier UTC day is
+   * not given back: that day's count is gone already.
+   */
+  async refundDailyTransform(userId: string, takenAt?: Date): Promise<void> {
+    await this.ds.query(
+      `UPDATE users SET transforms_today = greatest(transforms_today - 1, 0)
+        WHERE id = $1 AND transforms_day = (coalesce($2::timestamptz, now()) AT TIME ZONE 'utc')::date`,
+      [userId, takenAt ?? null],
+    );
+  }
+
   async setPlan(email: string, plan: UserEntity['plan']): Promise<boolean> {
     const res = await this.repo
       .createQueryBuilder()
