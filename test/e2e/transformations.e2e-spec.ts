@@ -157,7 +157,10 @@ describe('transformations and jobs (e2e)', () => {
       ]);
       const res = await u.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(640, 480), 'e.jpg', { fields: { eager } }) });
       expect(res.status).toBe(201);
-      expect(res.body.eagerJobIds).toHaveLength(2);
+      expect(res.body.eagerJobs).toEqual([
+        { jobId: expect.any(String), error: null },
+        { jobId: expect.any(String), error: null },
+      ]);
       const jobs = await u.http.get(`/v1/jobs?imageId=${res.body.id}`);
       expect(jobs.body.items.map((j: any) => j.status).sort()).toEqual(['queued', 'queued']);
 

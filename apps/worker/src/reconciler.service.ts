@@ -6,6 +6,7 @@ import { DerivativeRepository, JobEntity, JobRepository, StorageCleanupRepositor
 import { jobIds, JobQueue, QueueName } from '@pixmill/queue';
 import { StorageDriver } from '@pixmill/storage';
 import { renderFailedMessage } from './final-failure.util';
+import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerMetrics } from './worker-metrics.service';
 
 /** Key of the PostgreSQL advisory lock whose holder is the reconciler leader ("PIXMRC"). */
@@ -58,6 +59,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly uploads: UploadRepository,
     private readonly users: UserRepository,
     private readonly storage: StorageDriver,
+    private readonly failures: InternalFailureRecorder,
     metrics: WorkerMetrics,
   ) {
     this.leaderGauge = new Gauge({
@@ -162,7 +164,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         // Failed for good without the row saying so: the worker's final-failure write was lost,
         // or the job stalled more often than BullMQ allows (its worker died again and again).
         const failedReason = (await queue.getJob(row.id))?.failedReason;
-        if (await this.jobs.markFailed(row.id, 'internal_error', renderFailedMessage(row.attempts, failedReason))) {
+        if (await this.failures.record(row.id, renderFailedMessage(row.attempts, failedReason))) {
           this.repaired.inc({ queue: QueueName.Transform, action: 'failed' });
         }
       }

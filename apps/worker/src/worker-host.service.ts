@@ -3,10 +3,10 @@ import { DiscoveryService } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
-import { JobRepository } from '@pixmill/db';
 import { createRedisConnection, JOB_QUEUE, JobName, QueueName } from '@pixmill/queue';
 import { finalFailureOf } from './final-failure.util';
 import { JOB_PROCESSOR, JobProcessor } from './job-processor.decorator';
+import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerMetrics } from './worker-metrics.service';
 
 export class ProcessorRegistryError extends Error {}
@@ -34,7 +34,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly discovery: DiscoveryService,
     private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
-    private readonly jobs: JobRepository,
+    private readonly failures: InternalFailureRecorder,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -97,7 +97,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     const failure = job && finalFailureOf(job, err);
     if (!failure) return;
     try {
-      await this.jobs.markFailed(failure.jobId, failure.code, failure.message);
+      await this.failures.record(failure.jobId, failure.message);
     } catch (e) {
       this.logger.warn(`could not record the final failure of job ${failure.jobId}: ${(e as Error).message}`);
     }

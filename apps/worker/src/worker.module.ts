@@ -10,6 +10,7 @@ import { StorageCleanupProcessor } from './processors/storage-cleanup.processor'
 import { ThumbnailProcessor } from './processors/thumbnail.processor';
 import { TransformProcessor } from './processors/transform.processor';
 import { ReconcilerService } from './reconciler.service';
+import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerHost } from './worker-host.service';
 import { WorkerHttpServer } from './worker-http.server';
 import { WorkerMetrics } from './worker-metrics.service';
@@ -23,6 +24,7 @@ export class WorkerModule {
       providers: [
         WorkerMetrics,
         WorkerHost,
+        InternalFailureRecorder,
         WorkerHttpServer,
         ImagingService,
         PingProcessor,

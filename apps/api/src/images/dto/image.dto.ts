@@ -2,6 +2,17 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
+export class EagerJobErrorDto {
+  @ApiProperty({ example: 'daily_quota_exceeded' }) code: string;
+  @ApiProperty() message: string;
+}
+
+export class EagerJobDto {
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'Poll /v1/jobs/{jobId}.' }) jobId: string | null;
+  @ApiProperty({ type: EagerJobErrorDto, nullable: true, description: 'Why this render was not queued; the image is kept.' })
+  error: EagerJobErrorDto | null;
+}
+
 export class ImageUrlsDto {
   @ApiProperty({ description: 'Signed, expiring delivery URL of the original (CDN, S3 presigned, or the local file route).' })
   original: string;
@@ -28,8 +39,8 @@ export class ImageDto {
   exif: Record<string, unknown> | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: ImageUrlsDto }) urls: ImageUrlsDto;
-  @ApiPropertyOptional({ type: [String], description: 'Upload answers only: the jobs of the `eager` specs, in order.' })
-  eagerJobIds?: string[];
+  @ApiPropertyOptional({ type: () => [EagerJobDto], description: 'Upload answers only: one entry per `eager` spec, in order.' })
+  eagerJobs?: EagerJobDto[];
 }
 
 export class ImagePageDto {
