@@ -241,6 +241,43 @@ describe('transformations and jobs (e2e)', () => {
       expect([meta.width, meta.height]).toEqual([200, 300]);
     });
 
+    // Every op of SPEC §4, once in query syntax and once as JSON: both must render.
+    const everyOp: Array<[string, string, Record<string, unknown>]> = [
+      ['resize', 'resize=200x150&fit=cover', { op: 'resize', width: 200, height: 150, fit: 'cover' }],
+      ['resize %', 'resize=50%25', { op: 'resize', scale: 50 }],
+      ['crop region', 'crop=100x80%2B10%2B20', { op: 'crop', x: 10, y: 20, width: 100, height: 80 }],
+      ['crop attention', 'crop=100x80:attention', { op: 'crop', width: 100, height: 80, gravity: 'attention' }],
+      ['rotate', 'rotate=30', { op: 'rotate', angle: 30 }],
+      ['flip', 'flip=vertical', { op: 'flip' }],
+      ['mirror', 'mirror=true', { op: 'mirror' }],
+      ['grayscale', 'grayscale=true', { op: 'grayscale' }],
+      ['sepia', 'sepia=true', { op: 'sepia' }],
+      ['blur', 'blur=3', { op: 'blur', sigma: 3 }],
+      ['sharpen', 'sharpen=true', { op: 'sharpen' }],
+      ['modulate', 'brightness=1.2&saturation=0.5', { op: 'modulate', brightness: 1.2, saturation: 0.5 }],
+      ['contrast', 'contrast=1.5', { op: 'contrast', factor: 1.5 }],
+      ['text watermark', 'watermark=text:Pixmill', { op: 'watermark', text: 'Pixmill' }],
+    ];
+    it.each(everyOp)('%s works through the query syntax and the JSON spec', async (_name, query, op) => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const viaQuery = await u.http.get(`/v1/images/${id}/transform?${query}&format=png&wait=25`);
+      expect(viaQuery.status).toBe(302);
+      const viaJson = await u.http.post(`/v1/images/${id}/transformations`, { operations: [op], output: { format: 'png' } });
+      expect(viaJson.status).toBe(200); // the same canonical spec: the query's render is a cache hit
+      expect(viaJson.body.cached).toBe(true);
+      const png = Buffer.from(await (await fetch(viaJson.body.result.url)).arrayBuffer());
+      expect((await sharp(png).metadata()).format).toBe('png');
+    });
+
+    it('an image watermark from the caller’s own image renders', async () => {
+      const u = await new UserFactory(http).create();
+      const base = await uploadImage(u);
+      const logo = await uploadImage(u, await jpeg(64, 64));
+      const res = await u.http.get(`/v1/images/${base}/transform?watermark=image:${logo}&format=jpeg&wait=25`);
+      expect(res.status).toBe(302);
+    });
+
     it('a race of 20 identical requests renders once, and all of them see the same succeeded job', async () => {
       const u = await new UserFactory(http).create();
       const id = await uploadImage(u);
