@@ -1,5 +1,7 @@
 import sharp from 'sharp';
 import {
+  postImage,
+  waitForThumbnail,
   s3Env,
   expectProblem,
   animatedGif,
@@ -52,16 +54,9 @@ describe('images (e2e, S3 storage)', () => {
   });
 
   const newUser = () => new UserFactory(http).create();
-  const upload = (client: HttpClient, bytes: Buffer, filename?: string, contentType?: string) =>
-    client.request('POST', '/v1/images', { body: uploadForm(bytes, filename, { contentType }) });
+  const upload = postImage;
 
-  const waitForThumbnail = async (client: HttpClient, id: string): Promise<string> => {
-    const res = await pollUntil(() => client.get(`/v1/images/${id}`), (r) => r.status !== 200 || !!r.body.urls?.thumbnail);
-    if (!res.body?.urls?.thumbnail) {
-      throw new Error(`no thumbnail for ${id} after 15 s: ${res.status} ${res.text}\nworker log (tail):\n${worker.output().slice(-3000)}`);
-    }
-    return res.body.urls.thumbnail;
-  };
+  const thumbnailOf = (client: HttpClient, id: string) => waitForThumbnail(client, id, worker);
 
   it('upload → 201, stored in the bucket; /original → 302 to a presigned URL serving the same bytes', async () => {
     const user = await newUser();
@@ -91,7 +86,7 @@ describe('images (e2e, S3 storage)', () => {
     const user = await newUser();
     const res = await upload(user.http, await jpeg(320, 240, { seed: 82 }), 'thumb.jpg');
     expect(res.status).toBe(201);
-    const thumbnail = await waitForThumbnail(user.http, res.body.id);
+    const thumbnail = await thumbnailOf(user.http, res.body.id);
     expect(thumbnail.startsWith(`${s3.endpoint}/${s3.bucket}/users/${user.id}/images/${res.body.id}/`)).toBe(true);
     const file = await fetch(thumbnail);
     expect(file.status).toBe(200);
@@ -117,7 +112,7 @@ describe('images (e2e, S3 storage)', () => {
     const user = await newUser();
     const res = await upload(user.http, await jpeg(320, 240, { seed: 83 }), 'bye.jpg');
     expect(res.status).toBe(201);
-    await waitForThumbnail(user.http, res.body.id);
+    await thumbnailOf(user.http, res.body.id);
     const prefix = `users/${user.id}/images/${res.body.id}/`;
     expect((await inspect.objects(prefix)).length).toBeGreaterThanOrEqual(2);
 

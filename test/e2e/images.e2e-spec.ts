@@ -1,5 +1,7 @@
 import sharp from 'sharp';
 import {
+  postImage,
+  waitForThumbnail,
   expectProblem,
   animatedGif,
   animatedWebp,
@@ -63,17 +65,9 @@ describe('images (e2e, local storage)', () => {
 
   const newUser = () => new UserFactory(http).create();
 
-  const upload = (client: HttpClient, bytes: Buffer, filename?: string, contentType?: string) =>
-    client.request('POST', '/v1/images', { body: uploadForm(bytes, filename, { contentType }) });
+  const upload = postImage;
 
-  /** Polls the image until the worker has rendered its thumbnail; fails with the worker's log otherwise. */
-  const waitForThumbnail = async (client: HttpClient, id: string): Promise<string> => {
-    const res = await pollUntil(() => client.get(`/v1/images/${id}`), (r) => r.status !== 200 || !!r.body.urls?.thumbnail);
-    if (!res.body?.urls?.thumbnail) {
-      throw new Error(`no thumbnail for ${id} after 15 s: ${res.status} ${res.text}\nworker log (tail):\n${worker.output().slice(-3000)}`);
-    }
-    return res.body.urls.thumbnail;
-  };
+  const thumbnailOf = (client: HttpClient, id: string) => waitForThumbnail(client, id, worker);
 
   /** Nothing stored for this user: no object, no stray temp file, no row, no bytes reserved. */
   const expectNothingStored = async (user: TestUser) => {
@@ -179,7 +173,7 @@ describe('images (e2e, local storage)', () => {
       const res = await upload(user.http, await jpegWithGps(), 'paris.jpg', 'image/jpeg');
       expect(res.status).toBe(201);
       expect(JSON.stringify(res.body.exif)).toContain('PixmillCam');
-      const thumb = await fetch(await waitForThumbnail(user.http, res.body.id));
+      const thumb = await fetch(await thumbnailOf(user.http, res.body.id));
       const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
       expect(meta.format).toBe('webp');
       expect(meta.exif).toBeUndefined();
@@ -332,7 +326,7 @@ describe('images (e2e, local storage)', () => {
     });
 
     it('a 256 px WebP thumbnail appears once the worker has rendered it', async () => {
-      const thumbnail = await waitForThumbnail(owner.http, image.id);
+      const thumbnail = await thumbnailOf(owner.http, image.id);
       const res = await fetch(thumbnail);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^image\/webp/);
@@ -343,7 +337,7 @@ describe('images (e2e, local storage)', () => {
     it('the thumbnail of an EXIF-rotated photo is upright (portrait)', async () => {
       const res = await upload(owner.http, await exifOrientedJpeg(6, 300, 200), 'portrait.jpg', 'image/jpeg');
       expect(res.status).toBe(201);
-      const thumb = await fetch(await waitForThumbnail(owner.http, res.body.id));
+      const thumb = await fetch(await thumbnailOf(owner.http, res.body.id));
       const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
       expect(meta.height).toBe(256);
       expect(meta.width).toBeGreaterThanOrEqual(170);
@@ -462,7 +456,7 @@ describe('images (e2e, local storage)', () => {
       const res = await upload(user.http, await jpeg(320, 240, { seed: 51 }), 'gone.jpg');
       expect([keep.status, res.status]).toEqual([201, 201]);
       const id = res.body.id;
-      await waitForThumbnail(user.http, id); // so there is more than the original to clean up
+      await thumbnailOf(user.http, id); // so there is more than the original to clean up
       const prefix = `users/${user.id}/images/${id}/`;
       expect((await inspect.objects(prefix)).length).toBeGreaterThanOrEqual(2);
 

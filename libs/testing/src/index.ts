@@ -8,3 +8,4 @@ export * from './user.factory';
 export * from './image-fixtures';
 export * from './storage-inspector';
 export * from './problem.assert';
+export * from './image-api.helpers';
