@@ -142,6 +142,9 @@ function rss(pid, field = 'VmRSS') {
  *   queuePrefix QUEUE_PREFIX (default {pixmill-bench}); its keys are cleared when fresh
  *   fresh       drop the database and queue keys first (default true)
  *   build       run ensureBuild() first (default true)
+ *   apiEnv      extra settings for the API process only (e.g. NODE_OPTIONS=--cpu-prof)
+ *   workerEnv   extra settings for the worker processes only
+ *   apiNodeArgs node flags for the API process (e.g. ['--cpu-prof', '--cpu-prof-dir=…'])
  *   log         progress lines (default: stderr)
  */
 async function startStack(opts = {}) {
@@ -153,6 +156,9 @@ async function startStack(opts = {}) {
     queuePrefix = '{pixmill-bench}',
     fresh = true,
     build = true,
+    apiEnv = {},
+    workerEnv = {},
+    apiNodeArgs = [],
     log = (msg) => process.stderr.write(`stack: ${msg}\n`),
   } = opts;
 
@@ -179,9 +185,10 @@ async function startStack(opts = {}) {
     LOG_LEVEL: 'warn',
     // Quotas and rate limits must never be what a run measures.
     PLAN_FREE_STORAGE_BYTES: String(1024 ** 5),
-    PLAN_FREE_DAILY_TRANSFORMS: String(1_000_000),
-    RATE_LIMIT_PER_MINUTE: String(1_000_000),
-    AUTH_RATE_LIMIT_PER_MINUTE: String(10_000),
+    PLAN_FREE_DAILY_TRANSFORMS: String(100_000_000),
+    PLAN_PRO_DAILY_TRANSFORMS: String(100_000_000),
+    RATE_LIMIT_PER_MINUTE: String(100_000_000),
+    AUTH_RATE_LIMIT_PER_MINUTE: String(100_000_000),
     ...extraEnv,
   };
 
@@ -202,8 +209,8 @@ async function startStack(opts = {}) {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const spawnChild = (name, entry, childEnv) => {
-    const child = spawn(process.execPath, [path.join(root, entry)], { cwd: root, env: childEnv, stdio: ['ignore', logFd, logFd] });
+  const spawnChild = (name, entry, childEnv, nodeArgs = []) => {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(root, entry)], { cwd: root, env: childEnv, stdio: ['ignore', logFd, logFd] });
     const rec = { name, child, exited: null };
     rec.exit = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
@@ -243,13 +250,13 @@ async function startStack(opts = {}) {
     }
     await runMigrations(env, logFd, build);
 
-    const api = spawnChild('api', 'dist/apps/api/src/main.js', env);
+    const api = spawnChild('api', 'dist/apps/api/src/main.js', { ...env, ...apiEnv }, apiNodeArgs);
     const workerRecs = [];
     const workerPorts = [];
     for (let i = 0; i < workers; i++) {
       const port = await freePort();
       workerPorts.push(port);
-      workerRecs.push(spawnChild(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', { ...env, WORKER_METRICS_PORT: String(port) }));
+      workerRecs.push(spawnChild(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', { ...env, ...workerEnv, WORKER_METRICS_PORT: String(port) }));
     }
     const isDead = () => (unexpected.length ? `${unexpected.join('; ')} during start-up` : null);
     await waitFor200(`${baseUrl}/health/ready`, isDead, READY_TIMEOUT_MS);

@@ -1,0 +1,695 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [--no-build] [--no-doc|--doc] [--profile-api] [--only w1,w3,...]`
+//
+// Pixmill's benchmark (issue 7). Starts a private stack (bench/lib/stack.js: API, worker(s),
+// local PostgreSQL and Redis, local storage), generates its inputs deterministically with
+// sharp, runs the scenarios side by side with their baselines, prints a table, writes
+// bench/results/<ISO date>.json (rewritten after every scenario, so a stopped run keeps what
+// it measured) and bench/results/chart.svg, and, for a full run, the results block of
+// BENCHMARKS.md.
+//
+// Scenarios: W1 (sharp's benchmark task vs raw sharp), W3 (orchestration overhead), API
+// (autocannon), peers (ImageMagick, vipsthumbnail), scale-out (1 worker × 2 vs 2 × 1),
+// W2 (upload with three eager derivatives) with worker memory, API upload memory.
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startStack } = require('./lib/stack');
+const { photoJpeg, photoPng, sharp } = require('./lib/images');
+const { root } = require('../scripts/ensure-build');
+
+const autocannon = require(require.resolve('autocannon', { paths: [root] }));
+
+const GOALS = { w1Ratio: 0.9, w3P50: 15, w3P99: 50, pollRps: 3000, pollP99: 25 };
+const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'w2', 'upload'];
+
+// ---------------------------------------------------------------- options
+
+function parseArgs(argv) {
+  const o = { quick: false, build: true, doc: null, profileApi: false, only: null };
+  for (const a of argv) {
+    if (a === '--quick') o.quick = true;
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--doc') o.doc = true;
+    else if (a === '--no-doc') o.doc = false;
+    else if (a === '--profile-api') o.profileApi = true;
+    else if (a.startsWith('--only=')) o.only = a.slice(7).split(',');
+    else {
+      process.stderr.write(`unknown option ${a}\nusage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--profile-api] [--only=${SCENARIOS.join(',')}]\n`);
+      process.exit(2);
+    }
+  }
+  if (o.doc === null) o.doc = !o.quick; // BENCHMARKS.md holds a full run unless asked
+  return o;
+}
+
+function settingsFor(quick) {
+  return quick
+    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 } }
+    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 } };
+}
+
+// ---------------------------------------------------------------- helpers
+
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+const r1 = (n) => (n === null || n === undefined || Number.isNaN(n) ? null : Number(n.toFixed(1)));
+const r2 = (n) => (n === null || n === undefined || Number.isNaN(n) ? null : Number(n.toFixed(2)));
+const r3 = (n) => (n === null || n === undefined || Number.isNaN(n) ? null : Number(n.toFixed(3)));
+
+/** Nearest-rank percentile of an unsorted array. */
+function pct(values, p) {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+const median = (v) => pct(v, 50);
+
+/** Runs fn(i) for i in [0, n) with at most `limit` in flight. */
+async function pool(n, limit, fn) {
+  const out = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
+class Api {
+  static retries = {};
+  constructor(baseUrl, token) {
+    this.baseUrl = baseUrl;
+    this.auth = { authorization: `Bearer ${token}` };
+  }
+  async json(method, p, body, expect) {
+    // A 503 (a dependency slow to answer on a busy machine) or 429 is retried a few times and
+    // counted in `retries`, so one hiccup does not end the run; the counts are in the results.
+    let res;
+    let data;
+    for (let attempt = 0; ; attempt++) {
+      res = await fetch(`${this.baseUrl}${p}`, {
+        method,
+        headers: { ...this.auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      data = await res.json().catch(() => ({}));
+      if (!(res.status === 503 || res.status === 429) || attempt >= 5) break;
+      Api.retries[`${res.status} ${data.code ?? ''}`.trim()] = (Api.retries[`${res.status} ${data.code ?? ''}`.trim()] || 0) + 1;
+      await sleep(200 * (attempt + 1));
+    }
+    if (expect && !expect.includes(res.status)) throw new Error(`${method} ${p}: HTTP ${res.status} ${JSON.stringify(data).slice(0, 300)}`);
+    return data;
+  }
+  async upload(buf, name, type, eager) {
+    const form = new FormData();
+    form.append('file', new Blob([buf], { type }), name);
+    if (eager) form.append('eager', JSON.stringify(eager));
+    const res = await fetch(`${this.baseUrl}/v1/images`, { method: 'POST', headers: this.auth, body: form });
+    const data = await res.json().catch(() => ({}));
+    if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(data).slice(0, 300)}`);
+    return data;
+  }
+  submit(imageId, spec) {
+    return this.json('POST', `/v1/images/${imageId}/transformations`, spec, [200, 202]);
+  }
+  /** Long-polls a job until it is final; throws unless it succeeded. */
+  async waitJob(id) {
+    for (;;) {
+      const job = await this.json('GET', `/v1/jobs/${id}?wait=30`, null, [200]);
+      if (job.status === 'succeeded') return job;
+      if (job.status === 'failed' || job.status === 'canceled') throw new Error(`job ${id} ${job.status}: ${JSON.stringify(job.error)}`);
+    }
+  }
+  /** Waits for the upload thumbnails to exist, so timed runs do not share the worker with them. */
+  async waitThumbnails(ids, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (const id of ids) {
+      for (;;) {
+        const img = await this.json('GET', `/v1/images/${id}`, null, [200]);
+        if (img.urls?.thumbnail) break;
+        if (Date.now() > deadline) throw new Error(`thumbnail of ${id} not ready`);
+        await sleep(100);
+      }
+    }
+  }
+}
+
+// Distinct specs of the same cost: a new (image, spec) pair is a new render; the same one is
+// a cache hit. Width steps of 1 px and quality steps of 1 barely change the work.
+const w1Spec = (i) => ({ operations: [{ op: 'resize', width: 720 - (i % 8), height: 588, fit: 'fill' }], output: { format: 'jpeg', quality: 80 - (Math.floor(i / 8) % 16) } });
+const W1_PER_IMAGE = 128;
+const w3Spec = (i) => ({ operations: [{ op: 'resize', width: 256 - (i % 8) }], output: { format: 'webp', quality: 80 - (Math.floor(i / 8) % 10) } });
+const W3_PER_IMAGE = 80;
+const W2_EAGER = [
+  { operations: [{ op: 'resize', width: 256 }], output: { format: 'webp' } },
+  { operations: [{ op: 'resize', width: 1024 }], output: { format: 'jpeg' } },
+  { operations: [{ op: 'resize', width: 2048 }], output: { format: 'avif' } },
+];
+
+// ---------------------------------------------------------------- environment
+
+function machine() {
+  let distro = null;
+  try {
+    distro = fs.readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? null;
+  } catch {}
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? null, ramMb: Math.round(os.totalmem() / 2 ** 20), os: `${distro ?? os.type()} (${os.platform()} ${os.release()} ${os.arch()})` };
+}
+
+function versions() {
+  let sha = null;
+  let dirty = null;
+  try {
+    sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    dirty = execFileSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' }).trim().length > 0;
+  } catch {}
+  let sharpVersion = sharp.versions.sharp ?? null;
+  try {
+    sharpVersion ??= JSON.parse(fs.readFileSync(path.join(root, 'node_modules/sharp/package.json'), 'utf8')).version;
+  } catch {}
+  return { node: process.version, sharp: sharpVersion, libvips: sharp.versions.vips, pixmill: sha, pixmillDirty: dirty };
+}
+
+/** A real ImageMagick (not a stand-in script): answers -version with "ImageMagick". */
+function findImageMagick() {
+  for (const [cmd, pre] of [['magick', []], ['/usr/bin/convert', []], ['convert', []]]) {
+    const r = spawnSync(cmd, [...pre, '-version'], { encoding: 'utf8', timeout: 5000 });
+    if (r.status === 0 && /ImageMagick/.test(r.stdout)) return { cmd, version: r.stdout.split('\n')[0].trim() };
+  }
+  return null;
+}
+
+function findVipsthumbnail() {
+  const r = spawnSync('vipsthumbnail', ['--version'], { encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? { cmd: 'vipsthumbnail', version: (r.stdout || r.stderr).trim().split('\n')[0] } : null;
+}
+
+// ---------------------------------------------------------------- scenarios
+
+/** Raw sharp in this process: `parallel` pipelines at once, sharp.concurrency(1) like the worker. */
+async function rawSharp(input, make, ops, parallel) {
+  for (let i = 0; i < parallel; i++) await make(sharp(input)).toBuffer(); // warm-up
+  const t0 = now();
+  await pool(ops, parallel, () => make(sharp(input)).toBuffer());
+  return ops / ((now() - t0) / 1000);
+}
+
+async function rawMedianMs(input, make, n) {
+  for (let i = 0; i < 3; i++) await make(sharp(input)).toBuffer();
+  const t = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = now();
+    await make(sharp(input)).toBuffer();
+    t.push(now() - t0);
+  }
+  return median(t);
+}
+
+/**
+ * Pixmill end to end at saturation: every job submitted at once (16 requests in flight),
+ * each long-polled until it succeeded. jobs/s is measured from the 10th-percentile completion
+ * to the last, so the start-up ramp does not count; wall rate reported alongside.
+ */
+async function pixmillThroughput(api, imageIds, specFor, perImage, jobs) {
+  const t0 = now();
+  const done = [];
+  await pool(jobs, 16, async (i) => {
+    const job = await api.submit(imageIds[Math.floor(i / perImage)], specFor(i % perImage));
+    if (job.status !== 'succeeded') await api.waitJob(job.id);
+    done.push(now() - t0);
+  });
+  done.sort((a, b) => a - b);
+  const k = Math.max(1, Math.floor(jobs * 0.1));
+  const steady = (jobs - k) / ((done[jobs - 1] - done[k - 1]) / 1000);
+  const wall = jobs / (done[jobs - 1] / 1000);
+  return { jobsPerSec: steady, wallJobsPerSec: wall, seconds: done[jobs - 1] / 1000 };
+}
+
+async function uploadMany(api, buffers, name, type) {
+  const ids = [];
+  for (const b of buffers) ids.push((await api.upload(b, name, type)).id);
+  await api.waitThumbnails(ids);
+  return ids;
+}
+
+/** W3: a steady open-loop rate; latency = submit → succeeded seen by the long-poll. */
+async function w3Run(api, imageIds, rate, seconds) {
+  const total = Math.round(rate * seconds);
+  const lat = [];
+  const errors = [];
+  const inflight = [];
+  const t0 = now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - now();
+    if (wait > 0) await sleep(wait);
+    inflight.push(
+      (async () => {
+        const s = now();
+        try {
+          const job = await api.submit(imageIds[Math.floor(i / W3_PER_IMAGE)], w3Spec(i % W3_PER_IMAGE));
+          if (job.status !== 'succeeded') await api.waitJob(job.id);
+          lat.push(now() - s);
+        } catch (err) {
+          errors.push(err.message);
+        }
+      })(),
+    );
+  }
+  await Promise.all(inflight);
+  return { latencies: lat, errors, achievedRate: total / ((now() - t0) / 1000) };
+}
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+async function peerRun(cmdFor, inputFile, ops, parallel, tmp) {
+  const run = (i) =>
+    new Promise((resolve, reject) => {
+      const [cmd, args] = cmdFor(inputFile, path.join(tmp, `peer-${i % parallel}.jpg`));
+      const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MAGICK_THREAD_LIMIT: '1', OMP_NUM_THREADS: '1', VIPS_CONCURRENCY: '1' } });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(0, 300)}`))));
+    });
+  for (let i = 0; i < parallel; i++) await run(i);
+  const t0 = now();
+  await pool(ops, parallel, run);
+  return ops / ((now() - t0) / 1000);
+}
+
+/** W2: closed loop, `uploaders` at once, each upload waits for its three eager jobs. */
+async function w2Run(api, input, seconds, uploaders, sampleWorkers) {
+  const lat = [];
+  const errors = [];
+  const t0 = now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: uploaders }, async () => {
+      do {
+        const s = now();
+        try {
+          const img = await api.upload(input, 'w2.jpg', 'image/jpeg', W2_EAGER);
+          // `eagerJobIds` (older API) or `eagerJobs: [{jobId, error}]`.
+          const ids = img.eagerJobIds ?? (img.eagerJobs ?? []).map((j) => j.jobId);
+          if (ids.length !== 3 || ids.some((id) => !id)) throw new Error(`expected 3 eager jobs, got ${JSON.stringify(img.eagerJobIds ?? img.eagerJobs)}`);
+          await Promise.all(ids.map((id) => api.waitJob(id)));
+          lat.push(now() - s);
+        } catch (err) {
+          errors.push(err.message);
+          await sleep(500);
+        }
+      } while (now() < end);
+    }),
+  );
+  const wallS = (now() - t0) / 1000;
+  sampleWorkers.stop();
+  return { latencies: lat, errors, uploadsPerSec: lat.length / wallS, jobsPerSec: (lat.length * 3) / wallS, seconds: wallS };
+}
+
+function rssSampler(stack, pids, everyMs) {
+  const samples = []; // [ms, total MB]
+  for (const pid of pids) {
+    try {
+      fs.writeFileSync(`/proc/${pid}/clear_refs`, '5'); // reset VmHWM
+    } catch {}
+  }
+  const t0 = now();
+  const tick = () => {
+    try {
+      samples.push([now() - t0, pids.reduce((s, pid) => s + stack.rss(pid), 0)]);
+    } catch {}
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  let hwm = null;
+  return {
+    samples,
+    stop() {
+      clearInterval(timer);
+      tick();
+      try {
+        hwm = Math.max(...pids.map((pid) => stack.rss(pid, 'VmHWM')));
+      } catch {}
+    },
+    peak: () => Math.max(hwm ?? 0, ...samples.map((s) => s[1])),
+  };
+}
+
+// ---------------------------------------------------------------- report
+
+function emptyResult(o, s) {
+  return {
+    date: new Date().toISOString(),
+    ratios: { w1VsRawSharp: null, vsImageMagick: null, vsVipsthumbnail: null, twoWorkersVsOne: null },
+    w1: { jobsPerSec: null, rawSharpOpsPerSec: null },
+    w2: { jobsPerSec: null, p50Ms: null, p95Ms: null, p99Ms: null },
+    w3: { overheadP50Ms: null, overheadP95Ms: null, overheadP99Ms: null },
+    api: { pollRps: null, pollP99Ms: null, cachedSubmitRps: null, cachedSubmitP99Ms: null },
+    memory: { workerPeakRssMb: null, workerGrowthMb: null, apiUploadRssGrowthMb: null },
+    machine: machine(),
+    versions: versions(),
+    settings: { ...s, storage: 'local', quick: o.quick, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
+    skipped: {},
+    detail: {},
+    goals: {},
+  };
+}
+
+function evaluateGoals(R) {
+  const g = (value, ok) => (value === null ? { met: null, value } : { met: ok, value });
+  R.goals = {
+    w1RatioAtLeast090: g(R.ratios.w1VsRawSharp, R.ratios.w1VsRawSharp >= GOALS.w1Ratio),
+    w3OverheadP50AtMost15Ms: g(R.w3.overheadP50Ms, R.w3.overheadP50Ms <= GOALS.w3P50),
+    w3OverheadP99AtMost50Ms: g(R.w3.overheadP99Ms, R.w3.overheadP99Ms <= GOALS.w3P99),
+    pollAtLeast3000Rps: g(R.api.pollRps, R.api.pollRps >= GOALS.pollRps),
+    pollP99AtMost25Ms: g(R.api.pollP99Ms, R.api.pollP99Ms <= GOALS.pollP99),
+  };
+}
+
+function tableRows(R) {
+  const d = R.detail;
+  const v = (x, unit = '') => (x === null || x === undefined ? '—' : `${x}${unit}`);
+  const sk = (k) => (R.skipped[k] ? ` (skipped: ${R.skipped[k]})` : '');
+  const goal = (k) => (R.goals[k]?.met === null || R.goals[k] === undefined ? '' : R.goals[k].met ? ' ✅' : ' ❌');
+  return [
+    ['W1 raw sharp (2 pipelines, sharp.concurrency 1)', `${v(R.w1.rawSharpOpsPerSec)} ops/s${sk('w1')}`],
+    ['W1 Pixmill end to end (1 worker × 2)', `${v(R.w1.jobsPerSec)} jobs/s, ${v(d.w1?.jobsPerSecPerCore)} jobs/s per core`],
+    ['W1 ratio Pixmill / raw sharp (goal ≥ 0.90)', `${v(R.ratios.w1VsRawSharp)}${goal('w1RatioAtLeast090')}`],
+    ['W1 ImageMagick convert (2 processes)', `${v(d.peers?.imageMagickOpsPerSec)} ops/s, Pixmill / ImageMagick ${v(R.ratios.vsImageMagick)}${sk('imageMagick')}`],
+    ['W1 vipsthumbnail (2 processes)', `${v(d.peers?.vipsthumbnailOpsPerSec)} ops/s, Pixmill / vipsthumbnail ${v(R.ratios.vsVipsthumbnail)}${sk('vipsthumbnail')}`],
+    ['W1 scale-out: 2 workers × 1', `${v(d.scale?.twoWorkersJobsPerSec)} jobs/s, ratio vs 1 × 2 ${v(R.ratios.twoWorkersVsOne)}${sk('scale')}`],
+    ['W2 upload + 3 eager (webp 256, jpeg 1024, avif 2048)', `${v(d.w2?.uploadsPerSec)} uploads/s, ${v(R.w2.jobsPerSec)} jobs/s; p50 ${v(R.w2.p50Ms, ' ms')}, p95 ${v(R.w2.p95Ms, ' ms')}, p99 ${v(R.w2.p99Ms, ' ms')}${sk('w2')}`],
+    ['W3 latency submit → succeeded', `p50 ${v(d.w3?.latencyP50Ms, ' ms')}, p95 ${v(d.w3?.latencyP95Ms, ' ms')}, p99 ${v(d.w3?.latencyP99Ms, ' ms')} (raw render median ${v(d.w3?.rawRenderMedianMs, ' ms')})${sk('w3')}`],
+    ['W3 overhead (goal p50 ≤ 15 ms, p99 ≤ 50 ms)', `p50 ${v(R.w3.overheadP50Ms, ' ms')}${goal('w3OverheadP50AtMost15Ms')}, p95 ${v(R.w3.overheadP95Ms, ' ms')}, p99 ${v(R.w3.overheadP99Ms, ' ms')}${goal('w3OverheadP99AtMost50Ms')}`],
+    ['API poll GET /v1/jobs/{id} (goal ≥ 3000 req/s, p99 ≤ 25 ms)', `${v(R.api.pollRps)} req/s${goal('pollAtLeast3000Rps')}, p99 ${v(R.api.pollP99Ms, ' ms')}${goal('pollP99AtMost25Ms')}${sk('api')}`],
+    ['API cache-hit POST …/transformations', `${v(R.api.cachedSubmitRps)} req/s, p99 ${v(R.api.cachedSubmitP99Ms, ' ms')}`],
+    ['Worker RSS during W2', `peak ${v(R.memory.workerPeakRssMb, ' MB')}, growth first→last window ${v(R.memory.workerGrowthMb, ' MB')}`],
+    ['API RSS growth, concurrent 10 MiB uploads', `${v(R.memory.apiUploadRssGrowthMb, ' MB')}${d.uploadMemory ? ` (${d.uploadMemory.uploads} uploads)` : ''}${sk('uploadMemory')}`],
+  ];
+}
+
+function printTable(R) {
+  const rows = tableRows(R);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`\nPixmill bench (${R.settings.mode}) — ${R.machine.cpus} × ${R.machine.model}, node ${R.versions.node}, sharp ${R.versions.sharp} / libvips ${R.versions.libvips}, ${R.versions.pixmill}\n\n`);
+  process.stdout.write(`${rows.map(([k, val]) => `${k.padEnd(w)}  ${val}`).join('\n')}\n`);
+}
+
+function markdownTable(R) {
+  return ['| scenario | result |', '|---|---|', ...tableRows(R).map(([k, val]) => `| ${k} | ${val.replace(/\|/g, '\\|')} |`)].join('\n');
+}
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** Bars of throughput per scenario + a histogram of W3 latencies with p50/p95/p99. */
+function chartSvg(R, w3Latencies) {
+  const W = 760;
+  const bars = [
+    ['W1 raw sharp (ops/s)', R.w1.rawSharpOpsPerSec, '#888'],
+    ['W1 Pixmill 1×2 (jobs/s)', R.w1.jobsPerSec, '#2a7ae2'],
+    ['W1 Pixmill 2×1 (jobs/s)', R.detail.scale?.twoWorkersJobsPerSec ?? null, '#5b9bef'],
+    ['W1 ImageMagick (ops/s)', R.detail.peers?.imageMagickOpsPerSec ?? null, '#c0504d'],
+    ['W1 vipsthumbnail (ops/s)', R.detail.peers?.vipsthumbnailOpsPerSec ?? null, '#9bbb59'],
+    ['W2 eager jobs (jobs/s)', R.w2.jobsPerSec, '#8064a2'],
+  ];
+  const max = Math.max(1, ...bars.map((b) => b[1] ?? 0));
+  const barH = 22;
+  const left = 200;
+  const plotW = W - left - 80;
+  let y = 40;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="__H__" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">Pixmill bench (${esc(R.settings.mode)}, ${esc(R.date.slice(0, 10))}, ${R.machine.cpus} CPU): throughput</text>`,
+  ];
+  for (const [label, val, color] of bars) {
+    const w = val ? (val / max) * plotW : 0;
+    parts.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(label)}</text>`);
+    parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
+    parts.push(`<text x="${left + w + 6}" y="${y + 15}">${val === null ? 'skipped' : val}</text>`);
+    y += barH + 8;
+  }
+  y += 20;
+  parts.push(`<text x="10" y="${y}" font-size="14" font-weight="bold">W3 latency submit → succeeded (${w3Latencies.length} jobs at ${R.settings.w3Rate}/s)</text>`);
+  y += 15;
+  const hH = 160;
+  if (w3Latencies.length) {
+    const hi = pct(w3Latencies, 99.5) * 1.05;
+    const nb = 40;
+    const bins = new Array(nb).fill(0);
+    for (const l of w3Latencies) bins[Math.min(nb - 1, Math.floor((l / hi) * nb))]++;
+    const bmax = Math.max(...bins);
+    const x0 = 60;
+    const pw = W - x0 - 30;
+    const bw = pw / nb;
+    bins.forEach((c, i) => {
+      const h = (c / bmax) * hH;
+      parts.push(`<rect x="${(x0 + i * bw).toFixed(1)}" y="${(y + hH - h).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="#2a7ae2"/>`);
+    });
+    parts.push(`<line x1="${x0}" y1="${y + hH}" x2="${x0 + pw}" y2="${y + hH}" stroke="#000"/>`);
+    for (let t = 0; t <= 4; t++) {
+      const ms = (hi * t) / 4;
+      parts.push(`<text x="${x0 + (pw * t) / 4}" y="${y + hH + 15}" text-anchor="middle">${ms.toFixed(0)} ms</text>`);
+    }
+    const marks = [['p50', R.detail.w3?.latencyP50Ms, '#000'], ['p95', R.detail.w3?.latencyP95Ms, '#c60'], ['p99', R.detail.w3?.latencyP99Ms, '#c00'], ['raw render', R.detail.w3?.rawRenderMedianMs, '#080']];
+    marks.forEach(([name, ms, color], i) => {
+      if (ms === null || ms === undefined) return;
+      const x = x0 + Math.min(1, ms / hi) * pw;
+      parts.push(`<line x1="${x.toFixed(1)}" y1="${y}" x2="${x.toFixed(1)}" y2="${y + hH}" stroke="${color}" stroke-dasharray="4 3"/>`);
+      parts.push(`<text x="${(x + 3).toFixed(1)}" y="${y + 12 + i * 13}" fill="${color}">${name} ${ms} ms</text>`);
+    });
+    y += hH + 30;
+  } else {
+    parts.push(`<text x="20" y="${y + 20}">skipped</text>`);
+    y += 40;
+  }
+  parts.push('</svg>');
+  return `${parts.join('\n').replace('__H__', String(y))}\n`;
+}
+
+function updateDoc(R, resultFile) {
+  const doc = path.join(root, 'BENCHMARKS.md');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const m = R.machine;
+  const goalLine = Object.entries(R.goals)
+    .map(([k, g]) => `- ${k}: ${g.met === null ? 'not measured' : g.met ? `met (${g.value})` : `**missed** (${g.value})`}`)
+    .join('\n');
+  const block = `${start}
+_Written by \`npm run bench\` (${R.settings.mode} run, ${R.date}); raw numbers: [\`${path.relative(root, resultFile)}\`](${path.relative(root, resultFile)})._
+
+Machine: ${m.cpus} × ${m.model}, ${m.ramMb} MB RAM, ${m.os}. Node ${R.versions.node}, sharp ${R.versions.sharp}, libvips ${R.versions.libvips}, Pixmill ${R.versions.pixmill}${R.versions.pixmillDirty ? ' (working tree with uncommitted changes)' : ''}. Worker concurrency ${R.settings.workerConcurrency}, SHARP_CONCURRENCY ${R.settings.sharpConcurrency}, local storage.
+
+${markdownTable(R)}
+
+Goals:
+${goalLine}
+
+![throughput per scenario and W3 latency distribution](bench/results/chart.svg)
+${end}`;
+  let text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '# Pixmill benchmarks\n\n';
+  if (text.includes(start) && text.includes(end)) text = text.slice(0, text.indexOf(start)) + block + text.slice(text.indexOf(end) + end.length);
+  else text += `\n## Latest results\n\n${block}\n`;
+  fs.writeFileSync(doc, text);
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const S = settingsFor(o.quick);
+  const want = (k) => !o.only || o.only.includes(k);
+  const R = emptyResult(o, S);
+  const outDir = path.join(root, 'bench', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const resultFile = path.join(outDir, `${R.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  let w3Latencies = [];
+  const save = () => {
+    evaluateGoals(R);
+    fs.writeFileSync(resultFile, `${JSON.stringify(R, null, 2)}\n`);
+  };
+  const tStart = now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pixmill-bench-'));
+  sharp.concurrency(S.sharpConcurrency); // the worker's setting, for the in-process baselines
+  sharp.cache(false);
+
+  log(`${S.mode} run; generating inputs…`);
+  const w1Count = Math.ceil(Math.max(S.w1Jobs, S.scaleJobs) / W1_PER_IMAGE);
+  const w1Inputs = [];
+  for (let i = 0; i < w1Count * 2; i++) w1Inputs.push(await photoJpeg(2725, 2225, 1000 + i));
+  const w3Inputs = [];
+  for (let i = 0; i < Math.ceil((S.w3Rate * S.w3Seconds) / W3_PER_IMAGE); i++) w3Inputs.push(await photoPng(640, 480, 3000 + i));
+  const w2Input = want('w2') ? await photoJpeg(4000, 3000, 2000) : null;
+  const w1File = path.join(tmp, 'w1.jpg');
+  fs.writeFileSync(w1File, w1Inputs[0]);
+  R.detail.inputs = { w1: { width: 2725, height: 2225, bytes: w1Inputs[0].length }, w3: { width: 640, height: 480, bytes: w3Inputs[0].length }, w2: w2Input && { width: 4000, height: 3000, bytes: w2Input.length } };
+
+  const makeW1 = (p) => p.resize(720, 588, { fit: 'fill', kernel: 'lanczos3' }).jpeg({ quality: 80 });
+  const makeW3 = (p) => p.resize(256).webp({ quality: 80 });
+
+  // Baselines first, on an idle machine.
+  if (want('w1')) {
+    log('W1 raw sharp…');
+    R.w1.rawSharpOpsPerSec = r2(await rawSharp(w1Inputs[0], makeW1, S.w1RawOps, S.workerConcurrency));
+  } else R.skipped.w1 = 'not selected (--only)';
+  let w3RawMs = null;
+  if (want('w3')) w3RawMs = await rawMedianMs(w3Inputs[0], makeW3, o.quick ? 20 : 60);
+
+  if (want('peers') && R.w1.rawSharpOpsPerSec !== null) {
+    const im = findImageMagick();
+    const vt = findVipsthumbnail();
+    R.detail.peers = { imageMagick: im?.version ?? null, vipsthumbnail: vt?.version ?? null, imageMagickOpsPerSec: null, vipsthumbnailOpsPerSec: null };
+    if (im) {
+      log(`peers: ${im.version}…`);
+      R.detail.peers.imageMagickOpsPerSec = r2(await peerRun((i, out) => [im.cmd, [i, '-filter', 'Lanczos', '-resize', '720x588!', '-quality', '80', out]], w1File, S.peerOps, S.workerConcurrency, tmp));
+    } else R.skipped.imageMagick = 'not installed (apt-get install imagemagick; /usr/local/bin/convert here is not ImageMagick)';
+    if (vt) {
+      log(`peers: ${vt.version}…`);
+      R.detail.peers.vipsthumbnailOpsPerSec = r2(await peerRun((i, out) => [vt.cmd, [i, '--size', '720x588!', '-o', `${out}[Q=80]`]], w1File, S.peerOps, S.workerConcurrency, tmp));
+    } else R.skipped.vipsthumbnail = 'not installed (apt-get install libvips-tools)';
+  } else if (!want('peers')) R.skipped.imageMagick = R.skipped.vipsthumbnail = 'not selected (--only)';
+  save();
+
+  const stackOpts = { database: 'pixmill_bench_run', redisDb: 13, queuePrefix: '{pixmill-bench-run}', build: o.build, env: { MAX_UPLOAD_BYTES: String(64 * 2 ** 20), WORKER_CONCURRENCY: String(S.workerConcurrency), SHARP_CONCURRENCY: String(S.sharpConcurrency) } };
+  let profileDir = null;
+  if (o.profileApi) {
+    profileDir = path.join(outDir, 'profiles');
+    fs.mkdirSync(profileDir, { recursive: true });
+    stackOpts.apiNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  }
+  log('starting the stack (1 worker × 2)…');
+  let stack = await startStack({ ...stackOpts, workers: 1 });
+  try {
+    const api = new Api(stack.baseUrl, await stack.signup());
+    let lastJob = null;
+    let lastSpec = null;
+    let lastImage = null;
+
+    if (want('w1')) {
+      log(`W1 Pixmill: ${S.w1Jobs} jobs…`);
+      const ids = await uploadMany(api, w1Inputs.slice(0, Math.ceil(S.w1Jobs / W1_PER_IMAGE)), 'w1.jpg', 'image/jpeg');
+      const t = await pixmillThroughput(api, ids, w1Spec, W1_PER_IMAGE, S.w1Jobs);
+      R.w1.jobsPerSec = r2(t.jobsPerSec);
+      R.ratios.w1VsRawSharp = r3(t.jobsPerSec / R.w1.rawSharpOpsPerSec);
+      R.detail.w1 = { jobs: S.w1Jobs, wallJobsPerSec: r2(t.wallJobsPerSec), seconds: r2(t.seconds), jobsPerSecPerCore: r2(t.jobsPerSec / os.cpus().length), rawSharpOpsPerSecPerCore: r2(R.w1.rawSharpOpsPerSec / os.cpus().length) };
+      if (R.detail.peers?.imageMagickOpsPerSec) R.ratios.vsImageMagick = r3(t.jobsPerSec / R.detail.peers.imageMagickOpsPerSec);
+      if (R.detail.peers?.vipsthumbnailOpsPerSec) R.ratios.vsVipsthumbnail = r3(t.jobsPerSec / R.detail.peers.vipsthumbnailOpsPerSec);
+      lastImage = ids[0];
+      lastSpec = w1Spec(0);
+      save();
+    }
+
+    if (want('w3')) {
+      log(`W3: ${S.w3Rate} jobs/s for ${S.w3Seconds} s…`);
+      const ids = await uploadMany(api, w3Inputs, 'w3.png', 'image/png');
+      const w = await w3Run(api, ids, S.w3Rate, S.w3Seconds);
+      w3Latencies = w.latencies.map((l) => Number(l.toFixed(2)));
+      const over = w.latencies.map((l) => l - w3RawMs);
+      R.w3 = { overheadP50Ms: r1(pct(over, 50)), overheadP95Ms: r1(pct(over, 95)), overheadP99Ms: r1(pct(over, 99)) };
+      R.detail.w3 = { jobs: w.latencies.length, errors: w.errors.slice(0, 5), errorCount: w.errors.length, achievedRate: r2(w.achievedRate), rawRenderMedianMs: r1(w3RawMs), latencyP50Ms: r1(pct(w.latencies, 50)), latencyP95Ms: r1(pct(w.latencies, 95)), latencyP99Ms: r1(pct(w.latencies, 99)), latencyMaxMs: r1(pct(w.latencies, 100)), latenciesMs: w3Latencies };
+      lastImage ??= ids[0];
+      lastSpec ??= w3Spec(0);
+      save();
+    } else R.skipped.w3 = 'not selected (--only)';
+
+    if (want('api')) {
+      if (!lastImage) {
+        lastImage = (await uploadMany(api, [w3Inputs[0]], 'w3.png', 'image/png'))[0];
+        lastSpec = w3Spec(0);
+      }
+      const job = await api.submit(lastImage, lastSpec);
+      lastJob = job.status === 'succeeded' ? job : await api.waitJob(job.id);
+      const headers = { ...api.auth };
+      log(`API: autocannon ${S.apiConnections} connections × ${S.apiSeconds} s, poll…`);
+      const poll = await cannon({ url: `${stack.baseUrl}/v1/jobs/${lastJob.id}`, connections: S.apiConnections, duration: S.apiSeconds, headers });
+      log('API: cache-hit submit…');
+      const sub = await cannon({ url: `${stack.baseUrl}/v1/images/${lastImage}/transformations`, method: 'POST', connections: S.apiConnections, duration: S.apiSeconds, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(lastSpec) });
+      R.api = { pollRps: r1(poll.requests.average), pollP99Ms: r1(poll.latency.p99), cachedSubmitRps: r1(sub.requests.average), cachedSubmitP99Ms: r1(sub.latency.p99) };
+      R.detail.api = {
+        poll: { requests: poll.requests.total, non2xx: poll.non2xx, errors: poll.errors, timeouts: poll.timeouts, p50Ms: poll.latency.p50, p90Ms: poll.latency.p90, p99Ms: poll.latency.p99 },
+        cachedSubmit: { requests: sub.requests.total, non2xx: sub.non2xx, errors: sub.errors, timeouts: sub.timeouts, p50Ms: sub.latency.p50, p90Ms: sub.latency.p90, p99Ms: sub.latency.p99 },
+        note: 'autocannon runs in the bench process on the same machine as the API, the worker, PostgreSQL and Redis',
+      };
+      save();
+    } else R.skipped.api = 'not selected (--only)';
+
+    if (want('w2')) {
+      log(`W2: ${S.w2Uploaders} uploaders for ${S.w2Seconds} s (4000×3000 JPEG + 3 eager)…`);
+      const sampler = rssSampler(stack, stack.workerPids, 250);
+      const w = await w2Run(api, w2Input, S.w2Seconds, S.w2Uploaders, sampler);
+      R.w2 = { jobsPerSec: r3(w.jobsPerSec), p50Ms: r1(pct(w.latencies, 50)), p95Ms: r1(pct(w.latencies, 95)), p99Ms: r1(pct(w.latencies, 99)) };
+      const win = S.memoryWindowSeconds * 1000;
+      const lastT = sampler.samples.at(-1)?.[0] ?? 0;
+      const avg = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+      const first = avg(sampler.samples.filter((s) => s[0] <= win).map((s) => s[1]));
+      const last = avg(sampler.samples.filter((s) => s[0] >= lastT - win).map((s) => s[1]));
+      R.memory.workerPeakRssMb = r1(sampler.peak());
+      R.memory.workerGrowthMb = first !== null && last !== null && lastT > 2 * win ? r1(last - first) : null;
+      if (R.memory.workerGrowthMb === null) R.skipped.workerGrowth = `run shorter than two ${S.memoryWindowSeconds} s windows`;
+      R.detail.w2 = { uploads: w.latencies.length, uploadsPerSec: r3(w.uploadsPerSec), seconds: r1(w.seconds), errors: w.errors.slice(0, 5), errorCount: w.errors.length, latenciesMs: w.latencies.map((l) => Math.round(l)), memoryWindowSeconds: S.memoryWindowSeconds, workerRssFirstWindowMb: r1(first), workerRssLastWindowMb: r1(last), workerRssSamples: sampler.samples.filter((_, i) => i % 4 === 0).map(([t, mb]) => [Math.round(t), r1(mb)]) };
+      save();
+    } else R.skipped.w2 = 'not selected (--only)';
+    if (stack.crashed()) R.detail.crashes = stack.crashes();
+  } finally {
+    await stack.stop();
+  }
+
+  if (want('scale') && R.w1.jobsPerSec !== null) {
+    log(`scale-out: restarting with 2 workers × 1, ${S.scaleJobs} jobs…`);
+    stack = await startStack({ ...stackOpts, apiNodeArgs: [], workers: 2, env: { ...stackOpts.env, WORKER_CONCURRENCY: String(S.workerConcurrency / 2) } });
+    try {
+      const api = new Api(stack.baseUrl, await stack.signup());
+      const ids = await uploadMany(api, w1Inputs.slice(w1Count, w1Count + Math.ceil(S.scaleJobs / W1_PER_IMAGE)), 'w1.jpg', 'image/jpeg');
+      const two = await pixmillThroughput(api, ids, w1Spec, W1_PER_IMAGE, S.scaleJobs);
+      R.detail.scale = { oneWorkerJobsPerSec: R.w1.jobsPerSec, twoWorkersJobsPerSec: r2(two.jobsPerSec), jobs: S.scaleJobs, note: 'same total concurrency (2 renders at once); one worker figure is W1 above' };
+      R.ratios.twoWorkersVsOne = r3(two.jobsPerSec / R.w1.jobsPerSec);
+      save();
+    } finally {
+      await stack.stop();
+    }
+  } else R.skipped.scale = want('scale') ? 'needs W1' : 'not selected (--only)';
+
+  if (want('upload')) {
+    const { uploads, mb } = S.uploadMemory;
+    log(`API upload memory: bench/upload-memory.js --uploads ${uploads} --mb ${mb}…`);
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'upload-memory.js'), '--uploads', String(uploads), '--mb', String(mb), '--no-build'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    const file = r.stdout?.match(/^results: (.+)$/m)?.[1];
+    if (file) {
+      const u = JSON.parse(fs.readFileSync(path.resolve(root, file), 'utf8'));
+      R.memory.apiUploadRssGrowthMb = u.rssMB.growth;
+      R.detail.uploadMemory = { uploads, mb, file, peakMb: u.rssMB.peak, beforeMb: u.rssMB.before, pass: u.goal.pass, statuses: u.statuses };
+    } else R.skipped.uploadMemory = `upload-memory.js failed (exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' ')}`;
+    save();
+  } else R.skipped.uploadMemory = 'not selected (--only)';
+
+  R.detail.httpRetries = Api.retries;
+  R.detail.totalSeconds = r1((now() - tStart) / 1000);
+  if (profileDir) R.detail.apiCpuProfiles = profileDir;
+  save();
+  // chart.svg is the one BENCHMARKS.md shows: only runs that write the doc replace it.
+  const chartFile = path.join(outDir, o.doc ? 'chart.svg' : `chart-${S.mode}.svg`);
+  fs.writeFileSync(chartFile, chartSvg(R, w3Latencies));
+  if (o.doc) updateDoc(R, resultFile);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  printTable(R);
+  process.stdout.write(`\nresults: ${path.relative(process.cwd(), resultFile)}\nchart:   ${path.relative(process.cwd(), chartFile)}${o.doc ? '\ndoc:     BENCHMARKS.md' : ''}\ntotal:   ${R.detail.totalSeconds} s\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench: ${err.stack || err}\n`);
+    process.exit(1);
+  },
+);
