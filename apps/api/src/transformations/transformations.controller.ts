@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, Ap
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationFailedException } from '@pixmill/common';
 import { parseQuerySpec, TransformationSpecDto } from '@pixmill/imaging';
+import { DeliveryUrlService } from '@pixmill/storage';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { JobDto } from '../jobs/job.dto';
@@ -18,6 +19,7 @@ export class TransformationsController {
   constructor(
     private readonly transformations: TransformationsService,
     private readonly jobs: JobsService,
+    private readonly delivery: DeliveryUrlService,
   ) {}
 
   @Post('transformations')
@@ -72,6 +74,12 @@ export class TransformationsController {
       throw new ValidationFailedException([{ field: 'wait', message: 'wait must be an integer from 0 to 30' }]);
     }
     const spec = parseQuerySpec(params);
+    // Rendered already: straight to it, without writing a job (on-the-fly URLs are hit often).
+    const existing = await this.transformations.existingDerivative(user.id, id, spec);
+    if (existing) {
+      void reply.status(302).header('location', await this.delivery.urlFor(existing.storageKey)).header('cache-control', 'private, no-store').send();
+      return;
+    }
     const { job } = await this.transformations.submit(user.id, id, spec, { requestId: String(req.id) });
     const settled = await this.jobs.waitForFinal(job, wait);
     const dto = await this.jobs.toDto(settled);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
-import { DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
+import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
 import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
 import { JobQueue } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
@@ -41,6 +41,12 @@ export class TransformationsService {
       ]);
     }
     return parseSpec(body);
+  }
+
+  /** The stored derivative of this spec, if it was rendered already (no job row is written). */
+  async existingDerivative(userId: string, imageId: string, spec: TransformationSpec): Promise<DerivativeEntity | null> {
+    const image = await this.images.getOwned(userId, imageId);
+    return this.derivatives.find(image.id, specHash(spec, image.format as InputFormat));
   }
 
   async submit(
