@@ -201,6 +201,22 @@ describe('worker resilience (e2e)', () => {
     });
   });
 
+  describe('graceful shutdown', () => {
+    it('SIGTERM mid-render: the worker finishes the job in hand, then exits 0', async () => {
+      // Only the worker under test may take the job.
+      await Promise.all(workers.filter((w) => w.child.exitCode === null).map((w) => w.stop()));
+      const draining = await startWorker();
+      const slow = await upload(user, await jpeg(400, 300, { seed: 5 }));
+      const jobId = await submit(slow, { operations: [{ op: 'flip' }], output: { format: 'avif', compress: true } });
+      const rendering = await pollUntil(() => jobs.findById(jobId), (j) => !j || j.progress >= 10 || j.status !== 'queued', 15_000, 50);
+      expect(rendering).toMatchObject({ status: 'active' });
+      expect(await draining.stop()).toBe(0);
+      const row = await jobs.findById(jobId);
+      expect(row).toMatchObject({ status: 'succeeded', attempts: 1 });
+      expect(await derivatives.listForImage(slow.id)).toHaveLength(1);
+    });
+  });
+
   describe('Redis loses its data; two workers', () => {
     let redis: IORedis;
 
