@@ -7,6 +7,7 @@
 // (sampled every 50 ms, plus the kernel's exact peak, VmHWM). Goal: peak growth
 // under 150 MB for 50 concurrent 10 MiB uploads — buffering them would need ≥ 500 MB.
 // Writes bench/results/upload-memory-<timestamp>.json.
+const { prng } = require('./lib/images');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -35,18 +36,6 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** mulberry32: a tiny seeded PRNG, so the test image is the same on every run. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /**
  * A quality-100 JPEG of RGB noise between (mb - 0.5) and mb MiB. Noise does not
  * compress, so file size is roughly proportional to pixel count: scale and retry.
@@ -58,7 +47,8 @@ async function noiseJpeg(mb) {
   let width = 2000;
   let height = 1500;
   for (let attempt = 0; attempt < 12; attempt++) {
-    const next = prng(0x9e3779b9);
+    const rand = prng(0x9e3779b9);
+    const next = () => Math.floor(rand() * 4294967296); // the same 32-bit stream as before
     const raw = Buffer.allocUnsafe(width * height * 3);
     for (let i = 0; i < raw.length; i += 4) raw.writeUInt32LE(next(), Math.min(i, raw.length - 4));
     const jpeg = await sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 100 }).toBuffer();
