@@ -181,8 +181,8 @@ describe('worker resilience (e2e)', () => {
     });
 
     it('SIGKILL mid-render: another worker takes the stalled job back and finishes it, with one derivative', async () => {
-      // AVIF at maximum effort on a noisy photo takes seconds even at 400×300: long enough to kill it midway.
-      const slow = await upload(user, await jpeg(400, 300, { seed: 4 }));
+      // Compressed AVIF of a noisy 1600×1200 photo takes seconds: long enough to kill it midway.
+      const slow = await upload(user, await jpeg(1600, 1200, { seed: 4 }));
       const jobId = await submit(slow, { operations: [], output: { format: 'avif', compress: true } });
       const rendering = await pollUntil(() => jobs.findById(jobId), (j) => !j || j.progress >= 10 || j.status === 'failed', 15_000, 50);
       expect(rendering).toMatchObject({ status: 'active', progress: 10 });
@@ -197,7 +197,7 @@ describe('worker resilience (e2e)', () => {
       const list = await derivatives.listForImage(slow.id);
       expect(list).toHaveLength(1);
       const meta = await sharp(await storage.getBuffer(list[0].storageKey)).metadata();
-      expect([meta.format, meta.compression, meta.width, meta.height]).toEqual(['heif', 'av1', 400, 300]);
+      expect([meta.format, meta.compression, meta.width, meta.height]).toEqual(['heif', 'av1', 1600, 1200]);
     });
   });
 
@@ -206,7 +206,7 @@ describe('worker resilience (e2e)', () => {
       // Only the worker under test may take the job.
       await Promise.all(workers.filter((w) => w.child.exitCode === null).map((w) => w.stop()));
       const draining = await startWorker();
-      const slow = await upload(user, await jpeg(400, 300, { seed: 5 }));
+      const slow = await upload(user, await jpeg(1600, 1200, { seed: 5 }));
       const jobId = await submit(slow, { operations: [{ op: 'flip' }], output: { format: 'avif', compress: true } });
       const rendering = await pollUntil(() => jobs.findById(jobId), (j) => !j || j.progress >= 10 || j.status !== 'queued', 15_000, 50);
       expect(rendering).toMatchObject({ status: 'active' });

@@ -8,7 +8,7 @@ import { InputFormat, Operation, OutputSpec, TransformationSpec } from './transf
  * settings, a fixed op): it is part of every specHash, so old derivatives are
  * simply not found and get re-rendered under new keys.
  */
-export const RENDERER_VERSION = 1;
+export const RENDERER_VERSION = 2; // 2: AVIF encoder effort 3 (4 with compress)
 
 /** A fully explicit output spec: the format is always set. */
 export type CanonicalOutputSpec = OutputSpec & { format: NonNullable<OutputSpec['format']> };
