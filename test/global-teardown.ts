@@ -1,5 +1,6 @@
 import IORedis from 'ioredis';
 import { Client } from 'pg';
+import { deleteKeysMatching } from '../libs/testing/src/redis-keys.util';
 
 /** Drops this run's database and queue keys. */
 export default async function globalTeardown(): Promise<void> {
@@ -14,11 +15,6 @@ export default async function globalTeardown(): Promise<void> {
   await client.end();
 
   const redis = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${TEST_QUEUE_PREFIX}:*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteKeysMatching(redis, `${TEST_QUEUE_PREFIX}:*`);
   redis.disconnect();
 }

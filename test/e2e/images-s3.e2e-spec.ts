@@ -20,7 +20,6 @@ import {
   textFile,
   TestUser,
   truncatedJpeg,
-  uploadForm,
   UserFactory,
   WorkerProcess,
 } from '@pixmill/testing';

@@ -9,6 +9,7 @@ import { canonicalSpec, InputFormat, specHash, TransformationSpec } from '@pixmi
 import { JobName, JobQueue, QueueName } from '@pixmill/queue';
 import { derivativeKey, imagePrefix, IMMUTABLE_CACHE_CONTROL, LocalStorageDriver } from '@pixmill/storage';
 import {
+  deleteKeysMatching,
   freePort,
   HttpClient,
   jpeg,
@@ -232,12 +233,7 @@ describe('worker resilience (e2e)', () => {
      * shared with other runs (each under its own queue prefix), so only our keys go.
      */
     async function dropQueueData(): Promise<void> {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${TEST_QUEUE_PREFIX}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteKeysMatching(redis, `${TEST_QUEUE_PREFIX}:*`);
     }
 
     const leaderGauge = async (port: number): Promise<number> => {

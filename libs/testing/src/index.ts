@@ -9,3 +9,4 @@ export * from './image-fixtures';
 export * from './storage-inspector';
 export * from './problem.assert';
 export * from './image-api.helpers';
+export * from './redis-keys.util';
