@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@pixmill/config';
 import { DbModule } from '@pixmill/db';
+import { EventsModule } from '@pixmill/events';
 import { RedisModule } from '@pixmill/queue';
 import { StorageModule } from '@pixmill/storage';
 import { FilesModule } from './files/files.module';
@@ -13,6 +14,7 @@ import { HealthModule } from './health/health.module';
 import { OpsModule } from './ops/ops.module';
 import { QuotaModule } from './quota/quota.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +26,7 @@ export class AppModule {
         DbModule.forRoot('pixmill-api'),
         RedisModule,
         StorageModule,
+        EventsModule,
         HealthModule,
         MetricsModule,
         AuthModule,
@@ -35,6 +38,7 @@ export class AppModule {
         ImagesModule,
         TransformationsModule,
         FilesModule,
+        WebhooksModule,
       ],
     };
   }

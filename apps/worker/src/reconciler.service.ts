@@ -2,7 +2,16 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { Counter, Gauge } from 'prom-client';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
-import { DerivativeRepository, JobEntity, JobRepository, StorageCleanupRepository, UploadRepository, UserRepository } from '@pixmill/db';
+import {
+  DerivativeRepository,
+  JobEntity,
+  JobRepository,
+  StorageCleanupRepository,
+  UploadRepository,
+  UserRepository,
+  WebhookDeliveryRepository,
+} from '@pixmill/db';
+import { JobStateRecorder } from '@pixmill/events';
 import { jobIds, JobQueue, QueueName } from '@pixmill/queue';
 import { StorageDriver } from '@pixmill/storage';
 import { renderFailedMessage } from './final-failure.util';
@@ -15,6 +24,8 @@ export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
 const IN_FLIGHT_GRACE_SECONDS = 5;
 /** A cleanup row older than this should have run by now; its job was probably lost. */
 const STALE_CLEANUP_SECONDS = 60;
+/** A webhook delivery this overdue was probably never enqueued (crash after commit) or lost with Redis. */
+const OVERDUE_DELIVERY_SECONDS = 10;
 /** After a direct upload's URL expires, how long before its reservation and object are released. */
 const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
 
@@ -27,7 +38,10 @@ const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
  *   own id, so this is idempotent;
  * - one BullMQ finished while the row still says in flight gets its row settled
  *   (completed → succeeded with its derivative; failed → failed, internal_error);
- * - a storage cleanup whose job was lost is enqueued again.
+ * - a storage cleanup whose job was lost is enqueued again;
+ * - a webhook delivery still pending well after its attempt was due is enqueued again
+ *   (the outbox row was committed but its process died before the enqueue, or Redis
+ *   lost the job); a delivery BullMQ still holds makes this a no-op.
  *
  * Leadership is a session-level PostgreSQL advisory lock held on one dedicated
  * connection, not a Redis lease: the reconciler exists for the day Redis loses its
@@ -60,6 +74,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly users: UserRepository,
     private readonly storage: StorageDriver,
     private readonly failures: InternalFailureRecorder,
+    private readonly states: JobStateRecorder,
+    private readonly webhookDeliveries: WebhookDeliveryRepository,
     metrics: WorkerMetrics,
   ) {
     this.leaderGauge = new Gauge({
@@ -104,6 +120,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       if (!(await this.lead())) return;
       await this.reconcileTransforms();
       await this.reconcileCleanups();
+      await this.reconcileWebhookDeliveries();
       await this.expireAbandonedUploads();
     } catch (err) {
       // Redis or PostgreSQL down: nothing to repair with; try again next tick.
@@ -176,7 +193,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private async settleCompleted(row: JobEntity): Promise<void> {
     const derivative = await this.derivatives.find(row.imageId, row.specHash);
     if (derivative) {
-      if (await this.jobs.markSucceeded(row.id, derivative.id)) {
+      if (await this.states.succeeded(row.id, derivative.id)) {
         this.repaired.inc({ queue: QueueName.Transform, action: 'succeeded' });
       }
       return;
@@ -213,6 +230,21 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       if ((await queue.getJobState(jobId)) !== 'unknown') continue;
       await this.queues.enqueueStorageCleanup(id);
       this.repaired.inc({ queue: QueueName.Cleanup, action: 'enqueued' });
+    }
+  }
+
+  private async reconcileWebhookDeliveries(): Promise<void> {
+    let requeued = 0;
+    for (const { id } of await this.webhookDeliveries.overdue(OVERDUE_DELIVERY_SECONDS)) {
+      if (this.stopped) return;
+      const state = await this.queues.queue(QueueName.Webhook).getJobState(jobIds.webhookDelivery(id));
+      if (state !== 'unknown') continue; // waiting, delayed or active: BullMQ has it in hand
+      await this.queues.enqueueWebhookDelivery(id);
+      requeued++;
+    }
+    if (requeued) {
+      this.repaired.inc({ queue: QueueName.Webhook, action: 'enqueued' }, requeued);
+      this.logger.log(`enqueued ${requeued} overdue webhook deliver${requeued === 1 ? 'y' : 'ies'}`);
     }
   }
 }

@@ -3,7 +3,7 @@ import { DiscoveryService } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
-import { createRedisConnection, JOB_QUEUE, JobName, QueueName } from '@pixmill/queue';
+import { createRedisConnection, JOB_QUEUE, JobName, QueueName, WEBHOOK_BACKOFF, webhookRetryDelaySeconds } from '@pixmill/queue';
 import { finalFailureOf } from './final-failure.util';
 import { JOB_PROCESSOR, JobProcessor } from './job-processor.decorator';
 import { InternalFailureRecorder } from './internal-failure.recorder';
@@ -82,6 +82,11 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
       stalledInterval: this.config.worker.stalledIntervalMs,
       maxStalledCount: MAX_STALLED_COUNT,
       autorun: true,
+      settings: {
+        // Webhook deliveries retry on WEBHOOK_RETRY_SCHEDULE; BullMQ's built-in types never reach here.
+        backoffStrategy: (attemptsMade: number, type?: string) =>
+          type === WEBHOOK_BACKOFF ? webhookRetryDelaySeconds(this.config.webhooks.retryScheduleSeconds, attemptsMade) * 1000 : 0,
+      },
     });
     worker.on('error', (err) => this.logger.warn(`queue ${queue}: ${err.message}`));
     worker.on('failed', (job, err) => void this.recordFinalFailure(job, err));

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@pixmill/config';
 import { DbModule } from '@pixmill/db';
+import { EventsModule } from '@pixmill/events';
 import { ImagingService } from '@pixmill/imaging';
 import { RedisModule } from '@pixmill/queue';
 import { StorageModule } from '@pixmill/storage';
@@ -9,6 +10,7 @@ import { PingProcessor } from './processors/ping.processor';
 import { StorageCleanupProcessor } from './processors/storage-cleanup.processor';
 import { ThumbnailProcessor } from './processors/thumbnail.processor';
 import { TransformProcessor } from './processors/transform.processor';
+import { WebhookDeliveryProcessor } from './processors/webhook-delivery.processor';
 import { ReconcilerService } from './reconciler.service';
 import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerHost } from './worker-host.service';
@@ -20,7 +22,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), DbModule.forRoot('pixmill-worker'), RedisModule, StorageModule, DiscoveryModule],
+      imports: [ConfigModule.forRoot(config), DbModule.forRoot('pixmill-worker'), RedisModule, StorageModule, EventsModule, DiscoveryModule],
       providers: [
         WorkerMetrics,
         WorkerHost,
@@ -31,6 +33,7 @@ export class WorkerModule {
         ThumbnailProcessor,
         StorageCleanupProcessor,
         TransformProcessor,
+        WebhookDeliveryProcessor,
         ReconcilerService,
       ],
     };

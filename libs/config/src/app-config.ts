@@ -49,7 +49,13 @@ export class AppConfig {
     stalledIntervalMs: number;
     reconcileIntervalMs: number;
   };
-  webhooks: { retryScheduleSeconds: number[]; timeoutMs: number; allowedHosts: string[] };
+  webhooks: {
+    retryScheduleSeconds: number[];
+    timeoutMs: number;
+    allowedHosts: string[];
+    /** Test-only fault injection (FAULT_CRASH_AFTER_OUTBOX_COMMIT). */
+    crashAfterOutboxCommit: boolean;
+  };
 
   static durationSeconds(value: string): number {
     return parseDurationSeconds(value);

@@ -28,6 +28,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && e.JWT_SECRET === DEFAULT_JWT_SECRET) {
     problems.push('JWT_SECRET: the built-in development secret is refused when NODE_ENV=production');
   }
+  if (e.NODE_ENV === 'production' && e.FAULT_CRASH_AFTER_OUTBOX_COMMIT) {
+    problems.push('FAULT_CRASH_AFTER_OUTBOX_COMMIT: fault injection is refused when NODE_ENV=production');
+  }
   if (problems.length) throw new ConfigValidationError(problems);
 
   const plans = {
@@ -94,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',')
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
+      crashAfterOutboxCommit: e.FAULT_CRASH_AFTER_OUTBOX_COMMIT,
     },
   });
   return config;

@@ -168,6 +168,13 @@ export class Environment {
   @IsString()
   WEBHOOK_ALLOWED_HOSTS: string = '';
 
+  /**
+   * Fault injection for the outbox test: the process kills itself right after a webhook
+   * outbox transaction commits, before the delivery is enqueued. Refused in production.
+   */
+  @Transform(toBool) @IsBoolean()
+  FAULT_CRASH_AFTER_OUTBOX_COMMIT: boolean = false;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 }

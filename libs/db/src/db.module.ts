@@ -9,8 +9,11 @@ import { DerivativeRepository } from './repositories/derivative.repository';
 import { ImageRepository } from './repositories/image.repository';
 import { UploadRepository } from './repositories/upload.repository';
 import { StorageCleanupRepository } from './repositories/storage-cleanup.repository';
+import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
+import { WebhookEndpointRepository } from './repositories/webhook-endpoint.repository';
 
-const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository];
+const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository,
+  WebhookEndpointRepository, WebhookDeliveryRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

@@ -9,3 +9,5 @@ export * from './repositories/upload.repository';
 export * from './repositories/storage-cleanup.repository';
 export * from './repositories/job.repository';
 export * from './repositories/derivative.repository';
+export * from './repositories/webhook-endpoint.repository';
+export * from './repositories/webhook-delivery.repository';

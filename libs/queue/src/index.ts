@@ -3,3 +3,4 @@ export * from './job-contracts';
 export * from './redis-connection.factory';
 export * from './job-queue.service';
 export * from './redis.module';
+export * from './webhook-retry.util';

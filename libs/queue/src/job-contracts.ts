@@ -29,21 +29,33 @@ export interface StorageCleanupJobData {
   requestId?: string;
 }
 
+/** Send webhook_deliveries row `deliveryId` (one message to one target); retried on the webhook schedule. */
+export interface WebhookDeliveryJobData {
+  deliveryId: string;
+  requestId?: string;
+}
+
 export type JobItem =
   | { name: JobName.Ping; data: PingJobData }
   | { name: JobName.Thumbnail; data: ThumbnailJobData }
   | { name: JobName.Transform; data: TransformJobData }
-  | { name: JobName.StorageCleanup; data: StorageCleanupJobData };
+  | { name: JobName.StorageCleanup; data: StorageCleanupJobData }
+  | { name: JobName.WebhookDelivery; data: WebhookDeliveryJobData };
 
 export interface JobResults {
   [JobName.Ping]: PingJobResult;
   [JobName.Thumbnail]: { key: string; bytes: number } | { skipped: string };
   [JobName.StorageCleanup]: { deleted: number };
   [JobName.Transform]: { derivativeId: string } | { skipped: string };
+  [JobName.WebhookDelivery]: { statusCode: number | null } | { skipped: string };
 }
 
 /** BullMQ job ids of jobs that exist at most once per subject (a re-enqueue is a no-op). */
 export const jobIds = {
   thumbnail: (imageId: string) => `thumbnail-${imageId}`,
   storageCleanup: (cleanupId: string) => `cleanup-${cleanupId}`,
+  webhookDelivery: (deliveryId: string) => `webhook-${deliveryId}`,
 };
+
+/** The backoff type of webhook deliveries: the worker maps it to WEBHOOK_RETRY_SCHEDULE. */
+export const WEBHOOK_BACKOFF = 'webhook-schedule';

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobsOptions, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
-import { JobItem, JobResults, jobIds } from './job-contracts';
+import { JobItem, JobResults, jobIds, WEBHOOK_BACKOFF } from './job-contracts';
 import { JOB_QUEUE, JobName, QueueName } from './queue-names';
 import { createRedisConnection } from './redis-connection.factory';
 
@@ -58,6 +58,25 @@ export class JobQueue implements OnApplicationShutdown {
     return this.add(
       { name: JobName.StorageCleanup, data: { cleanupId } },
       { jobId: jobIds.storageCleanup(cleanupId), attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
+    );
+  }
+
+  /**
+   * One webhook delivery. Its attempts follow WEBHOOK_RETRY_SCHEDULE (the first entry is
+   * the delay of the first attempt); the id makes a re-enqueue of a known delivery a no-op.
+   */
+  enqueueWebhookDelivery(deliveryId: string, requestId?: string): Promise<string> {
+    const [first = 0, ...retries] = this.config.webhooks.retryScheduleSeconds;
+    return this.add(
+      { name: JobName.WebhookDelivery, data: { deliveryId, requestId } },
+      {
+        jobId: jobIds.webhookDelivery(deliveryId),
+        delay: first * 1000,
+        attempts: retries.length + 1,
+        backoff: { type: WEBHOOK_BACKOFF },
+        removeOnComplete: { age: 3600, count: 10000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
     );
   }
 

@@ -3,6 +3,7 @@ export enum QueueName {
   System = 'system',
   Transform = 'transform',
   Cleanup = 'cleanup',
+  Webhook = 'webhook',
 }
 
 /** Every job name, and the queue that carries it. */
@@ -11,6 +12,7 @@ export enum JobName {
   Thumbnail = 'thumbnail',
   Transform = 'transform',
   StorageCleanup = 'storage-cleanup',
+  WebhookDelivery = 'webhook-delivery',
 }
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
@@ -18,4 +20,5 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.Thumbnail]: QueueName.Transform,
   [JobName.Transform]: QueueName.Transform,
   [JobName.StorageCleanup]: QueueName.Cleanup,
+  [JobName.WebhookDelivery]: QueueName.Webhook,
 };

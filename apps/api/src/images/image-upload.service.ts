@@ -7,6 +7,7 @@ import { ImageEntity } from '@pixmill/db';
 import { sanitizeFilename } from './filename.util';
 import { TransformationSpec } from '@pixmill/imaging';
 import { TransformationsService } from '../transformations/transformations.service';
+import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { ImageIntakeService, StagedImage } from './image-intake.service';
 
 /** Reads a multipart upload: form fields, then exactly one `file` part, streamed. */
@@ -16,9 +17,13 @@ export class ImageUploadService {
     private readonly config: AppConfig,
     private readonly intake: ImageIntakeService,
     private readonly transformations: TransformationsService,
+    private readonly webhookUrls: WebhookUrlPolicy,
   ) {}
 
-  async fromMultipart(userId: string, req: FastifyRequest): Promise<{ image: ImageEntity; eager: TransformationSpec[] }> {
+  async fromMultipart(
+    userId: string,
+    req: FastifyRequest,
+  ): Promise<{ image: ImageEntity; eager: TransformationSpec[]; webhookUrl: string | null }> {
     if (!req.isMultipart()) {
       throw new ValidationFailedException([{ field: 'file', message: 'send the image as multipart/form-data in a field named "file"' }]);
     }
@@ -29,10 +34,15 @@ export class ImageUploadService {
 
     let staged: StagedImage | undefined;
     let eager: TransformationSpec[] = [];
+    let webhookUrl: string | null = null;
     try {
       for await (const part of req.parts()) {
         if (part.type === 'field' && part.fieldname === 'eager') {
           eager = await this.transformations.parseEager(userId, String(part.value));
+          continue;
+        }
+        if (part.type === 'field' && part.fieldname === 'webhookUrl') {
+          webhookUrl = await this.webhookUrls.check(String(part.value), 'webhookUrl');
           continue;
         }
         staged = await this.readPart(userId, req, part, staged, declared);
@@ -43,7 +53,8 @@ export class ImageUploadService {
       throw err;
     }
     if (!staged) throw new ValidationFailedException([{ field: 'file', message: 'file is required' }]);
-    return { image: await this.intake.commit(staged), eager };
+    staged.image.webhookUrl = webhookUrl;
+    return { image: await this.intake.commit(staged), eager, webhookUrl };
   }
 
   private async readPart(
@@ -72,10 +83,6 @@ export class ImageUploadService {
         part.file,
         reserve,
       );
-    } else if (part.fieldname === 'webhookUrl') {
-      throw new ValidationFailedException([
-        { field: 'webhookUrl', message: 'webhook callbacks are not available yet; poll the image or its jobs instead' },
-      ]);
     } else {
       throw new ValidationFailedException([{ field: part.fieldname, message: `${part.fieldname} is not an allowed field` }]);
     }

@@ -30,13 +30,14 @@ export class ImagesController {
   @ApiResponse({ status: 201, type: ImageDto })
   @ApiProblems(400, 401, 403, 413, 415, 422, 503)
   async upload(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImageDto> {
-    const { image, eager } = await this.uploads.fromMultipart(user.id, req);
+    const { image, eager, webhookUrl } = await this.uploads.fromMultipart(user.id, req);
     // Eager renders are queued right after the image row exists (validated before it was accepted).
     // The image is kept whatever happens to them; a refused render (e.g. the daily quota) is reported per spec.
     const eagerJobs: EagerJobDto[] = [];
     for (const spec of eager) {
       try {
-        const { job } = await this.transformations.submit(user.id, image.id, spec, { requestId: String(req.id) });
+        // Eager jobs report to the upload's webhookUrl too.
+        const { job } = await this.transformations.submit(user.id, image.id, spec, { requestId: String(req.id), webhookUrl });
         eagerJobs.push({ jobId: job.id, error: null });
       } catch (err) {
         if (!(err instanceof DomainException)) throw err;
@@ -89,7 +90,7 @@ export class ImagesController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 204, description: 'Deleted.' })
   @ApiProblems(401, 404)
-  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
-    await this.images.delete(user.id, id);
+  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
+    await this.images.delete(user.id, id, String(req.id));
   }
 }

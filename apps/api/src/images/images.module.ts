@@ -7,8 +7,10 @@ import { ImagesService } from './images.service';
 import { DirectUploadService } from './direct-upload.service';
 import { UploadsController } from './uploads.controller';
 import { TransformationsService } from '../transformations/transformations.service';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 @Module({
+  imports: [WebhooksModule],
   controllers: [ImagesController, UploadsController],
   providers: [TransformationsService, DirectUploadService, ImagesService, ImageIntakeService, ImageUploadService, ImagingService],
   exports: [ImagesService, ImageIntakeService, TransformationsService],

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundException } from '@pixmill/common';
 import { DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
+import { ImageViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
 import { JobQueue } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
@@ -17,28 +18,13 @@ export class ImagesService {
     private readonly delivery: DeliveryUrlService,
     private readonly jobs: JobQueue,
     private readonly derivativeRows: DerivativeRepository,
+    private readonly views: ImageViewBuilder,
+    private readonly outbox: WebhookOutbox,
   ) {}
 
+  /** The owner's own view: every image route is owner-only, so the GPS position is included. */
   async toDto(image: ImageEntity): Promise<ImageDto> {
-    const [original, thumbnail] = await Promise.all([
-      this.delivery.urlFor(image.storageKey),
-      image.thumbnailKey ? this.delivery.urlFor(image.thumbnailKey) : null,
-    ]);
-    return {
-      id: image.id,
-      filename: image.filename,
-      format: image.format,
-      mimeType: image.mimeType,
-      width: image.width,
-      height: image.height,
-      bytes: image.bytes,
-      pages: image.pages,
-      sha256: image.sha256,
-      // Every image route is owner-only, so the owner's GPS position is included here.
-      exif: image.exif || image.gps ? { ...(image.exif ?? {}), ...(image.gps ? { gps: image.gps } : {}) } : null,
-      createdAt: image.createdAt.toISOString(),
-      urls: { original, thumbnail },
-    };
+    return (await this.views.build(image, { includeGps: true })) as ImageDto;
   }
 
   async derivatives(userId: string, id: string): Promise<DerivativeDto[]> {
@@ -78,17 +64,27 @@ export class ImagesService {
   }
 
   /**
-   * Rows go now, in one transaction with the storage accounting and a cleanup
-   * record; the objects are deleted by a retried job. If the enqueue fails, the
-   * cleanup record stays and the reconciler enqueues it later.
+   * Rows go now, in one transaction with the storage accounting, a cleanup record
+   * and the image.deleted message; the objects are deleted by a retried job. If an
+   * enqueue fails, its row stays and the reconciler enqueues it later.
    */
-  async delete(userId: string, id: string): Promise<void> {
+  async delete(userId: string, id: string, requestId?: string): Promise<void> {
+    let pending: PendingDeliveries = { ids: [] };
     const cleanupId = await this.ds.transaction(async (em) => {
       const gone = await this.images.deleteOwned(userId, id, em);
       if (!gone) throw new NotFoundException('Image');
       await this.users.releaseStorage(userId, gone.bytes, em);
+      pending = await this.outbox.record(em, {
+        userId,
+        type: 'image.deleted',
+        data: await this.views.build(gone, { includeGps: false, includeUrls: false }),
+        url: gone.webhookUrl,
+        imageId: gone.id,
+        requestId,
+      });
       return this.cleanups.add(imagePrefix(userId, id), 'image deleted', em);
     });
+    await this.outbox.enqueue(pending);
     await this.jobs.enqueueStorageCleanup(cleanupId).catch(() => undefined);
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DomainException, NotFoundException } from '@pixmill/common';
-import { DerivativeRepository, FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
+import { FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
+import { JobViewBuilder } from '@pixmill/events';
 import { JobName, JobQueue, QueueName } from '@pixmill/queue';
-import { DeliveryUrlService } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { JobDto, JobPageDto } from './job.dto';
 
@@ -16,8 +16,7 @@ export class JobNotCancelableException extends DomainException {
 export class JobsService {
   constructor(
     private readonly jobs: JobRepository,
-    private readonly derivatives: DerivativeRepository,
-    private readonly delivery: DeliveryUrlService,
+    private readonly views: JobViewBuilder,
     private readonly queue: JobQueue,
   ) {}
 
@@ -25,35 +24,8 @@ export class JobsService {
     return FINAL_JOB_STATUSES.includes(job.status);
   }
 
-  async toDto(job: JobEntity): Promise<JobDto> {
-    let result: JobDto['result'] = null;
-    if (job.status === 'succeeded' && job.derivativeId) {
-      const d = await this.derivatives.findById(job.derivativeId);
-      if (d) {
-        result = {
-          derivativeId: d.id,
-          url: await this.delivery.urlFor(d.storageKey),
-          width: d.width,
-          height: d.height,
-          format: d.format,
-          bytes: d.bytes,
-        };
-      }
-    }
-    return {
-      id: job.id,
-      imageId: job.imageId,
-      status: job.status,
-      progress: job.progress,
-      attempts: job.attempts,
-      cached: job.cached,
-      spec: job.spec,
-      error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
-      result,
-      createdAt: new Date(job.createdAt).toISOString(),
-      startedAt: job.startedAt ? new Date(job.startedAt).toISOString() : null,
-      finishedAt: job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
-    };
+  toDto(job: JobEntity): Promise<JobDto> {
+    return this.views.build(job);
   }
 
   async getOwned(userId: string, id: string): Promise<JobEntity> {

@@ -2,12 +2,13 @@ import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/c
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationFailedException } from '@pixmill/common';
-import { parseQuerySpec, TransformationSpecDto } from '@pixmill/imaging';
+import { parseQuerySpec } from '@pixmill/imaging';
 import { DeliveryUrlService } from '@pixmill/storage';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { JobDto } from '../jobs/job.dto';
 import { JobsService } from '../jobs/jobs.service';
+import { SubmitTransformationDto } from './submit-transformation.dto';
 import { TransformationsService } from './transformations.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -26,11 +27,11 @@ export class TransformationsController {
   @ApiOperation({
     summary: 'Request a transformation',
     description:
-      'Body: a spec (SPEC §4). 202 with `Location: /v1/jobs/{id}` when a render was queued (or is already in flight for the same spec); 200 with a succeeded job and `cached: true` when the derivative already exists. `Idempotency-Key` replays the first answer; reused with another spec → 409.',
+      'Body: a spec (SPEC §4), plus an optional `webhookUrl` that receives `job.succeeded` or `job.failed` signed with your account secret (see /v1/webhook-secret). 202 with `Location: /v1/jobs/{id}` when a render was queued (or is already in flight for the same spec); 200 with a succeeded job and `cached: true` when the derivative already exists. `Idempotency-Key` replays the first answer; reused with another spec → 409.',
   })
   @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters.' })
-  @ApiBody({ type: TransformationSpecDto })
+  @ApiBody({ type: SubmitTransformationDto })
   @ApiResponse({ status: 202, type: JobDto, description: 'Queued (or already in flight).' })
   @ApiResponse({ status: 200, type: JobDto, description: 'The derivative exists: a succeeded job with `cached: true`.' })
   @ApiProblems(400, 401, 404, 409)
@@ -45,8 +46,8 @@ export class TransformationsController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ValidationFailedException([{ field: 'Idempotency-Key', message: 'must be 1–255 printable ASCII characters' }]);
     }
-    const spec = this.transformations.parseBody(body);
-    const { job } = await this.transformations.submit(user.id, id, spec, { idempotencyKey, requestId: String(req.id) });
+    const { spec, webhookUrl } = await this.transformations.parseBody(body);
+    const { job } = await this.transformations.submit(user.id, id, spec, { idempotencyKey, requestId: String(req.id), webhookUrl });
     const final = JobsService.isFinal(job);
     void reply.status(job.status === 'succeeded' ? 200 : 202).header('location', `/v1/jobs/${job.id}`);
     if (!final) void reply.header('retry-after', '1');

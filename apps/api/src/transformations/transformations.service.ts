@@ -3,9 +3,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
 import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
 import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
+import { JobStateRecorder } from '@pixmill/events';
 import { JobQueue } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
 import { DailyQuotaService } from '../quota/daily-quota.service';
+import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 
 /** Eager specs per upload: each is a render, so the list is kept short. */
 const MAX_EAGER = 10;
@@ -31,16 +33,18 @@ export class TransformationsService {
     private readonly derivatives: DerivativeRepository,
     private readonly queue: JobQueue,
     private readonly quota: DailyQuotaService, // daily transform quota (abuse protection)
+    private readonly states: JobStateRecorder,
+    private readonly webhookUrls: WebhookUrlPolicy,
   ) {}
 
-  /** Validates a JSON body (a spec plus optional webhookUrl) for one of the caller's images. */
-  parseBody(body: unknown): TransformationSpec {
+  /** Validates a JSON body: a spec plus an optional webhookUrl (SSRF-checked). */
+  async parseBody(body: unknown): Promise<{ spec: TransformationSpec; webhookUrl?: string }> {
     if (body && typeof body === 'object' && 'webhookUrl' in body) {
-      throw new ValidationFailedException([
-        { field: 'webhookUrl', message: 'webhook callbacks are not available yet; poll the job or long-poll it with ?wait=' },
-      ]);
+      const { webhookUrl, ...rest } = body as Record<string, unknown>;
+      const spec = parseSpec(rest);
+      return { spec, webhookUrl: await this.webhookUrls.check(webhookUrl, 'webhookUrl') };
     }
-    return parseSpec(body);
+    return { spec: parseSpec(body) };
   }
 
   /** The stored derivative of this spec, if it was rendered already (no job row is written). */
@@ -53,7 +57,7 @@ export class TransformationsService {
     userId: string,
     imageId: string,
     spec: TransformationSpec,
-    opts: { idempotencyKey?: string; requestId?: string } = {},
+    opts: { idempotencyKey?: string; requestId?: string; webhookUrl?: string | null } = {},
   ): Promise<Submission> {
     const image = await this.images.getOwned(userId, imageId);
     await this.checkWatermarkSources(userId, spec);
@@ -68,6 +72,7 @@ export class TransformationsService {
       idempotencyKey: opts.idempotencyKey ?? null,
       requestHash: opts.idempotencyKey ? createHash('sha256').update(`${image.id}:${hash}`).digest('hex') : null,
       requestId: opts.requestId ?? null,
+      webhookUrl: opts.webhookUrl ?? null,
     };
 
     if (opts.idempotencyKey) {
@@ -78,7 +83,7 @@ export class TransformationsService {
     for (let pass = 0; pass < 3; pass++) {
       const derivative = await this.derivatives.find(image.id, hash);
       if (derivative) {
-        const cached = await this.jobs.insertCached(newJob, derivative.id);
+        const cached = await this.states.cached(newJob, derivative.id);
         if (cached) return { job: cached, created: false };
       } else {
         // Daily transform quota (abuse protection): only a newly inserted job costs a unit; see DailyQuotaService.
@@ -92,7 +97,7 @@ export class TransformationsService {
           return { job: queued, created: true };
         }
         const inFlight = await this.jobs.findInFlight(image.id, hash);
-        if (inFlight) return { job: inFlight, created: false };
+        if (inFlight) return { job: await this.subscribe(inFlight, newJob.webhookUrl), created: false };
       }
       if (opts.idempotencyKey) {
         const replay = await this.jobs.findByIdempotencyKey(userId, opts.idempotencyKey);
@@ -100,6 +105,16 @@ export class TransformationsService {
       }
     }
     throw new Error(`could not settle a job for image ${image.id} spec ${hash}`);
+  }
+
+  /**
+   * A request that joins a render already in flight: its webhookUrl becomes the job's
+   * when the job has none. A job calls back one webhookUrl; registered endpoints get
+   * every job's events.
+   */
+  private async subscribe(job: JobEntity, webhookUrl: string | null | undefined): Promise<JobEntity> {
+    if (!webhookUrl || job.webhookUrl) return job;
+    return (await this.jobs.setWebhookUrlIfUnset(job.id, webhookUrl)) ?? job;
   }
 
   private replay(job: JobEntity, requestHash: string): Submission {

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { DomainException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
+import { DataSource } from 'typeorm';
 import { ImageRepository } from '@pixmill/db';
+import { ImageViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
 import { ImagingService, InputFormat } from '@pixmill/imaging';
 import { JobName, JobResults, ThumbnailJobData } from '@pixmill/queue';
 import { derivativeKey, IMMUTABLE_CACHE_CONTROL, StorageDriver } from '@pixmill/storage';
@@ -10,7 +12,10 @@ import { JobProcessor, Processes } from '../job-processor.decorator';
 
 type Result = JobResults[JobName.Thumbnail];
 
-/** Renders the 256 px WebP listing thumbnail of an uploaded image. */
+/**
+ * Renders the 256 px WebP listing thumbnail of an uploaded image. Recording it is
+ * the image's last step, so it is also where image.ready is emitted.
+ */
 @Injectable()
 @Processes(JobName.Thumbnail)
 export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result> {
@@ -19,6 +24,9 @@ export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result
     private readonly storage: StorageDriver,
     private readonly imaging: ImagingService,
     private readonly config: AppConfig,
+    private readonly ds: DataSource,
+    private readonly views: ImageViewBuilder,
+    private readonly outbox: WebhookOutbox,
   ) {}
 
   async process(job: Job<ThumbnailJobData>): Promise<Result> {
@@ -37,11 +45,29 @@ export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result
     }
     const key = derivativeKey(image.userId, image.id, 'thumbnail-256', 'webp');
     await this.storage.put(key, thumb.data, { contentType: 'image/webp', cacheControl: IMMUTABLE_CACHE_CONTROL });
-    if (!(await this.images.setThumbnail(image.id, key))) {
+    let pending: PendingDeliveries = { ids: [] };
+    const recorded = await this.ds.transaction(async (em) => {
+      const set = await this.images.setThumbnail(image.id, key, em);
+      if (set === 'missing') return false;
+      // A retry after a lost acknowledgement finds the thumbnail already set: no second image.ready.
+      if (set === 'again') return true;
+      const ready = (await this.images.findById(image.id, em))!;
+      pending = await this.outbox.record(em, {
+        userId: ready.userId,
+        type: 'image.ready',
+        data: await this.views.build(ready, { includeGps: false }),
+        url: ready.webhookUrl,
+        imageId: ready.id,
+        requestId: job.data.requestId,
+      });
+      return true;
+    });
+    if (!recorded) {
       // Deleted while rendering: the cleanup job may already have run, so remove what we wrote.
       await this.storage.delete(key);
       return { skipped: 'image deleted' };
     }
+    await this.outbox.enqueue(pending);
     return { key, bytes: thumb.bytes };
   }
 }

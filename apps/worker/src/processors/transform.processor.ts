@@ -3,6 +3,7 @@ import { Job, UnrecoverableError } from 'bullmq';
 import { DomainException, ValidationFailedException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
 import { DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository } from '@pixmill/db';
+import { JobStateRecorder } from '@pixmill/events';
 import {
   ImagingService,
   InputFormat,
@@ -54,6 +55,7 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
     private readonly storage: StorageDriver,
     private readonly imaging: ImagingService,
     private readonly config: AppConfig,
+    private readonly states: JobStateRecorder,
   ) {}
 
   async process(job: Job<TransformJobData>): Promise<Result> {
@@ -74,7 +76,7 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
     } catch (err) {
       if (!(err instanceof DomainException) || !PERMANENT_CODES.has(err.code)) throw err;
       // Recorded before UnrecoverableError is thrown: if this write fails, the attempt is retried instead.
-      await this.jobs.markFailed(row.id, err.code, err.message);
+      await this.states.failed(row.id, err.code, err.message);
       this.logger.log(`job ${row.id} failed for good: ${err.code}: ${err.message}`);
       throw new UnrecoverableError(`${err.code}: ${err.message}`);
     }
@@ -146,7 +148,7 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
   }
 
   private async succeed(row: JobEntity, derivativeId: string): Promise<Result> {
-    await this.jobs.markSucceeded(row.id, derivativeId);
+    await this.states.succeeded(row.id, derivativeId);
     return { derivativeId };
   }
 }

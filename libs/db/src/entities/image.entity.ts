@@ -24,5 +24,7 @@ export class ImageEntity {
   @Column({ type: 'jsonb', nullable: true }) gps: GpsPosition | null;
   @Column({ name: 'storage_key', type: 'text' }) storageKey: string;
   @Column({ name: 'thumbnail_key', type: 'text', nullable: true }) thumbnailKey: string | null;
+  /** The upload's webhookUrl: receives this image's image.ready. */
+  @Column({ name: 'webhook_url', type: 'text', nullable: true }) webhookUrl?: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { DerivativeEntity } from '../entities';
 
 @Injectable()
@@ -10,8 +10,8 @@ export class DerivativeRepository {
     return this.ds.getRepository(DerivativeEntity).findOneBy({ imageId, specHash });
   }
 
-  findById(id: string): Promise<DerivativeEntity | null> {
-    return this.ds.getRepository(DerivativeEntity).findOneBy({ id });
+  findById(id: string, em: EntityManager = this.ds.manager): Promise<DerivativeEntity | null> {
+    return em.getRepository(DerivativeEntity).findOneBy({ id });
   }
 
   listForImage(imageId: string): Promise<DerivativeEntity[]> {

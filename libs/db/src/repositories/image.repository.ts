@@ -12,6 +12,9 @@ export interface ImagePageQuery {
   page?: number;
 }
 
+const COLUMNS = `id, user_id AS "userId", filename, format, mime_type AS "mimeType", width, height, pages, bytes, sha256, exif, gps,
+  storage_key AS "storageKey", thumbnail_key AS "thumbnailKey", webhook_url AS "webhookUrl", created_at AS "createdAt"`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Images, always scoped to their owner: there is no way to read another user's row. */
@@ -51,21 +54,28 @@ export class ImageRepository {
     return { items: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
   }
 
-  async setThumbnail(id: string, key: string): Promise<boolean> {
-    const res = await this.ds.query(`UPDATE images SET thumbnail_key = $2 WHERE id = $1 RETURNING id`, [id, key]);
-    return returnedRows(res).length > 0;
+  /** 'first' when this call set the image's first thumbnail, 'again' when one was set already, 'missing' when the image is gone. */
+  async setThumbnail(id: string, key: string, em: EntityManager = this.ds.manager): Promise<'first' | 'again' | 'missing'> {
+    const res = await em.query(
+      `WITH old AS (SELECT id, thumbnail_key FROM images WHERE id = $1 FOR UPDATE)
+       UPDATE images SET thumbnail_key = $2 FROM old WHERE images.id = old.id RETURNING old.thumbnail_key AS previous`,
+      [id, key],
+    );
+    const rows = returnedRows<{ previous: string | null }>(res);
+    if (!rows.length) return 'missing';
+    return rows[0].previous === null ? 'first' : 'again';
   }
 
   /** Deletes the row and returns it, or null if the caller does not own such an image. */
   async deleteOwned(userId: string, id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {
     if (!ImageRepository.isId(id)) return null;
-    const rows = returnedRows<{ id: string; bytes: string }>(
-      await em.query(`DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING id, bytes`, [id, userId]),
+    const rows = returnedRows<ImageEntity>(
+      await em.query(`DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`, [id, userId]),
     );
-    return rows.length ? ({ id: rows[0].id, bytes: Number(rows[0].bytes) } as ImageEntity) : null;
+    return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes) } : null;
   }
 
-  findById(id: string): Promise<ImageEntity | null> {
-    return this.ds.getRepository(ImageEntity).findOneBy({ id });
+  findById(id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {
+    return em.getRepository(ImageEntity).findOneBy({ id });
   }
 }

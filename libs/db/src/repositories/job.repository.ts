@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { JobEntity, JobStatus } from '../entities';
 import { returnedRows } from '../sql.util';
 
@@ -48,8 +48,8 @@ export class JobRepository {
   }
 
   /** A job that is already succeeded because its derivative exists (a cache hit). */
-  async insertCached(job: NewJob, derivativeId: string): Promise<JobEntity | null> {
-    const rows = await this.ds.query(
+  async insertCached(job: NewJob, derivativeId: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
+    const rows = await em.query(
       `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_url, request_id,
                          status, progress, cached, derivative_id, started_at, finished_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'succeeded', 100, true, $10, now(), now())
@@ -111,22 +111,33 @@ export class JobRepository {
     await this.ds.query(`UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'active'`, [id, progress]);
   }
 
-  async markSucceeded(id: string, derivativeId: string): Promise<boolean> {
-    const res = await this.ds.query(
+  /** queued|active → succeeded; the updated row, or null when the job was already final. */
+  async markSucceeded(id: string, derivativeId: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
+    const res = await em.query(
       `UPDATE jobs SET status = 'succeeded', progress = 100, derivative_id = $2, finished_at = now(), error_code = NULL, error_message = NULL
-        WHERE id = $1 AND status IN ('queued', 'active') RETURNING id`,
+        WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
       [id, derivativeId],
     );
-    return returnedRows(res).length > 0;
+    return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
-  async markFailed(id: string, code: string, message: string): Promise<boolean> {
-    const res = await this.ds.query(
+  /** queued|active → failed; the updated row, or null when the job was already final. */
+  async markFailed(id: string, code: string, message: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
+    const res = await em.query(
       `UPDATE jobs SET status = 'failed', error_code = $2, error_message = $3, finished_at = now()
-        WHERE id = $1 AND status IN ('queued', 'active') RETURNING id`,
+        WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
       [id, code, message.slice(0, 1000)],
     );
-    return returnedRows(res).length > 0;
+    return returnedRows<JobEntity>(res)[0] ?? null;
+  }
+
+  /** Gives an in-flight job a webhookUrl when it has none; the updated row, or null. */
+  async setWebhookUrlIfUnset(id: string, webhookUrl: string): Promise<JobEntity | null> {
+    const res = await this.ds.query(
+      `UPDATE jobs SET webhook_url = $2 WHERE id = $1 AND webhook_url IS NULL AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
+      [id, webhookUrl],
+    );
+    return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
   /** Cancels a job that has not started. */

@@ -3,6 +3,18 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { UserEntity } from '../entities';
 import { returnedRows } from '../sql.util';
 
+export interface WebhookSecrets {
+  secret: string;
+  /** Set only while the previous secret still signs (until `previousExpiresAt`). */
+  previousSecret: string | null;
+  previousExpiresAt: Date | null;
+}
+
+/** A previous secret past its expiry reads as none. */
+const SECRET_COLUMNS = `webhook_secret AS "secret",
+  CASE WHEN webhook_secret_previous_expires_at > now() THEN webhook_secret_previous END AS "previousSecret",
+  CASE WHEN webhook_secret_previous_expires_at > now() THEN webhook_secret_previous_expires_at END AS "previousExpiresAt"`;
+
 @Injectable()
 export class UserRepository {
   private readonly repo: Repository<UserEntity>;
@@ -77,6 +89,32 @@ export class UserRepository {
         WHERE id = $1 AND transforms_day = (coalesce($2::timestamptz, now()) AT TIME ZONE 'utc')::date`,
       [userId, takenAt ?? null],
     );
+  }
+
+  /**
+   * The account's webhook secrets: the current one (created on first use from
+   * `candidate`) and, within 24 h of a rotation, the previous one.
+   */
+  async webhookSecrets(userId: string, candidate: string): Promise<WebhookSecrets | null> {
+    const res = await this.ds.query(
+      `UPDATE users SET webhook_secret = coalesce(webhook_secret, $2) WHERE id = $1
+       RETURNING ${SECRET_COLUMNS}`,
+      [userId, candidate],
+    );
+    return returnedRows<WebhookSecrets>(res)[0] ?? null;
+  }
+
+  /** Replaces the current secret with `next`; the old one keeps signing alongside for `overlapSeconds`. */
+  async rotateWebhookSecret(userId: string, next: string, overlapSeconds: number): Promise<WebhookSecrets | null> {
+    const res = await this.ds.query(
+      `UPDATE users SET webhook_secret_previous = webhook_secret,
+                        webhook_secret_previous_expires_at = CASE WHEN webhook_secret IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END,
+                        webhook_secret = $2
+        WHERE id = $1
+       RETURNING ${SECRET_COLUMNS}`,
+      [userId, next, overlapSeconds],
+    );
+    return returnedRows<WebhookSecrets>(res)[0] ?? null;
   }
 
   async setPlan(email: string, plan: UserEntity['plan']): Promise<boolean> {

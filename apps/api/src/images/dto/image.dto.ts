@@ -67,7 +67,12 @@ export class UploadImageBodyDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'The image (≤ MAX_UPLOAD_BYTES).' }) file: unknown;
   @ApiPropertyOptional({ description: 'JSON array of transformation specs to render right away.', example: '[{"operations":[{"op":"resize","width":1024}],"output":{"format":"webp"}}]' })
   eager?: string;
-  @ApiPropertyOptional({ format: 'uri', description: 'Receives signed webhooks for this image’s events.' })
+  @ApiPropertyOptional({
+    format: 'uri',
+    example: 'https://example.com/hooks/pixmill',
+    description:
+      'Receives `image.ready` and `image.deleted` of this image, and `job.succeeded`/`job.failed` of its eager jobs, signed with your account secret (GET /v1/webhook-secret). SSRF-checked: http(s), no private or loopback addresses.',
+  })
   webhookUrl?: string;
 }
 

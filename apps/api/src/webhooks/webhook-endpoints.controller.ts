@@ -1,0 +1,55 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiProblems } from '../common/api-problems.decorator';
+import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { CreateWebhookEndpointDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook.dto';
+import { WebhooksService } from './webhooks.service';
+
+@ApiTags('webhooks')
+@ApiBearerAuth()
+@Controller('v1/webhook-endpoints')
+export class WebhookEndpointsController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Register a webhook endpoint',
+    description:
+      'Receives every event of yours in `events`, signed with the endpoint’s own secret. The URL must be http(s) and must not resolve to a loopback, private, link-local, CGNAT, multicast or cloud-metadata address (SSRF guard); redirects are not followed.',
+  })
+  @ApiResponse({ status: 201, type: WebhookEndpointDto })
+  @ApiProblems(400, 401)
+  async create(@CurrentUser() user: AuthUser, @Body() body: CreateWebhookEndpointDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebhookEndpointDto> {
+    const endpoint = await this.webhooks.createEndpoint(user.id, body);
+    void reply.status(201).header('location', `/v1/webhook-endpoints/${endpoint.id}`);
+    return endpoint;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your webhook endpoints' })
+  @ApiResponse({ status: 200, type: WebhookEndpointListDto })
+  @ApiProblems(401)
+  async list(@CurrentUser() user: AuthUser): Promise<WebhookEndpointListDto> {
+    return { items: await this.webhooks.listEndpoints(user.id) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One webhook endpoint' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, type: WebhookEndpointDto })
+  @ApiProblems(401, 404)
+  get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<WebhookEndpointDto> {
+    return this.webhooks.getEndpoint(user.id, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a webhook endpoint', description: 'Nothing more is sent to it; its delivery log stays.' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 204, description: 'Deleted.' })
+  @ApiProblems(401, 404)
+  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+    await this.webhooks.deleteEndpoint(user.id, id);
+  }
+}

@@ -1,0 +1,132 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { Counter, Histogram } from 'prom-client';
+import { AppConfig } from '@pixmill/config';
+import { UserRepository, WebhookDeliveryRepository, WebhookDeliveryRow, WebhookEndpointRepository } from '@pixmill/db';
+import { JobName, JobResults, WebhookDeliveryJobData, webhookRetryDelaySeconds } from '@pixmill/queue';
+import { deliverWebhook, DeliveryOutcome, generateWebhookSecret } from '@pixmill/webhooks';
+import { JobProcessor, Processes } from '../job-processor.decorator';
+import { WorkerMetrics } from '../worker-metrics.service';
+
+type Result = JobResults[JobName.WebhookDelivery];
+
+/** Thrown for an attempt that did not succeed; BullMQ retries it on the webhook schedule. */
+export class WebhookAttemptFailedError extends Error {}
+
+/**
+ * Sends one message to one target, once per attempt, and records every attempt.
+ * `webhook-id` is the message id on every attempt (receivers dedupe on it);
+ * `webhook-timestamp` and the signatures are made fresh for each attempt.
+ */
+@Injectable()
+@Processes(JobName.WebhookDelivery)
+export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJobData, Result> {
+  private readonly logger = new Logger('WebhookDelivery');
+  private readonly attempts: Counter;
+  private readonly duration: Histogram;
+
+  constructor(
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly endpoints: WebhookEndpointRepository,
+    private readonly users: UserRepository,
+    private readonly config: AppConfig,
+    metrics: WorkerMetrics,
+  ) {
+    this.attempts = new Counter({
+      name: 'pixmill_webhook_attempts_total',
+      help: 'Webhook delivery attempts, by outcome (succeeded, failed, gone).',
+      labelNames: ['outcome'],
+      registers: [metrics.registry],
+    });
+    this.duration = new Histogram({
+      name: 'pixmill_webhook_attempt_duration_seconds',
+      help: 'Time from connect to the receiver answering (or the attempt failing).',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [metrics.registry],
+    });
+  }
+
+  async process(job: Job<WebhookDeliveryJobData>): Promise<Result> {
+    const delivery = await this.deliveries.findById(job.data.deliveryId);
+    if (!delivery || delivery.status !== 'pending') return { skipped: 'delivery gone or finished' };
+
+    const secrets = await this.secretsFor(delivery);
+    if (!secrets) {
+      await this.deliveries.cancel(delivery.id, 'the endpoint was deleted or disabled');
+      return { skipped: 'endpoint deleted or disabled' };
+    }
+
+    const attemptedAt = new Date();
+    const outcome = await deliverWebhook({
+      url: delivery.url,
+      msgId: delivery.messageId,
+      timestampSeconds: Math.floor(attemptedAt.getTime() / 1000),
+      body: delivery.body,
+      secrets,
+      timeoutMs: this.config.webhooks.timeoutMs,
+      allowedHosts: this.config.webhooks.allowedHosts,
+    });
+    this.duration.observe(outcome.durationMs / 1000);
+    const attempt = {
+      attemptedAt,
+      statusCode: outcome.statusCode,
+      durationMs: Math.round(outcome.durationMs),
+      error: outcome.ok ? null : (outcome.error ?? `HTTP ${outcome.statusCode}`),
+      responseSnippet: outcome.responseSnippet,
+    };
+
+    if (outcome.ok) {
+      this.attempts.inc({ outcome: 'succeeded' });
+      await this.deliveries.recordAttempt(delivery.id, attempt, { status: 'succeeded' });
+      return { statusCode: outcome.statusCode };
+    }
+    if (outcome.gone) {
+      // 410 Gone: the receiver says this endpoint is no more; stop sending to it.
+      this.attempts.inc({ outcome: 'gone' });
+      await this.deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      if (delivery.endpointId) await this.endpoints.disable(delivery.endpointId, 'the receiver answered 410 Gone');
+      throw new UnrecoverableError(`${delivery.url} answered 410 Gone`);
+    }
+    this.attempts.inc({ outcome: 'failed' });
+    if (await this.recordFailure(delivery, attempt, outcome)) {
+      throw new UnrecoverableError(`gave up on ${delivery.url}: ${attempt.error}`);
+    }
+    throw new WebhookAttemptFailedError(attempt.error ?? 'delivery failed');
+  }
+
+  /**
+   * The failed attempt, and when the next one is due; true when it was the last one.
+   * Counted on the row, not the BullMQ job, so a delivery re-enqueued after Redis lost
+   * it does not start its schedule over.
+   */
+  private async recordFailure(
+    delivery: WebhookDeliveryRow,
+    attempt: Parameters<WebhookDeliveryRepository['recordAttempt']>[1],
+    outcome: DeliveryOutcome,
+  ): Promise<boolean> {
+    const schedule = this.config.webhooks.retryScheduleSeconds;
+    const made = delivery.attempts + 1;
+    if (made >= schedule.length) {
+      await this.deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      this.logger.log(`delivery ${delivery.id} to ${delivery.url} failed for good after ${made} attempts: ${outcome.error ?? outcome.statusCode}`);
+      return true;
+    }
+    const delaySeconds = webhookRetryDelaySeconds(schedule, made);
+    await this.deliveries.recordAttempt(delivery.id, attempt, { status: 'pending', nextAttemptAt: new Date(Date.now() + delaySeconds * 1000) });
+    return false;
+  }
+
+  /**
+   * Endpoint targets: the endpoint's own secret (null when it is gone or disabled).
+   * webhookUrl targets: the account secret, plus the previous one during a rotation.
+   */
+  private async secretsFor(delivery: WebhookDeliveryRow): Promise<string[] | null> {
+    if (delivery.target === 'endpoint') {
+      const endpoint = delivery.endpointId ? await this.endpoints.findById(delivery.endpointId) : null;
+      return endpoint?.enabled ? [endpoint.secret] : null;
+    }
+    const s = await this.users.webhookSecrets(delivery.userId, generateWebhookSecret());
+    if (!s) return null;
+    return s.previousSecret ? [s.secret, s.previousSecret] : [s.secret];
+  }
+}

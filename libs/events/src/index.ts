@@ -1,0 +1,6 @@
+export * from './webhook-event.types';
+export * from './job-view.builder';
+export * from './image-view.builder';
+export * from './webhook-outbox.service';
+export * from './job-state.recorder';
+export * from './events.module';

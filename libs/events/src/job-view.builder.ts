@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { DerivativeRepository, JobEntity } from '@pixmill/db';
+import { DeliveryUrlService } from '@pixmill/storage';
+import { JobView } from './webhook-event.types';
+
+const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOString() : null);
+
+/** The one mapping from a job row to what clients see, shared by the API's answers and webhook payloads. */
+@Injectable()
+export class JobViewBuilder {
+  constructor(
+    private readonly derivatives: DerivativeRepository,
+    private readonly delivery: DeliveryUrlService,
+  ) {}
+
+  async build(job: JobEntity, em?: EntityManager): Promise<JobView> {
+    let result: JobView['result'] = null;
+    if (job.status === 'succeeded' && job.derivativeId) {
+      const d = await this.derivatives.findById(job.derivativeId, em);
+      if (d) {
+        result = {
+          derivativeId: d.id,
+          url: await this.delivery.urlFor(d.storageKey),
+          width: d.width,
+          height: d.height,
+          format: d.format,
+          bytes: d.bytes,
+        };
+      }
+    }
+    return {
+      id: job.id,
+      imageId: job.imageId,
+      status: job.status,
+      progress: job.progress,
+      attempts: job.attempts,
+      cached: job.cached,
+      spec: job.spec,
+      error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
+      result,
+      createdAt: iso(job.createdAt)!,
+      startedAt: iso(job.startedAt),
+      finishedAt: iso(job.finishedAt),
+    };
+  }
+}
