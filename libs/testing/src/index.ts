@@ -10,3 +10,5 @@ export * from './storage-inspector';
 export * from './problem.assert';
 export * from './image-api.helpers';
 export * from './redis-keys.util';
+export * from './webhook-receiver.harness';
+export * from './api-process.harness';

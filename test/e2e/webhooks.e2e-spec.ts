@@ -1,0 +1,322 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import sharp from 'sharp';
+import { Webhook } from 'standardwebhooks';
+import {
+  expectProblem,
+  HttpClient,
+  jpeg,
+  jpegWithGps,
+  pollUntil,
+  postImage,
+  RunningApi,
+  startApi,
+  startApiProcess,
+  startWorkerProcess,
+  TEST_DATABASE_URL,
+  TestUser,
+  uploadForm,
+  UserFactory,
+  WebhookReceiver,
+  WorkerProcess,
+} from '@pixmill/testing';
+import { verifyWebhook } from '@pixmill/webhooks';
+
+/** Seconds, so retries happen within the test: first attempt at once, then 1 s apart. One storage directory for every process. */
+const WEBHOOKS = {
+  WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  WEBHOOK_RETRY_SCHEDULE: '0,1s,1s,1s',
+  WEBHOOK_TIMEOUT_MS: '1000',
+  STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-webhooks-')),
+};
+
+const headersOf = (h: Record<string, string | string[] | undefined>) =>
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+
+describe('webhooks (e2e)', () => {
+  let api: RunningApi;
+  let http: HttpClient;
+  /** The same API without WEBHOOK_ALLOWED_HOSTS: the SSRF guard as production runs it. */
+  let guarded: RunningApi;
+  let worker: WorkerProcess;
+  let receiver: WebhookReceiver;
+  let db: Client;
+
+  beforeAll(async () => {
+    [api, guarded, receiver] = await Promise.all([
+      startApi(WEBHOOKS),
+      startApi({ STORAGE_LOCAL_DIR: WEBHOOKS.STORAGE_LOCAL_DIR }),
+      WebhookReceiver.start(),
+    ]);
+    http = new HttpClient(api.baseUrl);
+    // The worker signs the delivery URLs in webhook payloads, so it knows the API's public address.
+    worker = await startWorkerProcess({ ...WEBHOOKS, RECONCILE_INTERVAL_MS: '1000', PUBLIC_BASE_URL: api.baseUrl });
+    db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await Promise.all([api?.close(), guarded?.close(), receiver?.close(), db?.end()]);
+  });
+
+  async function userWithImage(width = 160, height = 120): Promise<{ user: TestUser; imageId: string }> {
+    const user = await new UserFactory(http).plan('pro').create();
+    const res = await postImage(user.http, await jpeg(width, height));
+    expect(res.status).toBe(201);
+    return { user, imageId: res.body.id };
+  }
+
+  const deliveriesOf = async (user: TestUser, query: string) => (await user.http.get(`/v1/webhook-deliveries?${query}`)).body.items;
+
+  it('a transformation with webhookUrl: exactly one job.succeeded, verified by the standardwebhooks package, whose result URL serves the image', async () => {
+    const { user, imageId } = await userWithImage();
+    const { secret } = (await user.http.get('/v1/webhook-secret')).body;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]+$/);
+    const url = receiver.url('succeeded');
+
+    const submitted = await user.http.post(`/v1/images/${imageId}/transformations`, {
+      operations: [{ op: 'resize', width: 80 }],
+      output: { format: 'webp' },
+      webhookUrl: url,
+    });
+    expect(submitted.status).toBe(202);
+
+    const [msg] = await receiver.waitFor(url, 1);
+    expect(msg).toBeDefined();
+    const headers = headersOf(msg.headers);
+    expect(headers['webhook-id']).toMatch(/^msg_/);
+    expect(headers['content-type']).toBe('application/json');
+    const event = new Webhook(secret).verify(msg.body, headers) as any;
+    expect(verifyWebhook(secret, msg.headers, msg.body)).toEqual(event);
+    expect(event.type).toBe('job.succeeded');
+    expect(event.data.id).toBe(submitted.body.id);
+    expect(event.data.status).toBe('succeeded');
+    expect(event.data).toEqual((await user.http.get(`/v1/jobs/${submitted.body.id}`)).body);
+
+    const image = await fetch(event.data.result.url);
+    expect(image.status).toBe(200);
+    const meta = await sharp(Buffer.from(await image.arrayBuffer())).metadata();
+    expect([meta.format, meta.width]).toEqual(['webp', 80]);
+
+    // Exactly one: nothing more arrives, and the delivery log shows one successful attempt.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(receiver.requestsTo(url)).toHaveLength(1);
+    const [delivery] = await deliveriesOf(user, `jobId=${submitted.body.id}`);
+    expect(delivery).toMatchObject({ status: 'succeeded', type: 'job.succeeded', target: 'url', messageId: headers['webhook-id'] });
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0]).toMatchObject({ statusCode: 200, error: null });
+  });
+
+  it('a receiver that answers 500 twice then 200: three attempts recorded, one success, the same webhook-id', async () => {
+    const { user, imageId } = await userWithImage();
+    const url = receiver.url('flaky', [500, 500, 200]);
+    const job = await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'rotate', angle: 90 }], webhookUrl: url });
+    expect(job.status).toBe(202);
+
+    const got = await receiver.waitFor(url, 3);
+    expect(got).toHaveLength(3);
+    expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    const delivery = (
+      await pollUntil(
+        () => deliveriesOf(user, `jobId=${job.body.id}`),
+        (items) => items[0]?.status === 'succeeded',
+      )
+    )[0];
+    expect(delivery.status).toBe('succeeded');
+    expect(delivery.attempts.map((a: any) => a.statusCode)).toEqual([500, 500, 200]);
+    expect(delivery.attempts[0].responseSnippet).toBe('answer 500');
+    expect(delivery.attempts[0].error).toBe('HTTP 500');
+  });
+
+  it('a receiver that times out is retried, with the same webhook-id', async () => {
+    const { user, imageId } = await userWithImage();
+    const url = receiver.url('slow', ['hang', 200]);
+    const job = await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'flip' }], webhookUrl: url });
+    const got = await receiver.waitFor(url, 2);
+    expect(got).toHaveLength(2);
+    expect(got[0].headers['webhook-id']).toBe(got[1].headers['webhook-id']);
+    const [delivery] = await pollUntil(
+      () => deliveriesOf(user, `jobId=${job.body.id}`),
+      (items) => items[0]?.status === 'succeeded',
+    );
+    expect(delivery.attempts[0]).toMatchObject({ statusCode: null });
+    expect(delivery.attempts[0].error).toMatch(/timeout/);
+    expect(delivery.attempts[1]).toMatchObject({ statusCode: 200, error: null });
+  });
+
+  it('a job that fails sends job.failed with its error', async () => {
+    const { user, imageId } = await userWithImage(100, 100);
+    const url = receiver.url('failed');
+    const job = await user.http.post(`/v1/images/${imageId}/transformations`, {
+      operations: [{ op: 'crop', x: 90, y: 0, width: 20, height: 10 }],
+      webhookUrl: url,
+    });
+    expect(job.status).toBe(202);
+    const [msg] = await receiver.waitFor(url, 1);
+    const { secret } = (await user.http.get('/v1/webhook-secret')).body;
+    const event = new Webhook(secret).verify(msg.body, headersOf(msg.headers)) as any;
+    expect(event.type).toBe('job.failed');
+    expect(event.data).toMatchObject({ id: job.body.id, status: 'failed', error: { code: 'spec_not_applicable' } });
+  });
+
+  it('endpoints: own secret, event filter, 410 disables the endpoint', async () => {
+    const { user, imageId } = await userWithImage();
+    const liveUrl = receiver.url('live');
+    const goneUrl = receiver.url('gone', [410]);
+    const live = await user.http.post('/v1/webhook-endpoints', { url: liveUrl, events: ['job.succeeded'] });
+    expect(live.status).toBe(201);
+    expect(live.body.secret).toMatch(/^whsec_/);
+    const gone = await user.http.post('/v1/webhook-endpoints', { url: goneUrl, events: ['job.succeeded', 'job.failed'] });
+    const imagesOnly = await user.http.post('/v1/webhook-endpoints', { url: receiver.url('images-only'), events: ['image.deleted'] });
+    expect(imagesOnly.status).toBe(201);
+    expect((await user.http.get('/v1/webhook-endpoints')).body.items).toHaveLength(3);
+
+    const job = await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'grayscale' }] });
+    const [msg] = await receiver.waitFor(liveUrl, 1);
+    expect((new Webhook(live.body.secret).verify(msg.body, headersOf(msg.headers)) as any).data.id).toBe(job.body.id);
+    await receiver.waitFor(goneUrl, 1);
+
+    const disabled = await pollUntil(
+      () => user.http.get(`/v1/webhook-endpoints/${gone.body.id}`),
+      (r) => r.body.enabled === false,
+    );
+    expect(disabled.body).toMatchObject({ enabled: false, disabledReason: expect.stringMatching(/410/) });
+    const [goneDelivery] = await deliveriesOf(user, `endpointId=${gone.body.id}`);
+    expect(goneDelivery).toMatchObject({ status: 'failed' });
+    expect(goneDelivery.attempts).toHaveLength(1);
+    expect((await user.http.post(`/v1/webhook-deliveries/${goneDelivery.id}/redeliver`)).status).toBe(409);
+
+    // The disabled endpoint gets nothing more; the image.deleted-only endpoint got no job events.
+    const second = await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'sepia' }] });
+    await receiver.waitFor(liveUrl, 2);
+    expect(receiver.requestsTo(goneUrl)).toHaveLength(1);
+    expect(receiver.requestsTo(imagesOnly.body.url)).toHaveLength(0);
+    expect(second.status).toBe(202);
+
+    expect((await user.http.delete(`/v1/webhook-endpoints/${live.body.id}`)).status).toBe(204);
+    expect((await user.http.get(`/v1/webhook-endpoints/${live.body.id}`)).status).toBe(404);
+  });
+
+  it('a rotation sends two signatures for 24 h, each verifying on its own', async () => {
+    const { user, imageId } = await userWithImage();
+    const before = (await user.http.get('/v1/webhook-secret')).body.secret;
+    const rotated = await user.http.post('/v1/webhook-secret/rotate');
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.previousSecret).toBe(before);
+    expect(rotated.body.secret).not.toBe(before);
+    const hours = (Date.parse(rotated.body.previousExpiresAt) - Date.now()) / 3600_000;
+    expect(hours).toBeGreaterThan(23.9);
+    expect(hours).toBeLessThanOrEqual(24);
+
+    const url = receiver.url('rotated');
+    await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'mirror' }], webhookUrl: url });
+    const [msg] = await receiver.waitFor(url, 1);
+    const signatures = String(msg.headers['webhook-signature']).split(' ');
+    expect(signatures).toHaveLength(2);
+    for (const secret of [before, rotated.body.secret]) {
+      expect((new Webhook(secret).verify(msg.body, headersOf(msg.headers)) as any).type).toBe('job.succeeded');
+    }
+  });
+
+  it('an upload with webhookUrl gets image.ready without the GPS position, and eager jobs report there too', async () => {
+    const user = await new UserFactory(http).create();
+    const url = receiver.url('upload');
+    const res = await user.http.request('POST', '/v1/images', {
+      body: uploadForm(await jpegWithGps(), 'gps.jpg', {
+        fields: { webhookUrl: url, eager: JSON.stringify([{ operations: [{ op: 'resize', width: 40 }] }]) },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const messages = await receiver.waitFor(url, 2);
+    const { secret } = (await user.http.get('/v1/webhook-secret')).body;
+    const events = messages.map((m) => new Webhook(secret).verify(m.body, headersOf(m.headers)) as any);
+    const ready = events.find((e) => e.type === 'image.ready');
+    expect(ready.data).toMatchObject({ id: res.body.id, urls: { thumbnail: expect.any(String) } });
+    expect(ready.data.exif?.gps).toBeUndefined();
+    expect(res.body.exif.gps).toBeDefined(); // the owner's own API answer keeps it
+    expect(events.find((e) => e.type === 'job.succeeded')?.data.id).toBe(res.body.eagerJobs[0].jobId);
+  });
+
+  it('redeliver sends the same message (same webhook-id) again; other users get 404', async () => {
+    const { user, imageId } = await userWithImage();
+    const url = receiver.url('redeliver');
+    const job = await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'blur', sigma: 2 }], webhookUrl: url });
+    const [first] = await receiver.waitFor(url, 1);
+    const [delivery] = await pollUntil(
+      () => deliveriesOf(user, `jobId=${job.body.id}`),
+      (items) => items[0]?.status === 'succeeded',
+    );
+
+    const stranger = await new UserFactory(http).create();
+    expectProblem(await stranger.http.post(`/v1/webhook-deliveries/${delivery.id}/redeliver`), 404, 'not_found');
+    expect(await deliveriesOf(stranger, `jobId=${job.body.id}`)).toEqual([]);
+
+    const again = await user.http.post(`/v1/webhook-deliveries/${delivery.id}/redeliver`);
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ messageId: delivery.messageId, status: 'pending' });
+    const both = await receiver.waitFor(url, 2);
+    expect(both[1].headers['webhook-id']).toBe(first.headers['webhook-id']);
+    expect(both[1].body).toBe(first.body);
+  });
+
+  it.each([
+    'http://169.254.169.254/latest/meta-data',
+    'http://10.0.0.1/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://2130706433/',
+    'http://0177.0.0.1/',
+    'http://localhost:3000/',
+    'http://[fd00::1]/',
+    'http://100.64.0.1/',
+    'ftp://example.com/',
+  ])('webhookUrl %s is refused with 400, for jobs, uploads and endpoints', async (bad) => {
+    const client = new HttpClient(guarded.baseUrl);
+    const user = await new UserFactory(client).create();
+    const img = await postImage(user.http, await jpeg(64, 48));
+    const before = await db.query('SELECT count(*)::int AS n FROM jobs WHERE user_id = $1', [user.id]);
+
+    const job = await user.http.post(`/v1/images/${img.body.id}/transformations`, { operations: [{ op: 'grayscale' }], webhookUrl: bad });
+    expectProblem(job, 400, 'validation_failed');
+    expect(job.body.errors[0].field).toBe('webhookUrl');
+    const endpoint = await user.http.post('/v1/webhook-endpoints', { url: bad, events: ['job.succeeded'] });
+    expectProblem(endpoint, 400, 'validation_failed');
+    expect(endpoint.body.errors[0].field).toBe('url');
+    const upload = await user.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(64, 48), 'a.jpg', { fields: { webhookUrl: bad } }) });
+    expectProblem(upload, 400, 'validation_failed');
+
+    // Nothing was left behind by the refused requests.
+    const after = await db.query('SELECT count(*)::int AS n FROM jobs WHERE user_id = $1', [user.id]);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    expect((await user.http.get('/v1/images')).body.items).toHaveLength(1);
+    expect((await user.http.get('/v1/webhook-endpoints')).body.items).toHaveLength(0);
+  });
+
+  it('the outbox delivers after the API dies between its commit and the enqueue', async () => {
+    const { user, imageId } = await userWithImage();
+    const url = receiver.url('outbox');
+    const endpoint = await user.http.post('/v1/webhook-endpoints', { url, events: ['image.deleted'] });
+    expect(endpoint.status).toBe(201);
+
+    const doomed = await startApiProcess({ ...WEBHOOKS, FAULT_CRASH_AFTER_OUTBOX_COMMIT: 'true' });
+    try {
+      // The connection dies with the process: no answer at all.
+      await expect(fetch(`${doomed.baseUrl}/v1/images/${imageId}`, { method: 'DELETE', headers: { authorization: `Bearer ${user.accessToken}` } })).rejects.toThrow();
+      expect(await doomed.exited).toBe('SIGKILL');
+    } finally {
+      await doomed.kill();
+    }
+
+    // Committed: the image is gone and its message is waiting, never enqueued.
+    expect((await user.http.get(`/v1/images/${imageId}`)).status).toBe(404);
+    const pending = await db.query(`SELECT status, attempts FROM webhook_deliveries WHERE endpoint_id = $1`, [endpoint.body.id]);
+    expect(pending.rows).toEqual([{ status: 'pending', attempts: 0 }]);
+
+    // The worker's reconciler finds it overdue and enqueues it.
+    const [msg] = await receiver.waitFor(url, 1, 40_000);
+    expect(msg).toBeDefined();
+    const event = new Webhook(endpoint.body.secret).verify(msg.body, headersOf(msg.headers)) as any;
+    expect(event).toMatchObject({ type: 'image.deleted', data: { id: imageId, urls: { original: null, thumbnail: null } } });
+  }, 90_000);
+});
