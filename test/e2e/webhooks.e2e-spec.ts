@@ -109,6 +109,23 @@ describe('webhooks (e2e)', () => {
     expect(delivery.attempts[0]).toMatchObject({ statusCode: 200, error: null });
   });
 
+  it('a cache hit is reported too (the job is created succeeded); an idempotent replay sends nothing more', async () => {
+    const { user, imageId } = await userWithImage();
+    const spec = { operations: [{ op: 'resize', width: 50 }] };
+    const first = await user.http.post(`/v1/images/${imageId}/transformations`, spec);
+    await user.http.get(`/v1/jobs/${first.body.id}?wait=20`);
+    const url = receiver.url('cached');
+    const hit = await user.http.post(`/v1/images/${imageId}/transformations`, { ...spec, webhookUrl: url }, { 'Idempotency-Key': 'cached-1' });
+    expect(hit.status).toBe(200);
+    expect(hit.body.cached).toBe(true);
+    const [msg] = await receiver.waitFor(url, 1);
+    expect(JSON.parse(msg.body)).toMatchObject({ type: 'job.succeeded', data: { id: hit.body.id, cached: true } });
+    const replay = await user.http.post(`/v1/images/${imageId}/transformations`, { ...spec, webhookUrl: url }, { 'Idempotency-Key': 'cached-1' });
+    expect(replay.body.id).toBe(hit.body.id);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receiver.requestsTo(url)).toHaveLength(1);
+  });
+
   it('a receiver that answers 500 twice then 200: three attempts recorded, one success, the same webhook-id', async () => {
     const { user, imageId } = await userWithImage();
     const url = receiver.url('flaky', [500, 500, 200]);
