@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundException } from '@pixmill/common';
 import { DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
-import { JobQueue } from '@pixmill/queue';
+import { JobDispatcher, JobQueue } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
@@ -17,6 +17,7 @@ export class ImagesService {
     private readonly delivery: DeliveryUrlService,
     private readonly jobs: JobQueue,
     private readonly derivativeRows: DerivativeRepository,
+    private readonly dispatcher: JobDispatcher,
   ) {}
 
   async toDto(image: ImageEntity): Promise<ImageDto> {
@@ -90,5 +91,7 @@ export class ImagesService {
       return this.cleanups.add(imagePrefix(userId, id), 'image deleted', em);
     });
     await this.jobs.enqueueStorageCleanup(cleanupId).catch(() => undefined);
+    // The image's jobs went with it; any that were dispatched held slots the user's other jobs can take.
+    await this.dispatcher.dispatch(userId).catch(() => undefined);
   }
 }

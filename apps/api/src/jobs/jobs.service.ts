@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainException, NotFoundException } from '@pixmill/common';
 import { DerivativeRepository, FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
-import { JobName, JobQueue, QueueName } from '@pixmill/queue';
+import { JobDispatcher, JobName, JobQueue, QueueName } from '@pixmill/queue';
 import { DeliveryUrlService } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { JobDto, JobPageDto } from './job.dto';
@@ -12,6 +12,11 @@ export class JobNotCancelableException extends DomainException {
   }
 }
 
+/** How often a long-poll reads the row of a job that waits for one of its user's slots. */
+const UNDISPATCHED_POLL_MS = 500;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 @Injectable()
 export class JobsService {
   constructor(
@@ -19,6 +24,7 @@ export class JobsService {
     private readonly derivatives: DerivativeRepository,
     private readonly delivery: DeliveryUrlService,
     private readonly queue: JobQueue,
+    private readonly dispatcher: JobDispatcher,
   ) {}
 
   static isFinal(job: JobEntity): boolean {
@@ -69,8 +75,16 @@ export class JobsService {
    */
   async waitForFinal(job: JobEntity, waitSeconds: number): Promise<JobEntity> {
     if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
-    await this.queue.waitFor(JobName.Transform, job.id, waitSeconds * 1000).catch(() => undefined);
-    return (await this.jobs.findById(job.id)) ?? job;
+    const deadline = Date.now() + waitSeconds * 1000;
+    // A job waiting for one of its user's slots is not in the queue yet (docs/decisions/008): read its row until it is.
+    let row = job;
+    while (!row.dispatchedAt && !JobsService.isFinal(row) && Date.now() < deadline) {
+      await sleep(Math.min(UNDISPATCHED_POLL_MS, deadline - Date.now()));
+      row = (await this.jobs.findById(job.id)) ?? row;
+    }
+    if (JobsService.isFinal(row) || Date.now() >= deadline) return row;
+    await this.queue.waitFor(JobName.Transform, job.id, deadline - Date.now()).catch(() => undefined);
+    return (await this.jobs.findById(job.id)) ?? row;
   }
 
   async list(userId: string, q: { imageId?: string; status?: JobEntity['status']; limit?: number; cursor?: string }): Promise<JobPageDto> {
@@ -90,6 +104,8 @@ export class JobsService {
     if (!canceled) throw new JobNotCancelableException((await this.jobs.findById(id))?.status ?? job.status);
     // The row says canceled, so a worker that still picks the job up skips it; removing it is a courtesy.
     await this.queue.queue(QueueName.Transform).remove(id).catch(() => undefined);
+    // A dispatched job held one of the user's slots: the next waiting job takes it.
+    await this.dispatcher.dispatch(userId).catch(() => undefined);
     return canceled;
   }
 }
