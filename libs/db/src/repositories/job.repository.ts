@@ -162,7 +162,9 @@ export class JobRepository {
    * the count and the update run under a per-user transaction-level advisory lock. They are
    * a statement after the lock, not one statement with it: under READ COMMITTED a statement
    * sees the snapshot taken when it began, which could predate the dispatch of whoever held
-   * the lock before us, and two callers would fill the same free slot.
+   * the lock before us, and two callers would fill the same free slot. The time stamped is
+   * taken after the lock (not now(), the transaction's start), so dispatch times follow the
+   * order in which jobs were handed out.
    */
   async dispatchNext(userId: string, maxActive: number): Promise<JobEntity[]> {
     return this.ds.transaction(async (em) => {
@@ -175,7 +177,7 @@ export class JobRepository {
            SELECT id FROM jobs WHERE user_id = $1 AND status = 'queued' AND dispatched_at IS NULL
             ORDER BY created_at, id LIMIT (SELECT slots FROM free)
          )
-         UPDATE jobs SET dispatched_at = now()
+         UPDATE jobs SET dispatched_at = (SELECT clock_timestamp())
           WHERE id IN (SELECT id FROM next) AND status = 'queued' AND dispatched_at IS NULL
          RETURNING ${COLUMNS}`,
         [userId, maxActive],
