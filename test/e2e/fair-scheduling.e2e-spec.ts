@@ -104,22 +104,41 @@ describe('fair scheduling (e2e)', () => {
     return max;
   }
 
-  describe('a burst of 300 from one user, then one job from another; one worker of concurrency 2; MAX_ACTIVE_JOBS_PER_USER=4', () => {
-    const BURST = 300;
-    const CAP = 4;
-    let api: RunningApi;
+  /**
+   * An API for the enclosing describe block, and one worker started by its test, both with
+   * MAX_ACTIVE_JOBS_PER_USER=cap. The reconciler's interval is long: the worker's own
+   * dispatch after each job must keep a backlog moving.
+   */
+  function stackWithCap(cap: number) {
+    let api: RunningApi | undefined;
     let worker: WorkerProcess | undefined;
-
     beforeAll(async () => {
-      api = await startApi({ MAX_ACTIVE_JOBS_PER_USER: String(CAP) });
+      api = await startApi({ MAX_ACTIVE_JOBS_PER_USER: String(cap) });
     });
     afterAll(async () => {
       await worker?.stop();
       await api?.close();
     });
+    return {
+      api: () => api!,
+      startWorker: async (concurrency: number) => {
+        worker = await startWorkerProcess({
+          STORAGE_LOCAL_DIR: api!.config.storage.localDir,
+          WORKER_CONCURRENCY: String(concurrency),
+          MAX_ACTIVE_JOBS_PER_USER: String(cap),
+          RECONCILE_INTERVAL_MS: '600000',
+        });
+      },
+    };
+  }
+
+  describe('a burst of 300 from one user, then one job from another; one worker of concurrency 2; MAX_ACTIVE_JOBS_PER_USER=4', () => {
+    const BURST = 300;
+    const CAP = 4;
+    const stack = stackWithCap(CAP);
 
     it("B's job finishes before 20% of A's backlog; A's backlog then drains in submission order, never more than 4 dispatched", async () => {
-      const http = new HttpClient(api.baseUrl);
+      const http = new HttpClient(stack.api().baseUrl);
       const a = await new UserFactory(http).plan('unlimited').create();
       const b = await new UserFactory(http).create();
       const small = await jpeg(64, 48);
@@ -144,13 +163,7 @@ describe('fair scheduling (e2e)', () => {
       expect(await countsOf(b.id)).toMatchObject({ dispatched: 1, waiting: 0 });
 
       const sampler = sampleMax(a.id);
-      // The reconciler's interval is long: the worker's own dispatch after each job must keep the backlog moving.
-      worker = await startWorkerProcess({
-        STORAGE_LOCAL_DIR: api.config.storage.localDir,
-        WORKER_CONCURRENCY: '2',
-        MAX_ACTIVE_JOBS_PER_USER: String(CAP),
-        RECONCILE_INTERVAL_MS: '600000',
-      });
+      await stack.startWorker(2);
 
       const bDone = await pollUntil(() => b.http.get(`/v1/jobs/${bJob.body.id}`), (r) => r.body.status === 'succeeded' || r.body.status === 'failed', 60_000, 25);
       expect(bDone.body.status).toBe('succeeded');
@@ -181,19 +194,10 @@ describe('fair scheduling (e2e)', () => {
 
   describe('MAX_ACTIVE_JOBS_PER_USER=2 with a worker of concurrency 4', () => {
     const CAP = 2;
-    let api: RunningApi;
-    let worker: WorkerProcess | undefined;
-
-    beforeAll(async () => {
-      api = await startApi({ MAX_ACTIVE_JOBS_PER_USER: String(CAP) });
-    });
-    afterAll(async () => {
-      await worker?.stop();
-      await api?.close();
-    });
+    const stack = stackWithCap(CAP);
 
     it("a user's 6 jobs never have more than 2 rendering at once, and do reach 2", async () => {
-      const http = new HttpClient(api.baseUrl);
+      const http = new HttpClient(stack.api().baseUrl);
       const u = await new UserFactory(http).create();
       // Large enough that a render takes a while, so jobs that could overlap do.
       const image = await uploadImage(u, await jpeg(1200, 900, { seed: 3 }));
@@ -206,12 +210,7 @@ describe('fair scheduling (e2e)', () => {
       expect(await countsOf(u.id)).toMatchObject({ dispatched: CAP, waiting: 6 - CAP });
 
       const sampler = sampleMax(u.id);
-      worker = await startWorkerProcess({
-        STORAGE_LOCAL_DIR: api.config.storage.localDir,
-        WORKER_CONCURRENCY: '4',
-        MAX_ACTIVE_JOBS_PER_USER: String(CAP),
-        RECONCILE_INTERVAL_MS: '600000',
-      });
+      await stack.startWorker(4);
       await pollUntil(() => countsOf(u.id), (c) => c.succeeded === 6, 60_000, 100);
       const max = await sampler.stop();
       const rows = await rowsOf(u.id);
