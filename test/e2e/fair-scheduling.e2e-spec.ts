@@ -145,12 +145,14 @@ describe('fair scheduling (e2e)', () => {
       const [imageA, imageB] = [await uploadImage(a, small), await uploadImage(b, small)];
 
       // 300 distinct specs (so none joins another's render), each an 8 px wide WebP.
+      const aIds: string[] = [];
       for (let i = 0; i < BURST; i++) {
         const res = await a.http.post(`/v1/images/${imageA}/transformations`, {
           operations: [{ op: 'resize', width: 8, height: 1 + (i % 100), fit: 'fill' }],
           output: { format: 'webp', quality: 50 + Math.floor(i / 100) },
         });
         expect(res.status).toBe(202);
+        aIds.push(res.body.id);
       }
       // Only A's first four entered the queue; the rest wait in PostgreSQL.
       expect(await countsOf(a.id)).toMatchObject({ dispatched: CAP, waiting: BURST - CAP, succeeded: 0 });
@@ -162,6 +164,8 @@ describe('fair scheduling (e2e)', () => {
       expect(bJob.status).toBe(202);
       expect(await countsOf(b.id)).toMatchObject({ dispatched: 1, waiting: 0 });
 
+      // A long-poll on a job still waiting for a slot follows it into the queue and to its end.
+      const longPoll = a.http.get(`/v1/jobs/${aIds[9]}?wait=30`);
       const sampler = sampleMax(a.id);
       await stack.startWorker(2);
 
@@ -183,6 +187,7 @@ describe('fair scheduling (e2e)', () => {
       );
 
       expect(atB).toBeLessThan(BURST / 5);
+      expect((await longPoll).body.status).toBe('succeeded');
       expect(drained.succeeded).toBe(BURST);
       expect(max.dispatched).toBeLessThanOrEqual(CAP);
       expect(max.active).toBeLessThanOrEqual(2);
