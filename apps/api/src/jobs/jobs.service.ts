@@ -70,13 +70,13 @@ export class JobsService {
 
   /**
    * Returns the job once it is final, or after `waitSeconds`. Waiting listens to
-   * the queue's completion events (no polling of the database); the row is read
-   * again at the end because it is the truth.
+   * the queue's completion events; only a job still waiting for one of its user's
+   * slots (not in the queue yet) has its row read every UNDISPATCHED_POLL_MS until
+   * it is dispatched. The row is read again at the end because it is the truth.
    */
   async waitForFinal(job: JobEntity, waitSeconds: number): Promise<JobEntity> {
     if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
     const deadline = Date.now() + waitSeconds * 1000;
-    // A job waiting for one of its user's slots is not in the queue yet (docs/decisions/008): read its row until it is.
     let row = job;
     while (!row.dispatchedAt && !JobsService.isFinal(row) && Date.now() < deadline) {
       await sleep(Math.min(UNDISPATCHED_POLL_MS, deadline - Date.now()));

@@ -161,8 +161,8 @@ export class JobRepository {
    * Callers race (API replicas on submission and cancel, workers when a job finishes), so
    * the count and the update run under a per-user transaction-level advisory lock. They are
    * a statement after the lock, not one statement with it: under READ COMMITTED a statement
-   * sees the snapshot taken when it began, which could predate the dispatch of whoever held
-   * the lock before us, and two callers would fill the same free slot. The time stamped is
+   * sees the snapshot taken when it began, so a statement that waited for the lock would
+   * count slots without the dispatches of whoever held it just before. The time stamped is
    * taken after the lock (not now(), the transaction's start), so dispatch times follow the
    * order in which jobs were handed out.
    */
