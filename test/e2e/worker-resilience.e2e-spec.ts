@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import { DerivativeRepository, JobEntity, JobRepository } from '@pixmill/db';
 import { canonicalSpec, InputFormat, specHash, TransformationSpec } from '@pixmill/imaging';
-import { JobName, JobQueue, QueueName } from '@pixmill/queue';
+import { JobDispatcher, JobName, JobQueue, QueueName } from '@pixmill/queue';
 import { derivativeKey, imagePrefix, IMMUTABLE_CACHE_CONTROL, LocalStorageDriver } from '@pixmill/storage';
 import {
   deleteKeysMatching,
@@ -46,6 +46,7 @@ describe('worker resilience (e2e)', () => {
   let jobs: JobRepository;
   let derivatives: DerivativeRepository;
   let queue: JobQueue;
+  let dispatcher: JobDispatcher;
   let storage: LocalStorageDriver;
   const workers: WorkerProcess[] = [];
 
@@ -55,6 +56,7 @@ describe('worker resilience (e2e)', () => {
     jobs = api.app.get(JobRepository);
     derivatives = api.app.get(DerivativeRepository);
     queue = api.app.get(JobQueue);
+    dispatcher = api.app.get(JobDispatcher);
     storage = new LocalStorageDriver({ dir: api.config.storage.localDir });
   });
 
@@ -75,7 +77,10 @@ describe('worker resilience (e2e)', () => {
     return { id: res.body.id, format: res.body.format };
   }
 
-  /** What the API does on submission: the row (canonical spec) first, then the BullMQ job under its id. */
+  /**
+   * What the API does on submission: the row (canonical spec) first, then dispatch, which
+   * enqueues the BullMQ job under the row's id. Without `enqueue` the row waits undispatched.
+   */
   async function submit(image: { id: string; format: InputFormat }, spec: TransformationSpec, enqueue = true): Promise<string> {
     const row = await jobs.insertQueued({
       id: randomUUID(),
@@ -85,7 +90,9 @@ describe('worker resilience (e2e)', () => {
       spec: canonicalSpec(spec, image.format) as unknown as Record<string, unknown>,
     });
     if (!row) throw new Error('a job for this image and spec is already in flight');
-    if (enqueue) await queue.add({ name: JobName.Transform, data: { jobId: row.id } }, { jobId: row.id });
+    if (enqueue && !(await dispatcher.dispatch(user.id)).some((j) => j.id === row.id)) {
+      throw new Error(`job ${row.id} was not dispatched: ${user.id} has no free slot`);
+    }
     return row.id;
   }
 

@@ -12,7 +12,7 @@ import {
   WebhookDeliveryRepository,
 } from '@pixmill/db';
 import { JobStateRecorder } from '@pixmill/events';
-import { jobIds, JobQueue, QueueName } from '@pixmill/queue';
+import { JobDispatcher, jobIds, JobQueue, QueueName } from '@pixmill/queue';
 import { StorageDriver } from '@pixmill/storage';
 import { renderFailedMessage } from './final-failure.util';
 import { InternalFailureRecorder } from './internal-failure.recorder';
@@ -33,11 +33,14 @@ const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
  * PostgreSQL is the truth, Redis only carries work (SPEC §1). Every
  * RECONCILE_INTERVAL_MS one worker compares the two and repairs the queues:
  *
- * - a transform job the database says is queued/active but BullMQ does not know
+ * - a dispatched transform job the database says is queued/active but BullMQ does not know
  *   (Redis lost its data, or the API's enqueue failed) is enqueued again under its
  *   own id, so this is idempotent;
  * - one BullMQ finished while the row still says in flight gets its row settled
  *   (completed → succeeded with its derivative; failed → failed, internal_error);
+ * - a user whose queued jobs have waited undispatched past the grace period gets
+ *   their free slots filled (a crash between insert and dispatch, or a slot freed
+ *   where no dispatch ran; docs/decisions/008);
  * - a storage cleanup whose job was lost is enqueued again;
  * - a webhook delivery still pending well after its attempt was due is enqueued again
  *   (the outbox row was committed but its process died before the enqueue, or Redis
@@ -76,6 +79,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly failures: InternalFailureRecorder,
     private readonly states: JobStateRecorder,
     private readonly webhookDeliveries: WebhookDeliveryRepository,
+    private readonly dispatcher: JobDispatcher,
     metrics: WorkerMetrics,
   ) {
     this.leaderGauge = new Gauge({
@@ -119,6 +123,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     try {
       if (!(await this.lead())) return;
       await this.reconcileTransforms();
+      await this.dispatchWaiting();
       await this.reconcileCleanups();
       await this.reconcileWebhookDeliveries();
       await this.expireAbandonedUploads();
@@ -188,6 +193,19 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       // waiting, delayed, prioritized, active: BullMQ has it in hand.
     }
     if (requeued) this.logger.log(`re-enqueued ${requeued} transform job(s) the queue did not know`);
+  }
+
+  /** Fills free slots of users whose jobs waited undispatched longer than the grace period; idempotent. */
+  private async dispatchWaiting(): Promise<void> {
+    let dispatched = 0;
+    for (const userId of await this.jobs.usersWithStaleUndispatched(IN_FLIGHT_GRACE_SECONDS)) {
+      if (this.stopped) return;
+      dispatched += (await this.dispatcher.dispatch(userId)).length;
+    }
+    if (dispatched) {
+      this.repaired.inc({ queue: QueueName.Transform, action: 'dispatched' }, dispatched);
+      this.logger.log(`dispatched ${dispatched} waiting transform job(s) to free slots`);
+    }
   }
 
   private async settleCompleted(row: JobEntity): Promise<void> {

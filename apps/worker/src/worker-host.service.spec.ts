@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import { AppConfig, ConfigModule, loadConfig } from '@pixmill/config';
-import { JobName } from '@pixmill/queue';
+import { JobDispatcher, JobName } from '@pixmill/queue';
 import { JobProcessor, Processes } from './job-processor.decorator';
 import { InternalFailureRecorder } from './internal-failure.recorder';
 import { ProcessorRegistryError, WorkerHost } from './worker-host.service';
@@ -28,7 +28,7 @@ async function boot(processors: Array<new () => JobProcessor>): Promise<Error | 
   const config: AppConfig = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1/0' });
   @Module({
     imports: [ConfigModule.forRoot(config), DiscoveryModule],
-    providers: [WorkerMetrics, WorkerHost, { provide: InternalFailureRecorder, useValue: {} }, ...processors],
+    providers: [WorkerMetrics, WorkerHost, { provide: InternalFailureRecorder, useValue: {} }, { provide: JobDispatcher, useValue: {} }, ...processors],
   })
   class TestModule {}
   try {

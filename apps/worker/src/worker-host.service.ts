@@ -3,7 +3,16 @@ import { DiscoveryService } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
-import { createRedisConnection, JOB_QUEUE, JobName, QueueName, WEBHOOK_BACKOFF, webhookRetryDelaySeconds } from '@pixmill/queue';
+import {
+  createRedisConnection,
+  JOB_QUEUE,
+  JobDispatcher,
+  JobName,
+  QueueName,
+  TransformJobData,
+  WEBHOOK_BACKOFF,
+  webhookRetryDelaySeconds,
+} from '@pixmill/queue';
 import { finalFailureOf } from './final-failure.util';
 import { JOB_PROCESSOR, JobProcessor } from './job-processor.decorator';
 import { InternalFailureRecorder } from './internal-failure.recorder';
@@ -35,6 +44,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
     private readonly failures: InternalFailureRecorder,
+    private readonly dispatcher: JobDispatcher,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -89,8 +99,26 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
       },
     });
     worker.on('error', (err) => this.logger.warn(`queue ${queue}: ${err.message}`));
-    worker.on('failed', (job, err) => void this.recordFinalFailure(job, err));
+    worker.on('failed', (job, err) => void this.recordFinalFailure(job, err).then(() => this.releaseSlot(job)));
+    worker.on('completed', (job) => void this.releaseSlot(job));
     return worker;
+  }
+
+  /**
+   * Fair scheduling (docs/decisions/008): a transform job that ended here may have freed one
+   * of its user's slots, so the user's next waiting job is dispatched. Runs after the row's
+   * final state is written (the processor writes success, recordFinalFailure the last
+   * failure). After a failed attempt that BullMQ will retry it finds no free slot and does
+   * nothing. If it cannot run (database or Redis down), the reconciler dispatches later.
+   */
+  private async releaseSlot(job: Job | undefined): Promise<void> {
+    if (job?.name !== JobName.Transform) return;
+    const { jobId } = job.data as TransformJobData;
+    try {
+      await this.dispatcher.dispatchAfter(jobId);
+    } catch (e) {
+      this.logger.warn(`could not dispatch the next job after job ${jobId}: ${(e as Error).message}`);
+    }
   }
 
   /**

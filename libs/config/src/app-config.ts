@@ -38,6 +38,8 @@ export class AppConfig {
     allowSvg: boolean;
     rateLimitPerMinute: number;
     authRateLimitPerMinute: number;
+    /** Fair scheduling: a user's jobs dispatched to the queue and not yet finished. */
+    maxActiveJobsPerUser: number;
   };
   plans: Record<PlanName, PlanLimits>;
   worker: {

@@ -40,6 +40,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'pix' }).storage.s3.bucket).toBe('pix');
   });
 
+  it('MAX_ACTIVE_JOBS_PER_USER: 4 by default, at least 1', () => {
+    expect(loadConfig({}).limits.maxActiveJobsPerUser).toBe(4);
+    expect(loadConfig({ MAX_ACTIVE_JOBS_PER_USER: '2' }).limits.maxActiveJobsPerUser).toBe(2);
+    expect(() => loadConfig({ MAX_ACTIVE_JOBS_PER_USER: '0' })).toThrow(/MAX_ACTIVE_JOBS_PER_USER/);
+  });
+
   it('refuses the default JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).not.toThrow();

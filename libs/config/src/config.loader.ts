@@ -80,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowSvg: e.ALLOW_SVG,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+      maxActiveJobsPerUser: e.MAX_ACTIVE_JOBS_PER_USER,
     },
     plans,
     worker: {

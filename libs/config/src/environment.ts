@@ -134,6 +134,13 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(100)
   RECONCILE_INTERVAL_MS: number = 5_000;
 
+  /**
+   * Fair scheduling: at most this many of one user's jobs are in the queue or rendering
+   * at once; the rest wait in PostgreSQL in submission order (docs/decisions/008).
+   */
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_ACTIVE_JOBS_PER_USER: number = 4;
+
   /** libvips threads per image; throughput comes from jobs in parallel instead. */
   @Transform(toInt) @IsInt() @Min(0) @Max(64)
   SHARP_CONCURRENCY: number = 1;

@@ -1,6 +1,7 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
+import { JobDispatcher } from './job-dispatcher.service';
 import { JobQueue } from './job-queue.service';
 import { createRedisConnection } from './redis-connection.factory';
 
@@ -16,8 +17,9 @@ export const REDIS = Symbol('REDIS');
       useFactory: (config: AppConfig) => createRedisConnection(config.redis.url, 'client', 'client'),
     },
     JobQueue,
+    JobDispatcher,
   ],
-  exports: [REDIS, JobQueue],
+  exports: [REDIS, JobQueue, JobDispatcher],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: IORedis) {}

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { NotFoundException } from '@pixmill/common';
 import { DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
 import { ImageViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
-import { JobQueue } from '@pixmill/queue';
+import { JobDispatcher, JobQueue } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
@@ -20,6 +20,7 @@ export class ImagesService {
     private readonly derivativeRows: DerivativeRepository,
     private readonly views: ImageViewBuilder,
     private readonly outbox: WebhookOutbox,
+    private readonly dispatcher: JobDispatcher,
   ) {}
 
   /** The owner's own view: every image route is owner-only, so the GPS position is included. */
@@ -86,5 +87,7 @@ export class ImagesService {
     });
     await this.outbox.enqueue(pending);
     await this.jobs.enqueueStorageCleanup(cleanupId).catch(() => undefined);
+    // The image's jobs went with it; any that were dispatched held slots the user's other jobs can take.
+    await this.dispatcher.dispatch(userId).catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainException, NotFoundException } from '@pixmill/common';
 import { FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
 import { JobViewBuilder } from '@pixmill/events';
-import { JobName, JobQueue, QueueName } from '@pixmill/queue';
+import { JobDispatcher, JobName, JobQueue, QueueName } from '@pixmill/queue';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { JobDto, JobPageDto } from './job.dto';
 
@@ -12,12 +12,18 @@ export class JobNotCancelableException extends DomainException {
   }
 }
 
+/** How often a long-poll reads the row of a job that waits for one of its user's slots. */
+const UNDISPATCHED_POLL_MS = 500;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 @Injectable()
 export class JobsService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly views: JobViewBuilder,
     private readonly queue: JobQueue,
+    private readonly dispatcher: JobDispatcher,
   ) {}
 
   static isFinal(job: JobEntity): boolean {
@@ -36,13 +42,21 @@ export class JobsService {
 
   /**
    * Returns the job once it is final, or after `waitSeconds`. Waiting listens to
-   * the queue's completion events (no polling of the database); the row is read
-   * again at the end because it is the truth.
+   * the queue's completion events; only a job still waiting for one of its user's
+   * slots (not in the queue yet) has its row read every UNDISPATCHED_POLL_MS until
+   * it is dispatched. The row is read again at the end because it is the truth.
    */
   async waitForFinal(job: JobEntity, waitSeconds: number): Promise<JobEntity> {
     if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
-    await this.queue.waitFor(JobName.Transform, job.id, waitSeconds * 1000).catch(() => undefined);
-    return (await this.jobs.findById(job.id)) ?? job;
+    const deadline = Date.now() + waitSeconds * 1000;
+    let row = job;
+    while (!row.dispatchedAt && !JobsService.isFinal(row) && Date.now() < deadline) {
+      await sleep(Math.min(UNDISPATCHED_POLL_MS, deadline - Date.now()));
+      row = (await this.jobs.findById(job.id)) ?? row;
+    }
+    if (JobsService.isFinal(row) || Date.now() >= deadline) return row;
+    await this.queue.waitFor(JobName.Transform, job.id, deadline - Date.now()).catch(() => undefined);
+    return (await this.jobs.findById(job.id)) ?? row;
   }
 
   async list(userId: string, q: { imageId?: string; status?: JobEntity['status']; limit?: number; cursor?: string }): Promise<JobPageDto> {
@@ -62,6 +76,8 @@ export class JobsService {
     if (!canceled) throw new JobNotCancelableException((await this.jobs.findById(id))?.status ?? job.status);
     // The row says canceled, so a worker that still picks the job up skips it; removing it is a courtesy.
     await this.queue.queue(QueueName.Transform).remove(id).catch(() => undefined);
+    // A dispatched job held one of the user's slots: the next waiting job takes it.
+    await this.dispatcher.dispatch(userId).catch(() => undefined);
     return canceled;
   }
 }

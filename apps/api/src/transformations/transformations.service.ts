@@ -4,7 +4,7 @@ import { FieldError, IdempotencyConflictException, ValidationFailedException } f
 import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
 import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
 import { JobStateRecorder } from '@pixmill/events';
-import { JobQueue } from '@pixmill/queue';
+import { JobDispatcher } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
 import { DailyQuotaService } from '../quota/daily-quota.service';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
@@ -31,7 +31,7 @@ export class TransformationsService {
     private readonly imageRows: ImageRepository,
     private readonly jobs: JobRepository,
     private readonly derivatives: DerivativeRepository,
-    private readonly queue: JobQueue,
+    private readonly dispatcher: JobDispatcher,
     private readonly quota: DailyQuotaService, // daily transform quota (abuse protection)
     private readonly states: JobStateRecorder,
     private readonly webhookUrls: WebhookUrlPolicy,
@@ -122,11 +122,13 @@ export class TransformationsService {
     return { job, created: false };
   }
 
-  /** A row without its BullMQ job is picked up by the worker's reconciler, so Redis being down loses nothing. */
+  /**
+   * The new row enters the queue when one of its user's slots is free (fair scheduling,
+   * docs/decisions/008). A row left undispatched or unenqueued (PostgreSQL or Redis down)
+   * is picked up by the worker's reconciler, so nothing is lost.
+   */
   private async enqueue(job: JobEntity): Promise<void> {
-    await this.queue
-      .enqueueTransform(job.id, job.requestId ?? undefined)
-      .catch(() => undefined);
+    await this.dispatcher.dispatch(job.userId).catch(() => undefined);
   }
 
   /**

@@ -24,6 +24,8 @@ export class JobEntity {
   @Column({ name: 'webhook_url', type: 'text', nullable: true }) webhookUrl: string | null;
   @Column({ name: 'request_id', type: 'text', nullable: true }) requestId: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  /** When the job was handed to the queue; null while it waits for one of its user's slots (docs/decisions/008). */
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true }) dispatchedAt: Date | null;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
 }

@@ -2,6 +2,13 @@ import { CreateAccounts1763800000000 } from './1763800000000-create-accounts.mig
 import { CreateImages1763800100000 } from './1763800100000-create-images.migration';
 import { CreateJobs1763800200000 } from './1763800200000-create-jobs.migration';
 import { CreateWebhooks1763800300000 } from './1763800300000-create-webhooks.migration';
+import { AddJobDispatch1763800400000 } from './1763800400000-add-job-dispatch.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
-export const MIGRATIONS = [CreateAccounts1763800000000, CreateImages1763800100000, CreateJobs1763800200000, CreateWebhooks1763800300000];
+export const MIGRATIONS = [
+  CreateAccounts1763800000000,
+  CreateImages1763800100000,
+  CreateJobs1763800200000,
+  CreateWebhooks1763800300000,
+  AddJobDispatch1763800400000,
+];

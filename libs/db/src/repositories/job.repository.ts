@@ -25,7 +25,10 @@ export interface JobPageQuery {
 const COLUMNS = `id, user_id AS "userId", image_id AS "imageId", spec_hash AS "specHash", spec, status, progress, attempts, cached,
   derivative_id AS "derivativeId", error_code AS "errorCode", error_message AS "errorMessage",
   idempotency_key AS "idempotencyKey", request_hash AS "requestHash", webhook_url AS "webhookUrl", request_id AS "requestId",
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", dispatched_at AS "dispatchedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+/** First key of the per-user advisory lock that serialises dispatching ("PMDP"); the second is hashtext(user id). */
+const DISPATCH_LOCK_NAMESPACE = 0x50_4d_44_50;
 
 /** Transformation jobs; every state change is a single conditional UPDATE, so racing writers cannot regress a job. */
 @Injectable()
@@ -149,12 +152,67 @@ export class JobRepository {
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
-  /** Jobs the database says are pending, created more than `olderThanSeconds` ago (for the reconciler). */
+  /**
+   * Dispatched jobs the database says are pending, dispatched more than `olderThanSeconds` ago
+   * (for the reconciler: these should be in the queue). Undispatched ones wait for a slot.
+   */
   async inFlight(olderThanSeconds: number, limit = 500): Promise<JobEntity[]> {
     return this.ds.query(
-      `SELECT ${COLUMNS} FROM jobs WHERE status IN ('queued', 'active') AND created_at < now() - make_interval(secs => $1)
+      `SELECT ${COLUMNS} FROM jobs WHERE status IN ('queued', 'active') AND dispatched_at < now() - make_interval(secs => $1)
         ORDER BY created_at LIMIT $2`,
       [olderThanSeconds, limit],
     );
+  }
+
+  /**
+   * Fair scheduling (docs/decisions/008): marks the user's oldest undispatched queued jobs
+   * as dispatched, as many as they have free slots (`maxActive` minus their dispatched,
+   * unfinished jobs), and returns them oldest first for the caller to enqueue.
+   *
+   * Callers race (API replicas on submission and cancel, workers when a job finishes), so
+   * the count and the update run under a per-user transaction-level advisory lock. They are
+   * a statement after the lock, not one statement with it: under READ COMMITTED a statement
+   * sees the snapshot taken when it began, so a statement that waited for the lock would
+   * count slots without the dispatches of whoever held it just before. The time stamped is
+   * taken after the lock (not now(), the transaction's start), so dispatch times follow the
+   * order in which jobs were handed out.
+   */
+  async dispatchNext(userId: string, maxActive: number): Promise<JobEntity[]> {
+    return this.ds.transaction(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [DISPATCH_LOCK_NAMESPACE, userId]);
+      const res = await em.query(
+        `WITH free AS (
+           SELECT greatest($2::int - count(*)::int, 0) AS slots FROM jobs
+            WHERE user_id = $1 AND status IN ('queued', 'active') AND dispatched_at IS NOT NULL
+         ), next AS (
+           SELECT id FROM jobs WHERE user_id = $1 AND status = 'queued' AND dispatched_at IS NULL
+            ORDER BY created_at, id LIMIT (SELECT slots FROM free)
+         )
+         UPDATE jobs SET dispatched_at = (SELECT clock_timestamp())
+          WHERE id IN (SELECT id FROM next) AND status = 'queued' AND dispatched_at IS NULL
+         RETURNING ${COLUMNS}`,
+        [userId, maxActive],
+      );
+      return returnedRows<JobEntity>(res).sort(
+        (a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || a.id.localeCompare(b.id),
+      );
+    });
+  }
+
+  /** Users with queued jobs that have waited undispatched for more than `olderThanSeconds` (for the reconciler). */
+  async usersWithStaleUndispatched(olderThanSeconds: number, limit = 500): Promise<string[]> {
+    const rows: Array<{ userId: string }> = await this.ds.query(
+      `SELECT DISTINCT user_id AS "userId" FROM jobs
+        WHERE status = 'queued' AND dispatched_at IS NULL AND created_at < now() - make_interval(secs => $1)
+        LIMIT $2`,
+      [olderThanSeconds, limit],
+    );
+    return rows.map((r) => r.userId);
+  }
+
+  /** Queued jobs waiting for one of their user's slots, over all users. */
+  async countUndispatched(): Promise<number> {
+    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM jobs WHERE status = 'queued' AND dispatched_at IS NULL`);
+    return n;
   }
 }
