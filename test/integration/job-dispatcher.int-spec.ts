@@ -121,7 +121,7 @@ describe('JobDispatcher: per-user slots in PostgreSQL (integration)', () => {
     const owner = await userWithImage();
     const ids = await waitingJobs(owner, 4);
     await api.app.get(JobDispatcher).dispatch(owner.user.id);
-    expect(await jobs.markFailed(ids[0], 'internal_error', 'test')).toBe(true);
+    expect(await jobs.markFailed(ids[0], 'internal_error', 'test')).toMatchObject({ id: ids[0], status: 'failed' });
     expect((await api.app.get(JobDispatcher).dispatchAfter(ids[0])).map((j) => j.id)).toEqual([ids[3]]);
     expect(await dispatchedOf(owner.user.id)).toEqual(ids.slice(1, 4));
   });

@@ -37,12 +37,14 @@ export class JobRepository {
 
   /**
    * Inserts a queued job, unless one for the same image and spec is already in
-   * flight (or the idempotency key was used): then returns null and inserts nothing.
+   * flight, its derivative exists (a render that finished since the caller looked),
+   * or the idempotency key was used: then returns null and inserts nothing.
    */
   async insertQueued(job: NewJob): Promise<JobEntity | null> {
     const rows = await this.ds.query(
       `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_url, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+        WHERE NOT EXISTS (SELECT 1 FROM derivatives WHERE image_id = $3 AND spec_hash = $4)
        ON CONFLICT DO NOTHING
        RETURNING ${COLUMNS}`,
       [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, job.webhookUrl ?? null, job.requestId ?? null],
