@@ -29,6 +29,8 @@ const LIMITS = {
   AUTH_RATE_LIMIT_PER_MINUTE: '10',
   PLAN_FREE_DAILY_TRANSFORMS: '20',
   PLAN_PRO_DAILY_TRANSFORMS: '30',
+  // The suite plays a proxy on 127.0.0.1 that names each test's client in X-Forwarded-For.
+  TRUST_PROXY: 'loopback',
 };
 
 /** A client IP of its own for each test, so no two tests share an auth bucket. */
@@ -157,6 +159,24 @@ describe('abuse protection (e2e)', () => {
       expect(elsewhere.headers.get('ratelimit-remaining')).toBe('9');
       // The per-user bucket is separate from the IP bucket of the auth routes.
       expect((await u.http.get('/v1/me')).headers.get('ratelimit-remaining')).toBe('99');
+    });
+
+    it('X-Forwarded-For from a peer that is not a trusted proxy is ignored: no fresh auth bucket per spoofed address', async () => {
+      const direct = await startApi({ ...LIMITS, TRUST_PROXY: '' });
+      try {
+        const client = new HttpClient(direct.baseUrl);
+        const u = await user();
+        // Whatever else this run has sent from 127.0.0.1, every spoofed address lands in that one bucket.
+        const remaining: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await client.post('/v1/auth/login', { email: u.email, password: 'wrong password!' }, { 'x-forwarded-for': uniqueIp() });
+          expectProblem(res, 401, 'invalid_credentials');
+          remaining.push(Number(res.headers.get('ratelimit-remaining')));
+        }
+        expect(remaining).toEqual([remaining[0], remaining[0] - 1, remaining[0] - 2]);
+      } finally {
+        await direct.close();
+      }
     });
 
     it('Redis unreachable → 503 `unavailable` on limited routes, /health/live still 200', async () => {

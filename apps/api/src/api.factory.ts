@@ -26,7 +26,9 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const adapter = new FastifyAdapter({
     loggerInstance: logger.pino,
     logController: new RequestLogController(),
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the proxies named in TRUST_PROXY: anyone else could
+    // name a fresh address on every request and escape the per-IP limits of /v1/auth.
+    trustProxy: config.http.trustProxy,
     bodyLimit: 1024 * 1024,
     // A caller's x-request-id is kept if sane, so one id follows a request through API, worker and webhook.
     genReqId: (req: IncomingMessage) => {

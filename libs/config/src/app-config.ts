@@ -11,7 +11,7 @@ export interface PlanLimits {
 export class AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
-  http: { host: string; port: number; publicBaseUrl: string };
+  http: { host: string; port: number; publicBaseUrl: string; trustProxy: boolean | string[] };
   database: { url: string; poolSize: number };
   redis: { url: string; queuePrefix: string };
   jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number };

@@ -1,4 +1,4 @@
-import { ConfigValidationError, loadConfig } from './config.loader';
+import { ConfigValidationError, loadConfig, parseTrustProxy } from './config.loader';
 import { DEFAULT_JWT_SECRET } from './environment';
 
 describe('loadConfig', () => {
@@ -13,6 +13,7 @@ describe('loadConfig', () => {
     expect(c.jwt.refreshTtlSeconds).toBe(30 * 86400);
     expect(c.limits.maxUploadBytes).toBe(10485760);
     expect(c.plans.free).toEqual({ dailyTransforms: 20, storageBytes: 5368709120 });
+    expect(c.http.trustProxy).toBe(false);
     expect(c.webhooks.retryScheduleSeconds).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
   });
 
@@ -50,5 +51,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).not.toThrow();
     expect(loadConfig({ NODE_ENV: 'development' }).jwt.secret).toBe(DEFAULT_JWT_SECRET);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('believes nobody by default, and proxies by address or all', () => {
+    expect(parseTrustProxy('')).toBe(false);
+    expect(parseTrustProxy('false')).toBe(false);
+    expect(parseTrustProxy('true')).toBe(true);
+    expect(parseTrustProxy('loopback, 10.0.0.0/8')).toEqual(['loopback', '10.0.0.0/8']);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1' }).http.trustProxy).toEqual(['127.0.0.1']);
   });
 });

@@ -46,6 +46,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: e.HOST,
       port: e.PORT,
       publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
@@ -102,6 +103,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
   });
   return config;
+}
+
+/** TRUST_PROXY as Fastify takes it: false, true, or the proxies' addresses. */
+export function parseTrustProxy(raw: string): boolean | string[] {
+  const value = raw.trim().toLowerCase();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** Boot helper: on invalid config, print every problem and exit non-zero. */

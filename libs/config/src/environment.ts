@@ -35,6 +35,14 @@ export class Environment {
   @IsString()
   HOST: string = '0.0.0.0';
 
+  /**
+   * Whose X-Forwarded-For to believe for the client address (per-IP auth rate limits):
+   * empty = nobody (the socket's peer is the client); a comma-separated list of proxy
+   * addresses or CIDRs (or `loopback`, `uniquelocal`); or `true` = any peer.
+   */
+  @Matches(/^(|true|false|[0-9a-z.:/,\s]+)$/i)
+  TRUST_PROXY: string = '';
+
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
   PUBLIC_BASE_URL?: string;
 

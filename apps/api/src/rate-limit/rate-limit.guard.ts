@@ -45,7 +45,8 @@ export class RateLimitGuard implements CanActivate {
   private bucketOf(req: FastifyRequest & { user?: AuthUser }): { key: string; limit: number } | null {
     const path = req.url.split('?')[0];
     if (!path.startsWith('/v1/')) return null;
-    // Behind a proxy req.ip is the client named in X-Forwarded-For (trustProxy), see decision 006.
+    // req.ip is the socket's peer, or the client named in X-Forwarded-For when that peer is a
+    // proxy listed in TRUST_PROXY (decision 006).
     if (path.startsWith('/v1/auth/')) return { key: `auth-ip:${req.ip}`, limit: this.config.limits.authRateLimitPerMinute };
     if (req.user?.id) return { key: `user:${req.user.id}`, limit: this.config.limits.rateLimitPerMinute };
     // A public /v1 route outside auth (none today) is limited per IP at the per-user rate.
