@@ -9,3 +9,4 @@ export * from './repositories/upload.repository';
 export * from './repositories/storage-cleanup.repository';
 export * from './repositories/job.repository';
 export * from './repositories/derivative.repository';
+export * from './cache/read-cache.service';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ReadCache } from '../cache/read-cache.service';
 import { JobEntity, JobStatus } from '../entities';
 import { returnedRows } from '../sql.util';
 
@@ -27,10 +28,32 @@ const COLUMNS = `id, user_id AS "userId", image_id AS "imageId", spec_hash AS "s
   idempotency_key AS "idempotencyKey", request_hash AS "requestHash", webhook_url AS "webhookUrl", request_id AS "requestId",
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
-/** Transformation jobs; every state change is a single conditional UPDATE, so racing writers cannot regress a job. */
+const JOB_ID = /^[0-9a-f-]{36}$/i;
+
+/** JSON keeps dates as strings; a cached job gets them back as Dates. */
+function reviveJob(row: JobEntity): JobEntity {
+  for (const k of ['createdAt', 'startedAt', 'finishedAt'] as const) if (row[k]) row[k] = new Date(row[k]!);
+  return row;
+}
+
+/**
+ * Transformation jobs; every state change is a single conditional UPDATE, so racing writers cannot regress a job.
+ *
+ * Every method that changes a row ends with `jobWritten`, which invalidates the read cache
+ * (ReadCache): at once on the repository's own connection, or when the caller's transaction
+ * ends if the write ran through its `em`. Inserts need none (absence is never cached).
+ */
 @Injectable()
 export class JobRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly cache: ReadCache,
+  ) {}
+
+  /** Invalidates the cached job after a write (deferred to commit when `em` is in a transaction). */
+  jobWritten(id: string, em?: EntityManager): Promise<void> {
+    return this.cache.afterWrite('job', [id], em);
+  }
 
   /**
    * Inserts a queued job, unless one for the same image and spec is already in
@@ -74,13 +97,15 @@ export class JobRepository {
   }
 
   async findById(id: string): Promise<JobEntity | null> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    if (!JOB_ID.test(id)) return null;
     const rows = await this.ds.query(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
+  /** The owner's job, through the read cache (another user's cached row is still null). */
   async findOwned(userId: string, id: string): Promise<JobEntity | null> {
-    const job = await this.findById(id);
+    if (!JOB_ID.test(id)) return null;
+    const job = await this.cache.readThrough('job', id, () => this.findById(id), reviveJob);
     return job && job.userId === userId ? job : null;
   }
 
@@ -104,11 +129,13 @@ export class JobRepository {
         WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
       [id],
     );
+    await this.jobWritten(id);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
   async setProgress(id: string, progress: number): Promise<void> {
     await this.ds.query(`UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'active'`, [id, progress]);
+    await this.jobWritten(id);
   }
 
   async markSucceeded(id: string, derivativeId: string): Promise<boolean> {
@@ -117,6 +144,7 @@ export class JobRepository {
         WHERE id = $1 AND status IN ('queued', 'active') RETURNING id`,
       [id, derivativeId],
     );
+    await this.jobWritten(id);
     return returnedRows(res).length > 0;
   }
 
@@ -126,6 +154,7 @@ export class JobRepository {
         WHERE id = $1 AND status IN ('queued', 'active') RETURNING id`,
       [id, code, message.slice(0, 1000)],
     );
+    await this.jobWritten(id);
     return returnedRows(res).length > 0;
   }
 
@@ -135,6 +164,7 @@ export class JobRepository {
       `UPDATE jobs SET status = 'canceled', finished_at = now() WHERE id = $1 AND user_id = $2 AND status = 'queued' RETURNING ${COLUMNS}`,
       [id, userId],
     );
+    await this.jobWritten(id);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
