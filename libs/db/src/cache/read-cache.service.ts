@@ -87,6 +87,8 @@ export class ReadCache implements EntitySubscriberInterface, OnApplicationShutdo
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: CACHE_TIMEOUT_MS,
+      // Reads of concurrent requests share one write to the socket.
+      enableAutoPipelining: true,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     }) as CacheRedis;
     this.redis.on('error', () => undefined); // reported once per outage by note() below
