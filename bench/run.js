@@ -62,8 +62,8 @@ function parseArgs(argv) {
 
 function settingsFor(quick) {
   return quick
-    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, apiWarmupSeconds: 1, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 } }
-    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, apiWarmupSeconds: 2, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 } };
+    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, apiWarmupSeconds: 2, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 } }
+    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, apiWarmupSeconds: 3, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 } };
 }
 
 // ---------------------------------------------------------------- helpers
@@ -562,7 +562,7 @@ function profileSummaries(dir, roles) {
     .map((f) => {
       const pid = f.split('.')[3];
       const s = summarize(path.join(dir, f), 15);
-      return { role: roles[pid] ?? 'api (scale-out stack)', file: path.relative(root, path.join(dir, f)), sampledSeconds: r1(s.totalMs / 1000), packages: s.packages, functions: s.functions };
+      return { role: roles[pid] ?? 'api (scale-out stack)', file: path.relative(root, path.join(dir, f)), sampledSeconds: r1(s.totalMs / 1000), busySeconds: r1(s.busyMs / 1000), busyPercentPerSecond: s.timeline, packages: s.packages, functions: s.functions, inclusive: s.inclusive };
     });
 }
 
@@ -695,14 +695,18 @@ async function main() {
       profileRoles[other.pid] = `api (READ_CACHE=${!o.readCache})`;
       const urls = o.readCache ? { on: stack.baseUrl, off: other.baseUrl } : { on: other.baseUrl, off: stack.baseUrl };
       const run = async (name, base, p, extra = {}) => {
-        log(`API: autocannon ${S.apiConnections} connections × ${S.apiSeconds} s, ${name} (after ${S.apiWarmupSeconds} s not counted)…`);
-        // A fresh process compiles its hot paths and fills its caches first; that is not what is measured.
-        await cannon({ url: `${base}${p}`, connections: S.apiConnections, duration: S.apiWarmupSeconds, headers, ...extra });
+        log(`API: autocannon ${S.apiConnections} connections × ${S.apiSeconds} s, ${name}…`);
         const res = await cannon({ url: `${base}${p}`, connections: S.apiConnections, duration: S.apiSeconds, headers, ...extra });
         return { res, detail: { requests: res.requests.total, non2xx: res.non2xx, errors: res.errors, timeouts: res.timeouts, p50Ms: res.latency.p50, p90Ms: res.latency.p90, p99Ms: res.latency.p99 } };
       };
       const jobPath = `/v1/jobs/${lastJob.id}`;
       const imagePath = `/v1/images/${lastImage}`;
+      // A fresh process compiles its hot paths and fills its caches first; that is not what is measured,
+      // and it must not fall on whichever path happens to be measured first: both paths, both processes.
+      log(`API: warm-up, ${S.apiWarmupSeconds} s per path and process, not counted…`);
+      for (const base of [urls.on, urls.off]) {
+        for (const p of [jobPath, imagePath]) await cannon({ url: `${base}${p}`, connections: S.apiConnections, duration: S.apiWarmupSeconds, headers });
+      }
       const poll = await run('poll, read cache on', urls.on, jobPath);
       const pollOff = await run('poll, read cache off', urls.off, jobPath);
       const image = await run('image GET, read cache on', urls.on, imagePath);
