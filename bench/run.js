@@ -283,6 +283,12 @@ async function w3Run(api, imageIds, rate, seconds) {
   return { latencies: lat, errors, achievedRate: total / ((now() - t0) / 1000) };
 }
 
+/** User + system CPU time of a process so far, in ms (from /proc; clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime (fields 14, 15 of stat)
+}
+
 function cannon(opts) {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
@@ -421,6 +427,8 @@ function tableRows(R) {
     ['W3 overhead (goal p50 ≤ 15 ms, p99 ≤ 50 ms)', `p50 ${v(R.w3.overheadP50Ms, ' ms')}${goal('w3OverheadP50AtMost15Ms')}, p95 ${v(R.w3.overheadP95Ms, ' ms')}, p99 ${v(R.w3.overheadP99Ms, ' ms')}${goal('w3OverheadP99AtMost50Ms')}`],
     ['API poll GET /v1/jobs/{id} (goal ≥ 3000 req/s, p99 ≤ 25 ms)', `${v(R.api.pollRps)} req/s${goal('pollAtLeast3000Rps')}, p99 ${v(R.api.pollP99Ms, ' ms')}${goal('pollP99AtMost25Ms')}${sk('api')}`],
     ['API poll, read cache off', `${v(R.api.pollRpsCacheOff)} req/s, p99 ${v(R.api.pollP99MsCacheOff, ' ms')}`],
+    ['API CPU per poll, read cache on / off', `${v(d.api?.poll?.cpuMsPerRequest, ' ms')} / ${v(d.api?.pollCacheOff?.cpuMsPerRequest, ' ms')}`],
+    ['API CPU per image GET, read cache on / off', `${v(d.api?.imageGet?.cpuMsPerRequest, ' ms')} / ${v(d.api?.imageGetCacheOff?.cpuMsPerRequest, ' ms')}`],
     ['API GET /v1/images/{id}, read cache on / off', `${v(R.api.imageGetRps)} / ${v(R.api.imageGetRpsCacheOff)} req/s, p99 ${v(R.api.imageGetP99Ms, ' ms')} / ${v(R.api.imageGetP99MsCacheOff, ' ms')}`],
     ['API cache-hit POST …/transformations', `${v(R.api.cachedSubmitRps)} req/s, p99 ${v(R.api.cachedSubmitP99Ms, ' ms')}`],
     ['Worker RSS during W2', `peak ${v(R.memory.workerPeakRssMb, ' MB')}, growth first→last window ${v(R.memory.workerGrowthMb, ' MB')}`],
@@ -694,10 +702,14 @@ async function main() {
       const other = await stack.startApi({ READ_CACHE: String(!o.readCache) });
       profileRoles[other.pid] = `api (READ_CACHE=${!o.readCache})`;
       const urls = o.readCache ? { on: stack.baseUrl, off: other.baseUrl } : { on: other.baseUrl, off: stack.baseUrl };
+      const pidOf = { [stack.baseUrl]: stack.apiPid, [other.baseUrl]: other.pid };
       const run = async (name, base, p, extra = {}) => {
         log(`API: autocannon ${S.apiConnections} connections × ${S.apiSeconds} s, ${name}…`);
+        const cpu0 = cpuMs(pidOf[base]);
         const res = await cannon({ url: `${base}${p}`, connections: S.apiConnections, duration: S.apiSeconds, headers, ...extra });
-        return { res, detail: { requests: res.requests.total, non2xx: res.non2xx, errors: res.errors, timeouts: res.timeouts, p50Ms: res.latency.p50, p90Ms: res.latency.p90, p99Ms: res.latency.p99 } };
+        // CPU time of the API process per request: steadier than req/s on a machine shared with other work.
+        const cpuMsPerRequest = r3((cpuMs(pidOf[base]) - cpu0) / res.requests.total);
+        return { res, detail: { requests: res.requests.total, non2xx: res.non2xx, errors: res.errors, timeouts: res.timeouts, p50Ms: res.latency.p50, p90Ms: res.latency.p90, p99Ms: res.latency.p99, cpuMsPerRequest } };
       };
       const jobPath = `/v1/jobs/${lastJob.id}`;
       const imagePath = `/v1/images/${lastImage}`;
