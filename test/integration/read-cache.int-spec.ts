@@ -49,6 +49,15 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     return (await jobs.insertQueued({ id: randomUUID(), userId: image.userId, imageId: image.id, specHash: randomUUID(), spec: { operations: [] } }))!;
   }
 
+  async function newDerivative(job: JobEntity): Promise<string> {
+    const [{ id }] = await ds.query(
+      `INSERT INTO derivatives (image_id, user_id, spec_hash, spec, storage_key, format, mime_type, width, height, bytes)
+       VALUES ($1, $2, $3, '{}', 'k', 'webp', 'image/webp', 5, 5, 10) RETURNING id`,
+      [job.imageId, job.userId, job.specHash],
+    );
+    return id;
+  }
+
   /** Changes the row behind the cache's back, as no Pixmill code does: shows whether a read came from Redis. */
   const sneakStatus = (id: string, status: string) => ds.query(`UPDATE jobs SET status = $2 WHERE id = $1`, [id, status]);
 
@@ -106,13 +115,9 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     expect(await jobs.findOwned(userId, a.id)).toMatchObject({ status: 'active', attempts: 1 });
     await jobs.setProgress(a.id, 42);
     expect((await jobs.findOwned(userId, a.id))!.progress).toBe(42);
-    const [derivative] = await ds.query(
-      `INSERT INTO derivatives (image_id, user_id, spec_hash, spec, storage_key, format, mime_type, width, height, bytes)
-       VALUES ($1, $2, $3, '{}', 'k', 'webp', 'image/webp', 5, 5, 10) RETURNING id`,
-      [image.id, userId, a.specHash],
-    );
-    await jobs.markSucceeded(a.id, derivative.id);
-    expect(await jobs.findOwned(userId, a.id)).toMatchObject({ status: 'succeeded', progress: 100, derivativeId: derivative.id });
+    const derivativeId = await newDerivative(a);
+    await jobs.markSucceeded(a.id, derivativeId);
+    expect(await jobs.findOwned(userId, a.id)).toMatchObject({ status: 'succeeded', progress: 100, derivativeId });
 
     const b = await newJob(jobs, image);
     await jobs.findOwned(userId, b.id);
@@ -190,11 +195,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     const userId = await newUser();
     const image = await newImage(images, userId);
     const job = await newJob(jobs, image);
-    const [{ id }] = await ds.query(
-      `INSERT INTO derivatives (image_id, user_id, spec_hash, spec, storage_key, format, mime_type, width, height, bytes)
-       VALUES ($1, $2, $3, '{}', 'k', 'webp', 'image/webp', 5, 5, 10) RETURNING id`,
-      [image.id, userId, job.specHash],
-    );
+    const id = await newDerivative(job);
     expect(await derivatives.findById(id)).toMatchObject({ id, width: 5, bytes: 10 });
     expect(await redis.exists(rowKey('derivative', id))).toBe(1);
     expect((await derivatives.findById(id))!.createdAt).toBeInstanceOf(Date);
