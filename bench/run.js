@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--no-build] [--no-doc|--doc] [--profile-api] [--only w1,w3,...]`
+// `npm run bench [-- --quick] [--no-build] [--no-doc|--doc] [--storage local|s3] [--read-cache on|off]
+//                  [--profile|--profile-api] [--only w1,w3,...]`
 //
 // Pixmill's benchmark (issue 7). Starts a private stack (bench/lib/stack.js: API, worker(s),
 // local PostgreSQL and Redis, local storage), generates its inputs deterministically with
@@ -16,6 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startStack } = require('./lib/stack');
+const { summarize } = require('./lib/profile-summary');
 const { photoJpeg, photoPng, sharp } = require('./lib/images');
 const { root } = require('../scripts/ensure-build');
 
@@ -26,19 +28,33 @@ const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'w2', 'upload'];
 
 // ---------------------------------------------------------------- options
 
+const USAGE = `usage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--storage local|s3] [--read-cache on|off] [--profile|--profile-api] [--only=${SCENARIOS.join(',')}]`;
+
 function parseArgs(argv) {
-  const o = { quick: false, build: true, doc: null, profileApi: false, only: null };
-  for (const a of argv) {
+  const o = { quick: false, build: true, doc: null, profile: null, only: null, storage: 'local', readCache: true };
+  const bad = (msg) => {
+    process.stderr.write(`${msg}\n${USAGE}\n`);
+    process.exit(2);
+  };
+  // `--name value` and `--name=value` both work for the options that take a value.
+  const args = argv.flatMap((a) => (/^--(storage|read-cache|only)=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--no-build') o.build = false;
     else if (a === '--doc') o.doc = true;
     else if (a === '--no-doc') o.doc = false;
-    else if (a === '--profile-api') o.profileApi = true;
-    else if (a.startsWith('--only=')) o.only = a.slice(7).split(',');
-    else {
-      process.stderr.write(`unknown option ${a}\nusage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--profile-api] [--only=${SCENARIOS.join(',')}]\n`);
-      process.exit(2);
-    }
+    else if (a === '--profile') o.profile = 'all'; // API and worker processes
+    else if (a === '--profile-api') o.profile = 'api';
+    else if (a === '--only') o.only = (args[++i] ?? '').split(',');
+    else if (a === '--storage') {
+      o.storage = args[++i];
+      if (!['local', 's3'].includes(o.storage)) bad(`--storage must be local or s3, not ${o.storage}`);
+    } else if (a === '--read-cache') {
+      const v = args[++i];
+      if (!['on', 'off'].includes(v)) bad(`--read-cache must be on or off, not ${v}`);
+      o.readCache = v === 'on';
+    } else bad(`unknown option ${a}`);
   }
   if (o.doc === null) o.doc = !o.quick; // BENCHMARKS.md holds a full run unless asked
   return o;
@@ -46,8 +62,8 @@ function parseArgs(argv) {
 
 function settingsFor(quick) {
   return quick
-    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 } }
-    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 } };
+    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, apiWarmupSeconds: 2, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 } }
+    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, apiWarmupSeconds: 3, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 } };
 }
 
 // ---------------------------------------------------------------- helpers
@@ -267,6 +283,12 @@ async function w3Run(api, imageIds, rate, seconds) {
   return { latencies: lat, errors, achievedRate: total / ((now() - t0) / 1000) };
 }
 
+/** User + system CPU time of a process so far, in ms (from /proc; clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime (fields 14, 15 of stat)
+}
+
 function cannon(opts) {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
@@ -355,11 +377,22 @@ function emptyResult(o, s) {
     w1: { jobsPerSec: null, rawSharpOpsPerSec: null },
     w2: { jobsPerSec: null, p50Ms: null, p95Ms: null, p99Ms: null },
     w3: { overheadP50Ms: null, overheadP95Ms: null, overheadP99Ms: null },
-    api: { pollRps: null, pollP99Ms: null, cachedSubmitRps: null, cachedSubmitP99Ms: null },
+    api: {
+      pollRps: null,
+      pollP99Ms: null,
+      pollRpsCacheOff: null,
+      pollP99MsCacheOff: null,
+      imageGetRps: null,
+      imageGetP99Ms: null,
+      imageGetRpsCacheOff: null,
+      imageGetP99MsCacheOff: null,
+      cachedSubmitRps: null,
+      cachedSubmitP99Ms: null,
+    },
     memory: { workerPeakRssMb: null, workerGrowthMb: null, apiUploadRssGrowthMb: null },
     machine: machine(),
     versions: versions(),
-    settings: { ...s, storage: 'local', quick: o.quick, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
+    settings: { ...s, storage: o.storage, readCache: o.readCache, quick: o.quick, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
     skipped: {},
     detail: {},
     goals: {},
@@ -393,6 +426,10 @@ function tableRows(R) {
     ['W3 latency submit → succeeded', `p50 ${v(d.w3?.latencyP50Ms, ' ms')}, p95 ${v(d.w3?.latencyP95Ms, ' ms')}, p99 ${v(d.w3?.latencyP99Ms, ' ms')} (raw render median ${v(d.w3?.rawRenderMedianMs, ' ms')})${sk('w3')}`],
     ['W3 overhead (goal p50 ≤ 15 ms, p99 ≤ 50 ms)', `p50 ${v(R.w3.overheadP50Ms, ' ms')}${goal('w3OverheadP50AtMost15Ms')}, p95 ${v(R.w3.overheadP95Ms, ' ms')}, p99 ${v(R.w3.overheadP99Ms, ' ms')}${goal('w3OverheadP99AtMost50Ms')}`],
     ['API poll GET /v1/jobs/{id} (goal ≥ 3000 req/s, p99 ≤ 25 ms)', `${v(R.api.pollRps)} req/s${goal('pollAtLeast3000Rps')}, p99 ${v(R.api.pollP99Ms, ' ms')}${goal('pollP99AtMost25Ms')}${sk('api')}`],
+    ['API poll, read cache off', `${v(R.api.pollRpsCacheOff)} req/s, p99 ${v(R.api.pollP99MsCacheOff, ' ms')}`],
+    ['API CPU per poll, read cache on / off', `${v(d.api?.poll?.cpuMsPerRequest, ' ms')} / ${v(d.api?.pollCacheOff?.cpuMsPerRequest, ' ms')}`],
+    ['API CPU per image GET, read cache on / off', `${v(d.api?.imageGet?.cpuMsPerRequest, ' ms')} / ${v(d.api?.imageGetCacheOff?.cpuMsPerRequest, ' ms')}`],
+    ['API GET /v1/images/{id}, read cache on / off', `${v(R.api.imageGetRps)} / ${v(R.api.imageGetRpsCacheOff)} req/s, p99 ${v(R.api.imageGetP99Ms, ' ms')} / ${v(R.api.imageGetP99MsCacheOff, ' ms')}`],
     ['API cache-hit POST …/transformations', `${v(R.api.cachedSubmitRps)} req/s, p99 ${v(R.api.cachedSubmitP99Ms, ' ms')}`],
     ['Worker RSS during W2', `peak ${v(R.memory.workerPeakRssMb, ' MB')}, growth first→last window ${v(R.memory.workerGrowthMb, ' MB')}`],
     ['API RSS growth, concurrent 10 MiB uploads', `${v(R.memory.apiUploadRssGrowthMb, ' MB')}${d.uploadMemory ? ` (${d.uploadMemory.uploads} uploads)` : ''}${sk('uploadMemory')}`],
@@ -489,7 +526,7 @@ function updateDoc(R, resultFile) {
   const block = `${start}
 _Written by \`npm run bench\` (${R.settings.mode} run, ${R.date}); raw numbers: [\`${path.relative(root, resultFile)}\`](${path.relative(root, resultFile)})._
 
-Machine: ${m.cpus} × ${m.model}, ${m.ramMb} MB RAM, ${m.os}. Node ${R.versions.node}, sharp ${R.versions.sharp}, libvips ${R.versions.libvips}, Pixmill ${R.versions.pixmill}${R.versions.pixmillDirty ? ' (working tree with uncommitted changes)' : ''}. Worker concurrency ${R.settings.workerConcurrency}, SHARP_CONCURRENCY ${R.settings.sharpConcurrency}, local storage.
+Machine: ${m.cpus} × ${m.model}, ${m.ramMb} MB RAM, ${m.os}. Node ${R.versions.node}, sharp ${R.versions.sharp}, libvips ${R.versions.libvips}, Pixmill ${R.versions.pixmill}${R.versions.pixmillDirty ? ' (working tree with uncommitted changes)' : ''}. Worker concurrency ${R.settings.workerConcurrency}, SHARP_CONCURRENCY ${R.settings.sharpConcurrency}, ${R.settings.storage} storage.
 
 ${markdownTable(R)}
 
@@ -504,10 +541,44 @@ ${end}`;
   fs.writeFileSync(doc, text);
 }
 
+// ---------------------------------------------------------------- s3 and profiles
+
+/** s3rver needs DES (OpenSSL's legacy provider): without it, run this script again with it. */
+function reexecWithLegacyOpenSsl() {
+  try {
+    require('node:crypto').createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return false;
+  } catch {
+    const r = spawnSync(process.execPath, ['--openssl-legacy-provider', ...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
+}
+
+/** An in-process S3 server: the tests' own helper (libs/testing/src/s3rver.ts), compiled on the fly. */
+async function startS3() {
+  require(require.resolve('ts-node', { paths: [root] })).register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });
+  const { startS3rver, s3Env } = require(path.join(root, 'libs/testing/src/s3rver.ts'));
+  const handle = await startS3rver({ bucket: 'pixmill-bench' });
+  return { handle, env: s3Env(handle) };
+}
+
+/** Top self-time functions of every profile in `dir`, labelled by process role (pid in the file name). */
+function profileSummaries(dir, roles) {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => {
+      const pid = f.split('.')[3];
+      const s = summarize(path.join(dir, f), 15);
+      return { role: roles[pid] ?? 'api (scale-out stack)', file: path.relative(root, path.join(dir, f)), sampledSeconds: r1(s.totalMs / 1000), busySeconds: r1(s.busyMs / 1000), busyPercentPerSecond: s.timeline, packages: s.packages, functions: s.functions, inclusive: s.inclusive };
+    });
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.storage === 's3') reexecWithLegacyOpenSsl();
   const S = settingsFor(o.quick);
   const want = (k) => !o.only || o.only.includes(k);
   const R = emptyResult(o, S);
@@ -561,15 +632,30 @@ async function main() {
   } else if (!want('peers')) R.skipped.imageMagick = R.skipped.vipsthumbnail = 'not selected (--only)';
   save();
 
-  const stackOpts = { database: 'pixmill_bench_run', redisDb: 13, queuePrefix: '{pixmill-bench-run}', build: o.build, env: { MAX_UPLOAD_BYTES: String(64 * 2 ** 20), WORKER_CONCURRENCY: String(S.workerConcurrency), SHARP_CONCURRENCY: String(S.sharpConcurrency) } };
+  const stackOpts = {
+    database: 'pixmill_bench_run',
+    redisDb: 13,
+    queuePrefix: '{pixmill-bench-run}',
+    build: o.build,
+    env: { MAX_UPLOAD_BYTES: String(64 * 2 ** 20), WORKER_CONCURRENCY: String(S.workerConcurrency), SHARP_CONCURRENCY: String(S.sharpConcurrency), READ_CACHE: String(o.readCache) },
+  };
+  let s3 = null;
+  if (o.storage === 's3') {
+    s3 = await startS3();
+    Object.assign(stackOpts.env, s3.env);
+    log(`s3rver at ${s3.handle.endpoint}, bucket ${s3.handle.bucket}`);
+  }
   let profileDir = null;
-  if (o.profileApi) {
-    profileDir = path.join(outDir, 'profiles');
+  if (o.profile) {
+    profileDir = path.join(outDir, 'profiles', R.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z'));
     fs.mkdirSync(profileDir, { recursive: true });
-    stackOpts.apiNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+    const prof = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+    stackOpts.apiNodeArgs = prof;
+    if (o.profile === 'all') stackOpts.workerNodeArgs = prof;
   }
   log('starting the stack (1 worker × 2)…');
   let stack = await startStack({ ...stackOpts, workers: 1 });
+  const profileRoles = { [stack.apiPid]: `api (READ_CACHE=${o.readCache})`, ...Object.fromEntries(stack.workerPids.map((pid) => [pid, 'worker'])) };
   try {
     const api = new Api(stack.baseUrl, await stack.signup());
     let lastJob = null;
@@ -611,15 +697,56 @@ async function main() {
       const job = await api.submit(lastImage, lastSpec);
       lastJob = job.status === 'succeeded' ? job : await api.waitJob(job.id);
       const headers = { ...api.auth };
-      log(`API: autocannon ${S.apiConnections} connections × ${S.apiSeconds} s, poll…`);
-      const poll = await cannon({ url: `${stack.baseUrl}/v1/jobs/${lastJob.id}`, connections: S.apiConnections, duration: S.apiSeconds, headers });
-      log('API: cache-hit submit…');
-      const sub = await cannon({ url: `${stack.baseUrl}/v1/images/${lastImage}/transformations`, method: 'POST', connections: S.apiConnections, duration: S.apiSeconds, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(lastSpec) });
-      R.api = { pollRps: r1(poll.requests.average), pollP99Ms: r1(poll.latency.p99), cachedSubmitRps: r1(sub.requests.average), cachedSubmitP99Ms: r1(sub.latency.p99) };
+      // A second API process with the read cache the other way round, so one run compares both;
+      // only one of the two is under load at a time.
+      const other = await stack.startApi({ READ_CACHE: String(!o.readCache) });
+      profileRoles[other.pid] = `api (READ_CACHE=${!o.readCache})`;
+      const urls = o.readCache ? { on: stack.baseUrl, off: other.baseUrl } : { on: other.baseUrl, off: stack.baseUrl };
+      const pidOf = { [stack.baseUrl]: stack.apiPid, [other.baseUrl]: other.pid };
+      const run = async (name, base, p, extra = {}) => {
+        log(`API: autocannon ${S.apiConnections} connections × ${S.apiSeconds} s, ${name}…`);
+        const cpu0 = cpuMs(pidOf[base]);
+        const res = await cannon({ url: `${base}${p}`, connections: S.apiConnections, duration: S.apiSeconds, headers, ...extra });
+        // CPU time of the API process per request: steadier than req/s on a machine shared with other work.
+        const cpuMsPerRequest = r3((cpuMs(pidOf[base]) - cpu0) / res.requests.total);
+        return { res, detail: { requests: res.requests.total, non2xx: res.non2xx, errors: res.errors, timeouts: res.timeouts, p50Ms: res.latency.p50, p90Ms: res.latency.p90, p99Ms: res.latency.p99, cpuMsPerRequest } };
+      };
+      const jobPath = `/v1/jobs/${lastJob.id}`;
+      const imagePath = `/v1/images/${lastImage}`;
+      // A fresh process compiles its hot paths and fills its caches first; that is not what is measured,
+      // and it must not fall on whichever path happens to be measured first: both paths, both processes.
+      log(`API: warm-up, ${S.apiWarmupSeconds} s per path and process, not counted…`);
+      for (const base of [urls.on, urls.off]) {
+        for (const p of [jobPath, imagePath]) await cannon({ url: `${base}${p}`, connections: S.apiConnections, duration: S.apiWarmupSeconds, headers });
+      }
+      const poll = await run('poll, read cache on', urls.on, jobPath);
+      const pollOff = await run('poll, read cache off', urls.off, jobPath);
+      const image = await run('image GET, read cache on', urls.on, imagePath);
+      const imageOff = await run('image GET, read cache off', urls.off, imagePath);
+      const sub = await run('cache-hit submit', stack.baseUrl, `/v1/images/${lastImage}/transformations`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(lastSpec),
+      });
+      R.api = {
+        pollRps: r1(poll.res.requests.average),
+        pollP99Ms: r1(poll.res.latency.p99),
+        pollRpsCacheOff: r1(pollOff.res.requests.average),
+        pollP99MsCacheOff: r1(pollOff.res.latency.p99),
+        imageGetRps: r1(image.res.requests.average),
+        imageGetP99Ms: r1(image.res.latency.p99),
+        imageGetRpsCacheOff: r1(imageOff.res.requests.average),
+        imageGetP99MsCacheOff: r1(imageOff.res.latency.p99),
+        cachedSubmitRps: r1(sub.res.requests.average),
+        cachedSubmitP99Ms: r1(sub.res.latency.p99),
+      };
       R.detail.api = {
-        poll: { requests: poll.requests.total, non2xx: poll.non2xx, errors: poll.errors, timeouts: poll.timeouts, p50Ms: poll.latency.p50, p90Ms: poll.latency.p90, p99Ms: poll.latency.p99 },
-        cachedSubmit: { requests: sub.requests.total, non2xx: sub.non2xx, errors: sub.errors, timeouts: sub.timeouts, p50Ms: sub.latency.p50, p90Ms: sub.latency.p90, p99Ms: sub.latency.p99 },
-        note: 'autocannon runs in the bench process on the same machine as the API, the worker, PostgreSQL and Redis',
+        poll: poll.detail,
+        pollCacheOff: pollOff.detail,
+        imageGet: image.detail,
+        imageGetCacheOff: imageOff.detail,
+        cachedSubmit: { ...sub.detail, readCache: o.readCache },
+        note: 'autocannon runs in the bench process on the same machine as the API, the worker, PostgreSQL and Redis; cache on and off are two API processes on the same database and Redis, loaded one at a time',
       };
       save();
     } else R.skipped.api = 'not selected (--only)';
@@ -647,7 +774,7 @@ async function main() {
 
   if (want('scale') && R.w1.jobsPerSec !== null) {
     log(`scale-out: restarting with 2 workers × 1, ${S.scaleJobs} jobs…`);
-    stack = await startStack({ ...stackOpts, apiNodeArgs: [], workers: 2, env: { ...stackOpts.env, WORKER_CONCURRENCY: String(S.workerConcurrency / 2) } });
+    stack = await startStack({ ...stackOpts, apiNodeArgs: [], workerNodeArgs: [], workers: 2, env: { ...stackOpts.env, WORKER_CONCURRENCY: String(S.workerConcurrency / 2) } });
     try {
       const api = new Api(stack.baseUrl, await stack.signup());
       const ids = await uploadMany(api, w1Inputs.slice(w1Count, w1Count + Math.ceil(S.scaleJobs / W1_PER_IMAGE)), 'w1.jpg', 'image/jpeg');
@@ -675,7 +802,8 @@ async function main() {
 
   R.detail.httpRetries = Api.retries;
   R.detail.totalSeconds = r1((now() - tStart) / 1000);
-  if (profileDir) R.detail.apiCpuProfiles = profileDir;
+  await s3?.handle.stop();
+  if (profileDir) R.detail.profiles = profileSummaries(profileDir, profileRoles);
   save();
   // chart.svg is the one BENCHMARKS.md shows: only runs that write the doc replace it.
   const chartFile = path.join(outDir, o.doc ? 'chart.svg' : `chart-${S.mode}.svg`);

@@ -145,6 +145,7 @@ function rss(pid, field = 'VmRSS') {
  *   apiEnv      extra settings for the API process only (e.g. NODE_OPTIONS=--cpu-prof)
  *   workerEnv   extra settings for the worker processes only
  *   apiNodeArgs node flags for the API process (e.g. ['--cpu-prof', '--cpu-prof-dir=…'])
+ *   workerNodeArgs node flags for the worker processes
  *   log         progress lines (default: stderr)
  */
 async function startStack(opts = {}) {
@@ -159,6 +160,7 @@ async function startStack(opts = {}) {
     apiEnv = {},
     workerEnv = {},
     apiNodeArgs = [],
+    workerNodeArgs = [],
     log = (msg) => process.stderr.write(`stack: ${msg}\n`),
   } = opts;
 
@@ -256,16 +258,29 @@ async function startStack(opts = {}) {
     for (let i = 0; i < workers; i++) {
       const port = await freePort();
       workerPorts.push(port);
-      workerRecs.push(spawnChild(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', { ...env, ...workerEnv, WORKER_METRICS_PORT: String(port) }));
+      workerRecs.push(spawnChild(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', { ...env, ...workerEnv, WORKER_METRICS_PORT: String(port) }, workerNodeArgs));
     }
     const isDead = () => (unexpected.length ? `${unexpected.join('; ')} during start-up` : null);
     await waitFor200(`${baseUrl}/health/ready`, isDead, READY_TIMEOUT_MS);
     for (const port of workerPorts) await waitFor200(`http://127.0.0.1:${port}/health/ready`, isDead, READY_TIMEOUT_MS);
     log(`API ${baseUrl} (pid ${api.child.pid}), ${workers} worker(s) (pid ${workerRecs.map((w) => w.child.pid).join(', ')}), db ${database}, redis db ${redisDb}, log ${logFile}`);
 
+    let extraApis = 0;
     return {
       baseUrl,
       apiPid: api.child.pid,
+      /**
+       * One more API process on the same database and Redis, with `overrides` on top of the
+       * stack's settings (e.g. READ_CACHE=false); stopped with the stack. Resolves to its URL and pid.
+       */
+      async startApi(overrides = {}) {
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}`;
+        const rec = spawnChild(`api-${++extraApis + 1}`, 'dist/apps/api/src/main.js', { ...env, ...apiEnv, PORT: String(port), PUBLIC_BASE_URL: url, ...overrides }, apiNodeArgs);
+        await waitFor200(`${url}/health/ready`, () => (rec.exited ? `extra API exited during start-up (${JSON.stringify(rec.exited)})` : null), READY_TIMEOUT_MS);
+        log(`extra API ${url} (pid ${rec.child.pid}) ${JSON.stringify(overrides)}`);
+        return { baseUrl: url, pid: rec.child.pid };
+      },
       workerPids: workerRecs.map((w) => w.child.pid),
       workerUrls: workerPorts.map((p) => `http://127.0.0.1:${p}`),
       logFile,

@@ -116,10 +116,26 @@ describe('transformations and jobs (e2e)', () => {
       const u = await new UserFactory(http).create();
       const id = await uploadImage(u);
       const job = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'mirror' }] });
+      expect((await u.http.get(`/v1/jobs/${job.body.id}`)).body.status).toBe('queued'); // now in the read cache
       const canceled = await u.http.delete(`/v1/jobs/${job.body.id}`);
       expect(canceled.status).toBe(200);
       expect(canceled.body.status).toBe('canceled');
+      expect((await u.http.get(`/v1/jobs/${job.body.id}`)).body.status).toBe('canceled');
       expectProblem(await u.http.delete(`/v1/jobs/${job.body.id}`), 409, 'job_not_cancelable');
+    });
+
+    it("deleting an image makes its jobs 404 at once, though they were just read; another user's GET is 404 too", async () => {
+      const u = await new UserFactory(http).create();
+      const other = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      const job = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'flip' }] });
+      expect((await u.http.get(`/v1/jobs/${job.body.id}`)).status).toBe(200);
+      expect((await u.http.get(`/v1/images/${id}`)).status).toBe(200);
+      expectProblem(await other.http.get(`/v1/jobs/${job.body.id}`), 404, 'not_found');
+      expectProblem(await other.http.get(`/v1/images/${id}`), 404, 'not_found');
+      expect((await u.http.delete(`/v1/images/${id}`)).status).toBe(204);
+      expectProblem(await u.http.get(`/v1/jobs/${job.body.id}`), 404, 'not_found');
+      expectProblem(await u.http.get(`/v1/images/${id}`), 404, 'not_found');
     });
 
     it('GET /v1/jobs filters by image and status and paginates', async () => {
@@ -197,9 +213,12 @@ describe('transformations and jobs (e2e)', () => {
         output: { format: 'webp', quality: 80 },
       });
       expect(sub.status).toBe(202);
+      await u.http.get(`/v1/jobs/${sub.body.id}`); // cached while in flight, so the worker's writes must invalidate it
       const done = await u.http.get(`/v1/jobs/${sub.body.id}?wait=20`);
       expect(done.body).toMatchObject({ status: 'succeeded', progress: 100, result: { width: 600, height: 800, format: 'webp' } });
       expect(done.headers.get('retry-after')).toBeNull();
+      const polled = await u.http.get(`/v1/jobs/${sub.body.id}`);
+      expect(polled.body).toMatchObject({ status: 'succeeded', progress: 100, result: { derivativeId: done.body.result.derivativeId } });
       const bytes = Buffer.from(await (await fetch(done.body.result.url)).arrayBuffer());
       const meta = await sharp(bytes).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['webp', 600, 800]);

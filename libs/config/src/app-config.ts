@@ -14,6 +14,7 @@ export class AppConfig {
   http: { host: string; port: number; publicBaseUrl: string; trustProxy: boolean | string[] };
   database: { url: string; poolSize: number };
   redis: { url: string; queuePrefix: string };
+  readCache: { enabled: boolean; ttlSeconds: number };
   jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   storage: {
     driver: 'local' | 's3';

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(c.http.publicBaseUrl).toBe('http://localhost:3000');
     expect(c.database.url).toBe('postgres://postgres@127.0.0.1:5432/pixmill');
     expect(c.redis.url).toBe('redis://127.0.0.1:6379/0');
+    expect(c.readCache).toEqual({ enabled: true, ttlSeconds: 60 });
     expect(c.storage.driver).toBe('local');
     expect(c.jwt.accessTtlSeconds).toBe(3600);
     expect(c.jwt.refreshTtlSeconds).toBe(30 * 86400);
@@ -22,6 +23,7 @@ describe('loadConfig', () => {
     expect(c.http.port).toBe(8080);
     expect(c.limits.allowSvg).toBe(true);
     expect(c.webhooks.allowedHosts).toEqual(['127.0.0.1', 'example.com']);
+    expect(loadConfig({ READ_CACHE: 'false', READ_CACHE_TTL_SECONDS: '5' }).readCache).toEqual({ enabled: false, ttlSeconds: 5 });
   });
 
   it('lists every problem in one error', () => {

@@ -50,6 +50,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    readCache: { enabled: e.READ_CACHE, ttlSeconds: e.READ_CACHE_TTL_SECONDS },
     jwt: {
       secret: e.JWT_SECRET,
       accessTtlSeconds: parseDurationSeconds(e.JWT_ACCESS_TTL),

@@ -55,6 +55,18 @@ export class Environment {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
   REDIS_URL: string = 'redis://127.0.0.1:6379/0';
 
+  /**
+   * Serve job and image reads by id from Redis (read-through; every write invalidates).
+   * Off, a process neither reads nor fills the cache but still invalidates on writes, so
+   * processes with it on and off can share one Redis.
+   */
+  @Transform(toBool) @IsBoolean()
+  READ_CACHE: boolean = true;
+
+  /** How long a cached row may live: the bound on staleness if an invalidation is ever lost. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400)
+  READ_CACHE_TTL_SECONDS: number = 60;
+
   /** A Redis hash tag so every queue key lands in one Redis Cluster slot. */
   @Matches(/^\{[a-z0-9_-]+\}$/)
   QUEUE_PREFIX: string = '{pixmill}';

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
+import { ReadCache } from './cache/read-cache.service';
 import { createDataSource } from './data-source.factory';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { UserRepository } from './repositories/user.repository';
@@ -33,9 +34,10 @@ export class DbModule implements OnApplicationShutdown {
             return ds.initialize();
           },
         },
+        ReadCache,
         ...REPOSITORIES,
       ],
-      exports: [DataSource, ...REPOSITORIES],
+      exports: [DataSource, ReadCache, ...REPOSITORIES],
     };
   }
 

@@ -11,3 +11,4 @@ export * from './repositories/job.repository';
 export * from './repositories/derivative.repository';
 export * from './repositories/webhook-endpoint.repository';
 export * from './repositories/webhook-delivery.repository';
+export * from './cache/read-cache.service';

@@ -59,6 +59,19 @@ describe('DeliveryUrlService', () => {
       expect(await service(clockAt(EXPIRY_WINDOW_SECONDS + 1)).urlFor(key)).not.toBe(first);
     });
 
+    it('one service remembers a URL only within its window, and per TTL', async () => {
+      let offset = 1;
+      const svc = service(() => clockAt(offset)());
+      const first = await svc.urlFor(key);
+      offset = EXPIRY_WINDOW_SECONDS - 1;
+      expect(await svc.urlFor(key)).toBe(first);
+      expect(await svc.urlFor(key, { ttlSeconds: 60 })).not.toBe(first);
+      offset = EXPIRY_WINDOW_SECONDS + 1;
+      const next = await svc.urlFor(key);
+      expect(next).not.toBe(first);
+      expect(Number(new URL(next).searchParams.get('expires'))).toBe(windowStartMs / 1000 + 2 * EXPIRY_WINDOW_SECONDS + 3600);
+    });
+
     it('honours a per-call TTL', async () => {
       const url = new URL(await service().urlFor(key, { ttlSeconds: 60 }));
       const remaining = Number(url.searchParams.get('expires')) - clockAt(10)() / 1000;

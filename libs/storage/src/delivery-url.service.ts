@@ -26,6 +26,9 @@ export interface DeliveryUrlOptions {
  */
 export const EXPIRY_WINDOW_SECONDS = 300;
 
+/** URLs remembered per window; past this many, the memo starts over (a bound on memory, not a tuning knob). */
+const MEMO_MAX_ENTRIES = 10_000;
+
 /**
  * The URL a client fetches an object from (SPEC §1: CDN → object storage; the API never
  * streams image bytes, except the local driver's stand-in file route):
@@ -38,6 +41,13 @@ export class DeliveryUrlService {
   private readonly defaultTtlSeconds: number;
   private readonly now: () => number;
   private readonly localSigner?: LocalUrlSigner;
+  /**
+   * Within a window a key's URL is always the same, so it is signed once per window and
+   * remembered (signing, HMAC for local and S3 URLs and RSA for CloudFront, was a visible
+   * share of a poll's CPU). Cleared when the window moves on, so no URL outlives its expiry.
+   */
+  private readonly memo = new Map<string, string>();
+  private memoWindow = -1;
 
   constructor(
     private readonly driver: StorageDriver,
@@ -57,7 +67,20 @@ export class DeliveryUrlService {
   async urlFor(key: string, opts: { ttlSeconds?: number } = {}): Promise<string> {
     const ttl = opts.ttlSeconds ?? this.defaultTtlSeconds;
     const windowStart = Math.floor(this.now() / 1000 / EXPIRY_WINDOW_SECONDS) * EXPIRY_WINDOW_SECONDS;
-    const expires = windowStart + EXPIRY_WINDOW_SECONDS + ttl; // ≥ now + ttl, constant within the window
+    if (windowStart !== this.memoWindow || this.memo.size >= MEMO_MAX_ENTRIES) {
+      this.memo.clear();
+      this.memoWindow = windowStart;
+    }
+    const memoKey = `${ttl}:${key}`;
+    let url = this.memo.get(memoKey);
+    if (url === undefined) {
+      url = await this.sign(key, windowStart, windowStart + EXPIRY_WINDOW_SECONDS + ttl); // ≥ now + ttl, constant within the window
+      this.memo.set(memoKey, url);
+    }
+    return url;
+  }
+
+  private async sign(key: string, windowStart: number, expires: number): Promise<string> {
     const { cdnBaseUrl, cloudfrontKeyPairId, cloudfrontPrivateKey } = this.options;
 
     if (cdnBaseUrl) {

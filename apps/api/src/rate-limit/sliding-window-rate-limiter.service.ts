@@ -58,6 +58,9 @@ export class SlidingWindowRateLimiter {
   private readonly redis: RateLimitRedis;
   /** Keys live under the deployment's queue prefix (braces dropped: each key is its own Cluster slot). */
   private readonly keyPrefix: string;
+  /** Members must be unique across API processes: a random prefix per process and a counter (no randomness per request). */
+  private readonly memberPrefix = `${randomBytes(6).toString('hex')}-`;
+  private counter = 0;
 
   constructor(@Inject(REDIS) redis: IORedis, config: AppConfig) {
     if (!('pixmillSlidingWindow' in redis)) {
@@ -69,7 +72,7 @@ export class SlidingWindowRateLimiter {
 
   /** Counts one request against `key` if a slot is free. Rejects with RateLimiterUnavailableError when Redis is down or slow. */
   async hit(key: string, limit: number, windowMs = 60_000): Promise<RateLimitDecision> {
-    const member = `${Date.now()}-${randomBytes(6).toString('hex')}`;
+    const member = `${Date.now()}-${this.memberPrefix}${(this.counter++).toString(36)}`;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RateLimiterUnavailableError(`Redis did not answer in ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);

@@ -1,17 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { ReadCache } from '../cache/read-cache.service';
 import { DerivativeEntity } from '../entities';
 
+/** JSON keeps dates as strings; a cached derivative gets its Date back. */
+function reviveDerivative(row: DerivativeEntity): DerivativeEntity {
+  row.createdAt = new Date(row.createdAt);
+  return row;
+}
+
+/** Derivative rows never change after they are recorded; they go only with their image (cascade). */
 @Injectable()
 export class DerivativeRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly cache: ReadCache,
+  ) {}
 
   find(imageId: string, specHash: string): Promise<DerivativeEntity | null> {
     return this.ds.getRepository(DerivativeEntity).findOneBy({ imageId, specHash });
   }
 
-  findById(id: string, em: EntityManager = this.ds.manager): Promise<DerivativeEntity | null> {
-    return em.getRepository(DerivativeEntity).findOneBy({ id });
+  /**
+   * Through the read cache with no invalidation: the row is immutable, and it is only read
+   * through a job that points at it; deleting the image removes (and invalidates) those jobs
+   * in the same transaction, so a cached derivative of a deleted image is never reached.
+   * Inside a caller's transaction (`em`) it reads PostgreSQL directly.
+   */
+  findById(id: string, em?: EntityManager): Promise<DerivativeEntity | null> {
+    if (em) return em.getRepository(DerivativeEntity).findOneBy({ id });
+    return this.cache.readThrough('derivative', id, () => this.ds.getRepository(DerivativeEntity).findOneBy({ id }), reviveDerivative);
   }
 
   listForImage(imageId: string): Promise<DerivativeEntity[]> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { ReadCache } from '../cache/read-cache.service';
 import { ImageEntity } from '../entities';
 import { returnedRows } from '../sql.util';
 
@@ -17,10 +18,23 @@ const COLUMNS = `id, user_id AS "userId", filename, format, mime_type AS "mimeTy
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Images, always scoped to their owner: there is no way to read another user's row. */
+/** JSON keeps dates as strings; a cached image gets its Date back. */
+function reviveImage(row: ImageEntity): ImageEntity {
+  row.createdAt = new Date(row.createdAt);
+  return row;
+}
+
+/**
+ * Images, always scoped to their owner: there is no way to read another user's row.
+ * Writes invalidate the read cache (ReadCache) after their statement, or after the
+ * caller's transaction when they ran through its `em`; inserts need none.
+ */
 @Injectable()
 export class ImageRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly cache: ReadCache,
+  ) {}
 
   static isId(id: string): boolean {
     return UUID.test(id);
@@ -31,9 +45,11 @@ export class ImageRepository {
     return (await em.getRepository(ImageEntity).findOneByOrFail({ id: image.id }))!;
   }
 
-  findOwned(userId: string, id: string): Promise<ImageEntity | null> {
-    if (!ImageRepository.isId(id)) return Promise.resolve(null);
-    return this.ds.getRepository(ImageEntity).findOneBy({ id, userId });
+  /** The owner's image, through the read cache (another user's cached row is still null). */
+  async findOwned(userId: string, id: string): Promise<ImageEntity | null> {
+    if (!ImageRepository.isId(id)) return null;
+    const image = await this.cache.readThrough('image', id, () => this.findById(id), reviveImage);
+    return image && image.userId === userId ? image : null;
   }
 
   /** Newest first; fetches one extra row to know whether there is a next page. */
@@ -61,17 +77,29 @@ export class ImageRepository {
        UPDATE images SET thumbnail_key = $2 FROM old WHERE images.id = old.id RETURNING old.thumbnail_key AS previous`,
       [id, key],
     );
+    await this.cache.afterWrite('image', [id], em);
     const rows = returnedRows<{ previous: string | null }>(res);
     if (!rows.length) return 'missing';
     return rows[0].previous === null ? 'first' : 'again';
   }
 
-  /** Deletes the row and returns it, or null if the caller does not own such an image. */
+  /**
+   * Deletes the row and returns it, or null if the caller does not own such an image.
+   * Its jobs go with it (ON DELETE CASCADE), so their cached rows are invalidated too:
+   * the row lock taken first keeps new jobs of this image out until the delete commits,
+   * so the job ids read next are all the cascade removes.
+   */
   async deleteOwned(userId: string, id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {
     if (!ImageRepository.isId(id)) return null;
+    if (!em.queryRunner?.isTransactionActive) return this.ds.transaction((tx) => this.deleteOwned(userId, id, tx));
+    const locked = await em.query(`SELECT id FROM images WHERE id = $1 AND user_id = $2 FOR UPDATE`, [id, userId]);
+    if (!locked.length) return null;
+    const jobs: Array<{ id: string }> = await em.query(`SELECT id FROM jobs WHERE image_id = $1`, [id]);
     const rows = returnedRows<ImageEntity>(
       await em.query(`DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`, [id, userId]),
     );
+    await this.cache.afterWrite('image', [id], em);
+    await this.cache.afterWrite('job', jobs.map((j) => j.id), em);
     return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes) } : null;
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { ReadCache } from '../cache/read-cache.service';
 import { JobEntity, JobStatus } from '../entities';
 import { returnedRows } from '../sql.util';
 
@@ -30,10 +31,32 @@ const COLUMNS = `id, user_id AS "userId", image_id AS "imageId", spec_hash AS "s
 /** First key of the per-user advisory lock that serialises dispatching ("PMDP"); the second is hashtext(user id). */
 const DISPATCH_LOCK_NAMESPACE = 0x50_4d_44_50;
 
-/** Transformation jobs; every state change is a single conditional UPDATE, so racing writers cannot regress a job. */
+const JOB_ID = /^[0-9a-f-]{36}$/i;
+
+/** JSON keeps dates as strings; a cached job gets them back as Dates. */
+function reviveJob(row: JobEntity): JobEntity {
+  for (const k of ['createdAt', 'startedAt', 'finishedAt'] as const) if (row[k]) row[k] = new Date(row[k]!);
+  return row;
+}
+
+/**
+ * Transformation jobs; every state change is a single conditional UPDATE, so racing writers cannot regress a job.
+ *
+ * Every method that changes a row ends with `jobWritten`, which invalidates the read cache
+ * (ReadCache): at once on the repository's own connection, or when the caller's transaction
+ * ends if the write ran through its `em`. Inserts need none (absence is never cached).
+ */
 @Injectable()
 export class JobRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly cache: ReadCache,
+  ) {}
+
+  /** Invalidates the cached job after a write (deferred to commit when `em` is in a transaction). */
+  jobWritten(id: string, em?: EntityManager): Promise<void> {
+    return this.cache.afterWrite('job', [id], em);
+  }
 
   /**
    * Inserts a queued job, unless one for the same image and spec is already in
@@ -79,13 +102,15 @@ export class JobRepository {
   }
 
   async findById(id: string): Promise<JobEntity | null> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    if (!JOB_ID.test(id)) return null;
     const rows = await this.ds.query(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
+  /** The owner's job, through the read cache (another user's cached row is still null). */
   async findOwned(userId: string, id: string): Promise<JobEntity | null> {
-    const job = await this.findById(id);
+    if (!JOB_ID.test(id)) return null;
+    const job = await this.cache.readThrough('job', id, () => this.findById(id), reviveJob);
     return job && job.userId === userId ? job : null;
   }
 
@@ -109,11 +134,13 @@ export class JobRepository {
         WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
       [id],
     );
+    await this.jobWritten(id);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
   async setProgress(id: string, progress: number): Promise<void> {
     await this.ds.query(`UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'active'`, [id, progress]);
+    await this.jobWritten(id);
   }
 
   /** queued|active → succeeded; the updated row, or null when the job was already final. */
@@ -123,6 +150,7 @@ export class JobRepository {
         WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
       [id, derivativeId],
     );
+    await this.jobWritten(id, em);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
@@ -133,6 +161,7 @@ export class JobRepository {
         WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
       [id, code, message.slice(0, 1000)],
     );
+    await this.jobWritten(id, em);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
@@ -142,6 +171,7 @@ export class JobRepository {
       `UPDATE jobs SET webhook_url = $2 WHERE id = $1 AND webhook_url IS NULL AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
       [id, webhookUrl],
     );
+    await this.jobWritten(id);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
@@ -151,6 +181,7 @@ export class JobRepository {
       `UPDATE jobs SET status = 'canceled', finished_at = now() WHERE id = $1 AND user_id = $2 AND status = 'queued' RETURNING ${COLUMNS}`,
       [id, userId],
     );
+    await this.jobWritten(id);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
@@ -195,7 +226,9 @@ export class JobRepository {
          RETURNING ${COLUMNS}`,
         [userId, maxActive],
       );
-      return returnedRows<JobEntity>(res).sort(
+      const dispatched = returnedRows<JobEntity>(res);
+      await this.cache.afterWrite('job', dispatched.map((j) => j.id), em);
+      return dispatched.sort(
         (a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || a.id.localeCompare(b.id),
       );
     });

@@ -1,0 +1,190 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import IORedis from 'ioredis';
+import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { AppConfig } from '@pixmill/config';
+
+/** The rows the cache holds, each by its id. */
+export type CachedRowKind = 'job' | 'image' | 'derivative';
+
+/**
+ * A cache call that takes longer than this counts as a miss (reads go to PostgreSQL) or
+ * as a lost invalidation (the TTL bounds it). Redis answers in well under a millisecond;
+ * the margin is for a busy event loop.
+ */
+const CACHE_TIMEOUT_MS = 250;
+/**
+ * How long a version key outlives the last write of its row. A reader that noted "no
+ * version" and then stalled longer than this could store a stale row; no read stalls an hour.
+ */
+const VERSION_TTL_SECONDS = 3600;
+
+/** Stores the row only if the version the reader noted before reading PostgreSQL is still current. */
+const STORE_IF_VERSION = `
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+/** A write happened: a reader that started before it can no longer store, and the cached row goes. */
+const BUMP_AND_DELETE = `
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1`;
+
+type CacheRedis = IORedis & {
+  pixmillCacheStore(rowKey: string, versionKey: string, version: string, value: string, ttlSeconds: number): Promise<number>;
+  pixmillCacheBump(rowKey: string, versionKey: string, versionTtlSeconds: number): Promise<number>;
+};
+
+/**
+ * Read-through cache of rows by id in Redis: the job and image reads behind
+ * `GET /v1/jobs/{id}` and `GET /v1/images/{id}` (docs/decisions/008-read-cache.md).
+ * It holds entities, never rendered DTOs, so signed delivery URLs are made per request.
+ *
+ * Correct under concurrent writes: every row has a version key next to it. A reader
+ * notes the version before it reads PostgreSQL and stores the row only if the version
+ * is unchanged (one Lua compare-and-set); a writer, after its write has committed,
+ * bumps the version and deletes the row (one Lua call). So a reader that read the row
+ * before a write cannot store it after that write's invalidation. Each row also has a
+ * TTL (READ_CACHE_TTL_SECONDS), which bounds staleness if an invalidation is ever lost
+ * (Redis down at the moment of the write). Absence is never cached, so inserting a new
+ * row needs no invalidation.
+ *
+ * Invalidation lives in the repositories' write methods, after their statement:
+ * - a write on the repository's own connection invalidates at once;
+ * - a write through a caller's transaction (`em` from `ds.transaction`) is invalidated
+ *   when that transaction ends: `afterWrite(kind, ids, em)` records it against the
+ *   transaction's QueryRunner, and this class, a TypeORM subscriber, runs it after the
+ *   outermost COMMIT (or ROLLBACK, where it is merely a spare miss). The transaction
+ *   owner has nothing to call. Code that writes rows with its own SQL calls `invalidate`
+ *   after its commit.
+ *
+ * Redis trouble never fails a read or a write: a cache call that errors or takes longer
+ * than CACHE_TIMEOUT_MS is a miss, and the row comes from PostgreSQL.
+ *
+ * READ_CACHE=false turns reads and fills off in this process; it still invalidates, so
+ * processes with the cache on and off can share a Redis.
+ */
+@Injectable()
+export class ReadCache implements EntitySubscriberInterface, OnApplicationShutdown {
+  private readonly logger = new Logger('ReadCache');
+  private readonly redis: CacheRedis;
+  private readonly prefix: string;
+  private readonly ttlSeconds: number;
+  readonly enabled: boolean;
+  /** Invalidations waiting for the end of the transaction they were written in. */
+  private readonly pending = new WeakMap<QueryRunner, Map<string, [CachedRowKind, string]>>();
+  private failing = false;
+
+  constructor(config: AppConfig, ds: DataSource) {
+    this.enabled = config.readCache.enabled;
+    this.ttlSeconds = config.readCache.ttlSeconds;
+    // Each row's key pair shares a hash tag, so the scripts also run on Redis Cluster.
+    this.prefix = `${config.redis.queuePrefix.replace(/[{}]/g, '')}:rc:`;
+    this.redis = new IORedis(config.redis.url, {
+      connectionName: 'pixmill:read-cache',
+      // Fail at once while disconnected, instead of queueing reads that PostgreSQL can answer.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: CACHE_TIMEOUT_MS,
+      // Reads of concurrent requests share one write to the socket.
+      enableAutoPipelining: true,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    }) as CacheRedis;
+    this.redis.on('error', () => undefined); // reported once per outage by note() below
+    this.redis.defineCommand('pixmillCacheStore', { numberOfKeys: 2, lua: STORE_IF_VERSION });
+    this.redis.defineCommand('pixmillCacheBump', { numberOfKeys: 2, lua: BUMP_AND_DELETE });
+    ds.subscribers.push(this);
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+
+  /**
+   * The row from the cache, or from `load` (PostgreSQL), stored for next time unless a
+   * write happened meanwhile. `revive` restores what JSON does not keep (dates).
+   */
+  async readThrough<T extends object>(kind: CachedRowKind, id: string, load: () => Promise<T | null>, revive: (row: T) => T): Promise<T | null> {
+    if (!this.enabled) return load();
+    const [rowKey, versionKey] = this.keys(kind, id);
+    let version: string | null = null;
+    try {
+      const [cached, v] = await this.redis.mget(rowKey, versionKey);
+      this.note(null);
+      if (cached !== null) return revive(JSON.parse(cached) as T);
+      version = v ?? '';
+    } catch (err) {
+      this.note(err as Error);
+    }
+    const row = await load();
+    if (row && version !== null) {
+      await this.redis.pixmillCacheStore(rowKey, versionKey, version, JSON.stringify(row), this.ttlSeconds).catch((err) => this.note(err));
+    }
+    return row;
+  }
+
+  /**
+   * Call after writing rows: invalidates now, or, when `em` is inside a transaction,
+   * once that transaction has ended (see the class comment).
+   */
+  async afterWrite(kind: CachedRowKind, ids: string[], em?: EntityManager): Promise<void> {
+    const runner = em?.queryRunner;
+    if (runner?.isTransactionActive) {
+      let map = this.pending.get(runner);
+      if (!map) this.pending.set(runner, (map = new Map()));
+      for (const id of ids) map.set(`${kind}:${id}`, [kind, id]);
+      return;
+    }
+    await this.invalidate(kind, ids);
+  }
+
+  /** Bumps the versions and drops the cached rows now. Never throws. */
+  async invalidate(kind: CachedRowKind, ids: string[]): Promise<void> {
+    await this.invalidateAll(ids.map((id) => [kind, id]));
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): Promise<void> | void {
+    return this.flush(event.queryRunner);
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> | void {
+    return this.flush(event.queryRunner);
+  }
+
+  /** Runs what waited for the transaction, once its outermost level has ended (a savepoint release is not a commit). */
+  private flush(runner: QueryRunner): Promise<void> | void {
+    if (runner.isTransactionActive) return;
+    const map = this.pending.get(runner);
+    if (!map) return;
+    this.pending.delete(runner);
+    return this.invalidateAll([...map.values()]);
+  }
+
+  private async invalidateAll(rows: Array<[CachedRowKind, string]>): Promise<void> {
+    if (!rows.length) return;
+    const pipeline = this.redis.pipeline() as ReturnType<IORedis['pipeline']> & {
+      pixmillCacheBump(rowKey: string, versionKey: string, versionTtlSeconds: number): unknown;
+    };
+    for (const [kind, id] of rows) pipeline.pixmillCacheBump(...this.keys(kind, id), VERSION_TTL_SECONDS);
+    try {
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([err]) => err);
+      this.note(failed ? failed[0] : null);
+    } catch (err) {
+      this.note(err as Error);
+    }
+  }
+
+  private keys(kind: CachedRowKind, id: string): [string, string] {
+    const base = `${this.prefix}{${kind}:${id}}`;
+    return [base, `${base}:v`];
+  }
+
+  /** Logs once when the cache starts failing and once when it answers again. */
+  private note(err: Error | null): void {
+    if (err && !this.failing) this.logger.warn(`read cache unavailable, reading PostgreSQL: ${err.message}`);
+    else if (!err && this.failing) this.logger.log('read cache available again');
+    this.failing = !!err;
+  }
+}
