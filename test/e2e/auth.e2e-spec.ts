@@ -105,6 +105,18 @@ describe('accounts and auth (e2e)', () => {
       expect(res.body.detail).toMatch(/expired/);
     });
 
+    it('a token accepted before (and remembered as verified) is refused once it expires', async () => {
+      const u = await new UserFactory(http).create();
+      const jwt = new JwtService({ secret: api.config.jwt.secret });
+      const token = jwt.sign({ sub: u.id, typ: 'access', exp: Math.floor(Date.now() / 1000) + 1 });
+      expect((await http.as(token).get('/v1/me')).status).toBe(200);
+      expect((await http.as(token).get('/v1/me')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 2100 - (Date.now() % 1000)));
+      const res = await http.as(token).get('/v1/me');
+      expectProblem(res, 401, 'unauthorized');
+      expect(res.body.detail).toMatch(/expired/);
+    });
+
     it('refuses a token signed with another secret, or of another type', async () => {
       const u = await new UserFactory(http).create();
       const other = new JwtService({ secret: 'y'.repeat(40) }).sign({ sub: u.id, typ: 'access' });

@@ -38,7 +38,7 @@ type CacheRedis = IORedis & {
 
 /**
  * Read-through cache of rows by id in Redis: the job and image reads behind
- * `GET /v1/jobs/{id}` and `GET /v1/images/{id}` (docs/decisions/008-read-cache.md).
+ * `GET /v1/jobs/{id}` and `GET /v1/images/{id}` (docs/decisions/010-read-cache.md).
  * It holds entities, never rendered DTOs, so signed delivery URLs are made per request.
  *
  * Correct under concurrent writes: every row has a version key next to it. A reader
