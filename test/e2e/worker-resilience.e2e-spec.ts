@@ -145,7 +145,15 @@ describe('worker resilience (e2e)', () => {
     it('a run that finds its derivative already stored (an earlier attempt crashed after storing it) reuses it', async () => {
       const first = await derivatives.find(image.id, specHash(resizeToWebp, image.format));
       const stored = await storage.head(first!.storageKey);
-      const row = await settled(await submit(image, resizeToWebp));
+      // The crashed attempt's row was written before its derivative existed (the API no longer
+      // inserts one for a derivative that exists), so it is put back in flight as it was.
+      const jobId = randomUUID();
+      await api.app.get(DataSource).query(
+        `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec) VALUES ($1, $2, $3, $4, $5)`,
+        [jobId, user.id, image.id, first!.specHash, JSON.stringify(canonicalSpec(resizeToWebp, image.format))],
+      );
+      expect((await dispatcher.dispatch(user.id)).map((j) => j.id)).toContain(jobId);
+      const row = await settled(jobId);
       expect(row).toMatchObject({ status: 'succeeded', derivativeId: first!.id, attempts: 1 });
       expect(await derivatives.listForImage(image.id)).toHaveLength(1);
       expect((await storage.head(first!.storageKey))!.lastModified).toEqual(stored!.lastModified); // not written again
