@@ -28,16 +28,16 @@ const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'w2', 'upload'];
 
 // ---------------------------------------------------------------- options
 
-const USAGE = `usage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--storage local|s3] [--read-cache on|off] [--profile|--profile-api] [--only=${SCENARIOS.join(',')}]`;
+const USAGE = `usage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--storage local|s3] [--read-cache on|off] [--profile|--profile-api] [--worker-concurrency=N] [--only=${SCENARIOS.join(',')}]`;
 
 function parseArgs(argv) {
-  const o = { quick: false, build: true, doc: null, profile: null, only: null, storage: 'local', readCache: true };
+  const o = { quick: false, build: true, doc: null, profile: null, only: null, storage: 'local', readCache: true, workerConcurrency: null };
   const bad = (msg) => {
     process.stderr.write(`${msg}\n${USAGE}\n`);
     process.exit(2);
   };
   // `--name value` and `--name=value` both work for the options that take a value.
-  const args = argv.flatMap((a) => (/^--(storage|read-cache|only)=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
+  const args = argv.flatMap((a) => (/^--(storage|read-cache|only|worker-concurrency)=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--quick') o.quick = true;
@@ -54,6 +54,9 @@ function parseArgs(argv) {
       const v = args[++i];
       if (!['on', 'off'].includes(v)) bad(`--read-cache must be on or off, not ${v}`);
       o.readCache = v === 'on';
+    } else if (a === '--worker-concurrency') {
+      o.workerConcurrency = Number(args[++i]);
+      if (!Number.isInteger(o.workerConcurrency) || o.workerConcurrency < 1) bad('--worker-concurrency must be a positive integer');
     } else bad(`unknown option ${a}`);
   }
   if (o.doc === null) o.doc = !o.quick; // BENCHMARKS.md holds a full run unless asked
@@ -580,6 +583,8 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.storage === 's3') reexecWithLegacyOpenSsl();
   const S = settingsFor(o.quick);
+  if (o.workerConcurrency) S.workerConcurrency = o.workerConcurrency; // raw sharp runs as many pipelines, the same parallelism
+  S.maxActiveJobsPerUser = Math.max(4, 2 * S.workerConcurrency);
   const want = (k) => !o.only || o.only.includes(k);
   const R = emptyResult(o, S);
   const outDir = path.join(root, 'bench', 'results');
@@ -637,7 +642,14 @@ async function main() {
     redisDb: 13,
     queuePrefix: '{pixmill-bench-run}',
     build: o.build,
-    env: { MAX_UPLOAD_BYTES: String(64 * 2 ** 20), WORKER_CONCURRENCY: String(S.workerConcurrency), SHARP_CONCURRENCY: String(S.sharpConcurrency), READ_CACHE: String(o.readCache) },
+    env: {
+      MAX_UPLOAD_BYTES: String(64 * 2 ** 20),
+      WORKER_CONCURRENCY: String(S.workerConcurrency),
+      SHARP_CONCURRENCY: String(S.sharpConcurrency),
+      READ_CACHE: String(o.readCache),
+      // The bench's one user must keep every render slot busy with a job queued behind each.
+      MAX_ACTIVE_JOBS_PER_USER: String(S.maxActiveJobsPerUser),
+    },
   };
   let s3 = null;
   if (o.storage === 's3') {

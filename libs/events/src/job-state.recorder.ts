@@ -43,7 +43,7 @@ export class JobStateRecorder {
         pending = await this.outbox.record(em, {
           userId: changed.userId,
           type,
-          data: await this.views.build(changed, em),
+          data: () => this.views.build(changed, em),
           url: changed.webhookUrl,
           jobId: changed.id,
           imageId: changed.imageId,

@@ -8,7 +8,8 @@ import { WebhookEventType } from './webhook-event.types';
 export interface OutgoingEvent {
   userId: string;
   type: WebhookEventType;
-  data: object;
+  /** Built only when someone is to receive the message (it signs URLs and may read rows). */
+  data: () => Promise<object>;
   /** The webhookUrl given with the job or upload, signed with the account secret. */
   url?: string | null;
   jobId?: string | null;
@@ -49,7 +50,7 @@ export class WebhookOutbox {
     }
     if (!targets.length) return { ids: [] };
     const id = WebhookDeliveryRepository.newMessageId();
-    const body = JSON.stringify({ type: event.type, timestamp: new Date().toISOString(), data: event.data });
+    const body = JSON.stringify({ type: event.type, timestamp: new Date().toISOString(), data: await event.data() });
     const ids = await this.deliveries.insertMessage(
       em,
       id,

@@ -78,7 +78,7 @@ export class ImagesService {
       pending = await this.outbox.record(em, {
         userId,
         type: 'image.deleted',
-        data: await this.views.build(gone, { includeGps: false, includeUrls: false }),
+        data: () => this.views.build(gone, { includeGps: false, includeUrls: false }),
         url: gone.webhookUrl,
         imageId: gone.id,
         requestId,

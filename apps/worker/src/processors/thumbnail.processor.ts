@@ -55,7 +55,7 @@ export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result
       pending = await this.outbox.record(em, {
         userId: ready.userId,
         type: 'image.ready',
-        data: await this.views.build(ready, { includeGps: false }),
+        data: () => this.views.build(ready, { includeGps: false }),
         url: ready.webhookUrl,
         imageId: ready.id,
         requestId: job.data.requestId,
