@@ -30,9 +30,10 @@ export class DailyQuotaService {
    * with null; anything else is refused with 429 `daily_quota_exceeded`.
    */
   async chargeNewRender<T>(userId: string, insert: () => Promise<T | null>, joinsExisting: () => Promise<boolean>): Promise<T | null> {
-    const user = await this.users.findById(userId);
-    if (!user) throw new NotFoundException('Account');
-    if (!(await this.users.consumeDailyTransform(userId, this.config.plans[user.plan].dailyTransforms))) {
+    const limits = Object.fromEntries(Object.entries(this.config.plans).map(([plan, l]) => [plan, l.dailyTransforms]));
+    const taken = await this.users.consumeDailyTransform(userId, limits);
+    if (taken === null) throw new NotFoundException('Account');
+    if (!taken) {
       if (await joinsExisting()) return null;
       throw new DailyQuotaExceededException(secondsUntilUtcMidnight());
     }

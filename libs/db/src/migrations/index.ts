@@ -3,6 +3,7 @@ import { CreateImages1763800100000 } from './1763800100000-create-images.migrati
 import { CreateJobs1763800200000 } from './1763800200000-create-jobs.migration';
 import { CreateWebhooks1763800300000 } from './1763800300000-create-webhooks.migration';
 import { AddJobDispatch1763800400000 } from './1763800400000-add-job-dispatch.migration';
+import { CreateDispatchFunction1763800500000 } from './1763800500000-create-dispatch-function.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateJobs1763800200000,
   CreateWebhooks1763800300000,
   AddJobDispatch1763800400000,
+  CreateDispatchFunction1763800500000,
 ];

@@ -211,27 +211,16 @@ export class JobRepository {
    * order in which jobs were handed out.
    */
   async dispatchNext(userId: string, maxActive: number): Promise<JobEntity[]> {
-    return this.ds.transaction(async (em) => {
-      await em.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [DISPATCH_LOCK_NAMESPACE, userId]);
-      const res = await em.query(
-        `WITH free AS (
-           SELECT greatest($2::int - count(*)::int, 0) AS slots FROM jobs
-            WHERE user_id = $1 AND status IN ('queued', 'active') AND dispatched_at IS NOT NULL
-         ), next AS (
-           SELECT id FROM jobs WHERE user_id = $1 AND status = 'queued' AND dispatched_at IS NULL
-            ORDER BY created_at, id LIMIT (SELECT slots FROM free)
-         )
-         UPDATE jobs SET dispatched_at = (SELECT clock_timestamp())
-          WHERE id IN (SELECT id FROM next) AND status = 'queued' AND dispatched_at IS NULL
-         RETURNING ${COLUMNS}`,
-        [userId, maxActive],
-      );
-      const dispatched = returnedRows<JobEntity>(res);
-      await this.cache.afterWrite('job', dispatched.map((j) => j.id), em);
-      return dispatched.sort(
-        (a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || a.id.localeCompare(b.id),
-      );
-    });
+    // One round trip: the lock and the update run inside dispatch_jobs (migration 1763800500000).
+    const dispatched: JobEntity[] = await this.ds.query(`SELECT ${COLUMNS} FROM dispatch_jobs($1, $2, $3)`, [
+      userId,
+      maxActive,
+      DISPATCH_LOCK_NAMESPACE,
+    ]);
+    await this.cache.afterWrite('job', dispatched.map((j) => j.id));
+    return dispatched.sort(
+      (a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || a.id.localeCompare(b.id),
+    );
   }
 
   /** Users with queued jobs that have waited undispatched for more than `olderThanSeconds` (for the reconciler). */

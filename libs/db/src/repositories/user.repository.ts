@@ -63,19 +63,27 @@ export class UserRepository {
   /**
    * Takes one unit of the daily transform quota (per UTC day) in one statement: the
    * count restarts at 1 when the stored day is not today, so no reset job is needed,
-   * and parallel requests cannot overshoot the limit. False when today's limit is used up.
+   * and parallel requests cannot overshoot the limit. False when today's limit (by the
+   * user's plan) is used up, null when there is no such user.
    */
-  async consumeDailyTransform(userId: string, limit: number): Promise<boolean> {
+  async consumeDailyTransform(userId: string, limitByPlan: Record<string, number>): Promise<boolean | null> {
+    // The limit comes from the user's plan in the same statement: one round trip, no read first.
     const res = await this.ds.query(
-      `UPDATE users
-          SET transforms_day = (now() AT TIME ZONE 'utc')::date,
-              transforms_today = CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today + 1 ELSE 1 END
-        WHERE id = $1
-          AND (CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today ELSE 0 END) < $2::bigint
-        RETURNING transforms_today`,
-      [userId, limit],
+      `WITH target AS (SELECT id FROM users WHERE id = $1),
+       taken AS (
+         UPDATE users
+            SET transforms_day = (now() AT TIME ZONE 'utc')::date,
+                transforms_today = CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today + 1 ELSE 1 END
+          WHERE id = $1
+            AND (CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today ELSE 0 END)
+                < coalesce(($2::jsonb ->> plan)::bigint, 0)
+          RETURNING transforms_today)
+       SELECT (SELECT count(*) FROM target) AS users, (SELECT count(*) FROM taken) AS taken`,
+      [userId, JSON.stringify(limitByPlan)],
     );
-    return returnedRows(res).length > 0;
+    const [row] = res as Array<{ users: string; taken: string }>;
+    if (Number(row.users) === 0) return null;
+    return Number(row.taken) > 0;
   }
 
   /**
