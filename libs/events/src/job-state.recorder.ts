@@ -20,22 +20,29 @@ export class JobStateRecorder {
   ) {}
 
   succeeded(jobId: string, derivativeId: string): Promise<JobEntity | null> {
-    return this.record((em) => this.jobs.markSucceeded(jobId, derivativeId, em), 'job.succeeded');
+    return this.record((em, unwatched) => this.jobs.markSucceeded(jobId, derivativeId, em, unwatched), 'job.succeeded');
   }
 
   failed(jobId: string, code: string, message: string): Promise<JobEntity | null> {
-    return this.record((em) => this.jobs.markFailed(jobId, code, message, em), 'job.failed');
+    return this.record((em, unwatched) => this.jobs.markFailed(jobId, code, message, em, unwatched), 'job.failed');
   }
 
   /** A submission whose derivative exists: the job is created succeeded, and reported as such. */
   cached(job: NewJob, derivativeId: string): Promise<JobEntity | null> {
-    return this.record((em) => this.jobs.insertCached(job, derivativeId, em), 'job.succeeded');
+    return this.record((em, unwatched) => this.jobs.insertCached(job, derivativeId, em, unwatched), 'job.succeeded');
   }
 
+  /**
+   * First the write alone, on the condition that nobody watches this event (most jobs):
+   * one round trip, no message to write. When that changes nothing (someone watches, or the
+   * job is final already), the transaction with the outbox message.
+   */
   private async record(
-    write: (em: EntityManager) => Promise<JobEntity | null>,
+    write: (em: EntityManager, unwatched?: string) => Promise<JobEntity | null>,
     type: 'job.succeeded' | 'job.failed',
   ): Promise<JobEntity | null> {
+    const quiet = await write(this.ds.manager, type);
+    if (quiet) return quiet;
     let pending: PendingDeliveries = { ids: [] };
     const row = await this.ds.transaction(async (em) => {
       const changed = await write(em);

@@ -31,11 +31,7 @@ const PERMANENT_CODES = new Set([
   'validation_failed',
 ]);
 
-/**
- * Progress is written once, when the render is done (the slow part) and only storing
- * remains: each write is a row update, a cache invalidation and a queue event, which
- * measured as a visible share of a small job's cost.
- */
+const PROGRESS_LOADED = 10;
 const PROGRESS_RENDERED = 80;
 
 /** PostgreSQL foreign_key_violation: the image row went away under us. */
@@ -89,6 +85,7 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
   private async renderAndStore(job: Job<TransformJobData>, row: JobEntity, image: ImageEntity): Promise<Result> {
     const original = await this.storage.getBuffer(image.storageKey);
     const watermarkImages = await this.loadWatermarks(row);
+    await this.progress(job, row.id, PROGRESS_LOADED);
 
     const result = await this.imaging.render(original, row.spec as unknown as TransformationSpec, {
       inputFormat: image.format as InputFormat,

@@ -29,6 +29,18 @@ const COLUMNS = `id, user_id AS "userId", image_id AS "imageId", spec_hash AS "s
   created_at AS "createdAt", dispatched_at AS "dispatchedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
 /** First key of the per-user advisory lock that serialises dispatching ("PMDP"); the second is hashtext(user id). */
+/** An enabled webhook endpoint of `user` subscribed to the event type `type` (SQL expressions). */
+const SUBSCRIBED = (user: string, type: string) =>
+  `SELECT 1 FROM webhook_endpoints e WHERE e.user_id = ${user} AND e.enabled AND ${type}::text = ANY(e.events)`;
+
+/**
+ * "Nobody is to be told of event `type` about this job": no webhookUrl and no subscribed
+ * endpoint, decided in the same statement as the state change. A final state that nobody
+ * watches needs no outbox message, so it is written in one round trip instead of a
+ * transaction (JobStateRecorder); when `type` is NULL the condition is always true.
+ */
+const UNWATCHED = (type: string) => `(${type}::text IS NULL OR (jobs.webhook_url IS NULL AND NOT EXISTS (${SUBSCRIBED('jobs.user_id', type)})))`;
+
 const DISPATCH_LOCK_NAMESPACE = 0x50_4d_44_50;
 
 const JOB_ID = /^[0-9a-f-]{36}$/i;
@@ -75,15 +87,19 @@ export class JobRepository {
     return rows[0] ?? null;
   }
 
-  /** A job that is already succeeded because its derivative exists (a cache hit). */
-  async insertCached(job: NewJob, derivativeId: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
+  /**
+   * A job that is already succeeded because its derivative exists (a cache hit). With
+   * `unwatched`, only when nobody is to be told of that event (see UNWATCHED).
+   */
+  async insertCached(job: NewJob, derivativeId: string, em: EntityManager = this.ds.manager, unwatched?: string): Promise<JobEntity | null> {
     const rows = await em.query(
       `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_url, request_id,
                          status, progress, cached, derivative_id, started_at, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'succeeded', 100, true, $10, now(), now())
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'succeeded', 100, true, $10, now(), now()
+        WHERE $11::text IS NULL OR ($8::text IS NULL AND NOT EXISTS (${SUBSCRIBED('$2::uuid', '$11')}))
        ON CONFLICT DO NOTHING
        RETURNING ${COLUMNS}`,
-      [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, job.webhookUrl ?? null, job.requestId ?? null, derivativeId],
+      [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, job.webhookUrl ?? null, job.requestId ?? null, derivativeId, unwatched ?? null],
     );
     return rows[0] ?? null;
   }
@@ -143,23 +159,29 @@ export class JobRepository {
     await this.jobWritten(id);
   }
 
-  /** queued|active → succeeded; the updated row, or null when the job was already final. */
-  async markSucceeded(id: string, derivativeId: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
+  /**
+   * queued|active → succeeded; the updated row, or null when the job was already final
+   * (or, with `unwatched`, when someone is to be told of that event: see UNWATCHED).
+   */
+  async markSucceeded(id: string, derivativeId: string, em: EntityManager = this.ds.manager, unwatched?: string): Promise<JobEntity | null> {
     const res = await em.query(
       `UPDATE jobs SET status = 'succeeded', progress = 100, derivative_id = $2, finished_at = now(), error_code = NULL, error_message = NULL
-        WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
-      [id, derivativeId],
+        WHERE id = $1 AND status IN ('queued', 'active') AND ${UNWATCHED('$3')} RETURNING ${COLUMNS}`,
+      [id, derivativeId, unwatched ?? null],
     );
     await this.jobWritten(id, em);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
-  /** queued|active → failed; the updated row, or null when the job was already final. */
-  async markFailed(id: string, code: string, message: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
+  /**
+   * queued|active → failed; the updated row, or null when the job was already final
+   * (or, with `unwatched`, when someone is to be told of that event: see UNWATCHED).
+   */
+  async markFailed(id: string, code: string, message: string, em: EntityManager = this.ds.manager, unwatched?: string): Promise<JobEntity | null> {
     const res = await em.query(
       `UPDATE jobs SET status = 'failed', error_code = $2, error_message = $3, finished_at = now()
-        WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
-      [id, code, message.slice(0, 1000)],
+        WHERE id = $1 AND status IN ('queued', 'active') AND ${UNWATCHED('$4')} RETURNING ${COLUMNS}`,
+      [id, code, message.slice(0, 1000), unwatched ?? null],
     );
     await this.jobWritten(id, em);
     return returnedRows<JobEntity>(res)[0] ?? null;
