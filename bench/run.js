@@ -419,12 +419,12 @@ function tableRows(R) {
   const sk = (k) => (R.skipped[k] ? ` (skipped: ${R.skipped[k]})` : '');
   const goal = (k) => (R.goals[k]?.met === null || R.goals[k] === undefined ? '' : R.goals[k].met ? ' ✅' : ' ❌');
   return [
-    ['W1 raw sharp (2 pipelines, sharp.concurrency 1)', `${v(R.w1.rawSharpOpsPerSec)} ops/s${sk('w1')}`],
-    ['W1 Pixmill end to end (1 worker × 2)', `${v(R.w1.jobsPerSec)} jobs/s, ${v(d.w1?.jobsPerSecPerCore)} jobs/s per core`],
+    [`W1 raw sharp (${R.settings.workerConcurrency} pipelines, sharp.concurrency ${R.settings.sharpConcurrency})`, `${v(R.w1.rawSharpOpsPerSec)} ops/s${sk('w1')}`],
+    [`W1 Pixmill end to end (1 worker × ${R.settings.workerConcurrency})`, `${v(R.w1.jobsPerSec)} jobs/s, ${v(d.w1?.jobsPerSecPerCore)} jobs/s per core`],
     ['W1 ratio Pixmill / raw sharp (goal ≥ 0.90)', `${v(R.ratios.w1VsRawSharp)}${goal('w1RatioAtLeast090')}`],
-    ['W1 ImageMagick convert (2 processes)', `${v(d.peers?.imageMagickOpsPerSec)} ops/s, Pixmill / ImageMagick ${v(R.ratios.vsImageMagick)}${sk('imageMagick')}`],
-    ['W1 vipsthumbnail (2 processes)', `${v(d.peers?.vipsthumbnailOpsPerSec)} ops/s, Pixmill / vipsthumbnail ${v(R.ratios.vsVipsthumbnail)}${sk('vipsthumbnail')}`],
-    ['W1 scale-out: 2 workers × 1', `${v(d.scale?.twoWorkersJobsPerSec)} jobs/s, ratio vs 1 × 2 ${v(R.ratios.twoWorkersVsOne)}${sk('scale')}`],
+    [`W1 ImageMagick convert (${R.settings.workerConcurrency} processes)`, `${v(d.peers?.imageMagickOpsPerSec)} ops/s, Pixmill / ImageMagick ${v(R.ratios.vsImageMagick)}${sk('imageMagick')}`],
+    [`W1 vipsthumbnail (${R.settings.workerConcurrency} processes)`, `${v(d.peers?.vipsthumbnailOpsPerSec)} ops/s, Pixmill / vipsthumbnail ${v(R.ratios.vsVipsthumbnail)}${sk('vipsthumbnail')}`],
+    [`W1 scale-out: 2 workers × ${R.settings.workerConcurrency / 2}`, `${v(d.scale?.twoWorkersJobsPerSec)} jobs/s, ratio vs 1 × ${R.settings.workerConcurrency} ${v(R.ratios.twoWorkersVsOne)}${sk('scale')}`],
     ['W2 upload + 3 eager (webp 256, jpeg 1024, avif 2048)', `${v(d.w2?.uploadsPerSec)} uploads/s, ${v(R.w2.jobsPerSec)} jobs/s; p50 ${v(R.w2.p50Ms, ' ms')}, p95 ${v(R.w2.p95Ms, ' ms')}, p99 ${v(R.w2.p99Ms, ' ms')}${sk('w2')}`],
     ['W3 latency submit → succeeded', `p50 ${v(d.w3?.latencyP50Ms, ' ms')}, p95 ${v(d.w3?.latencyP95Ms, ' ms')}, p99 ${v(d.w3?.latencyP99Ms, ' ms')} (raw render median ${v(d.w3?.rawRenderMedianMs, ' ms')})${sk('w3')}`],
     ['W3 overhead (goal p50 ≤ 15 ms, p99 ≤ 50 ms)', `p50 ${v(R.w3.overheadP50Ms, ' ms')}${goal('w3OverheadP50AtMost15Ms')}, p95 ${v(R.w3.overheadP95Ms, ' ms')}, p99 ${v(R.w3.overheadP99Ms, ' ms')}${goal('w3OverheadP99AtMost50Ms')}`],
@@ -665,7 +665,7 @@ async function main() {
     stackOpts.apiNodeArgs = prof;
     if (o.profile === 'all') stackOpts.workerNodeArgs = prof;
   }
-  log('starting the stack (1 worker × 2)…');
+  log(`starting the stack (1 worker × ${S.workerConcurrency})…`);
   let stack = await startStack({ ...stackOpts, workers: 1 });
   const profileRoles = { [stack.apiPid]: `api (READ_CACHE=${o.readCache})`, ...Object.fromEntries(stack.workerPids.map((pid) => [pid, 'worker'])) };
   try {
@@ -785,7 +785,7 @@ async function main() {
   }
 
   if (want('scale') && R.w1.jobsPerSec !== null) {
-    log(`scale-out: restarting with 2 workers × 1, ${S.scaleJobs} jobs…`);
+    log(`scale-out: restarting with 2 workers × ${S.workerConcurrency / 2}, ${S.scaleJobs} jobs…`);
     stack = await startStack({ ...stackOpts, apiNodeArgs: [], workerNodeArgs: [], workers: 2, env: { ...stackOpts.env, WORKER_CONCURRENCY: String(S.workerConcurrency / 2) } });
     try {
       const api = new Api(stack.baseUrl, await stack.signup());
