@@ -28,16 +28,16 @@ const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'w2', 'upload'];
 
 // ---------------------------------------------------------------- options
 
-const USAGE = `usage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--storage local|s3] [--read-cache on|off] [--profile|--profile-api] [--worker-concurrency=N] [--only=${SCENARIOS.join(',')}]`;
+const USAGE = `usage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--storage local|s3] [--read-cache on|off] [--profile|--profile-api] [--worker-concurrency=N] [--sharp-concurrency=N] [--env=KEY=VALUE …] [--only=${SCENARIOS.join(',')}]`;
 
 function parseArgs(argv) {
-  const o = { quick: false, build: true, doc: null, profile: null, only: null, storage: 'local', readCache: true, workerConcurrency: null };
+  const o = { quick: false, build: true, doc: null, profile: null, only: null, storage: 'local', readCache: true, workerConcurrency: null, sharpConcurrency: null, env: {} };
   const bad = (msg) => {
     process.stderr.write(`${msg}\n${USAGE}\n`);
     process.exit(2);
   };
   // `--name value` and `--name=value` both work for the options that take a value.
-  const args = argv.flatMap((a) => (/^--(storage|read-cache|only|worker-concurrency)=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
+  const args = argv.flatMap((a) => (/^--(storage|read-cache|only|worker-concurrency|sharp-concurrency|env)=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--quick') o.quick = true;
@@ -54,6 +54,14 @@ function parseArgs(argv) {
       const v = args[++i];
       if (!['on', 'off'].includes(v)) bad(`--read-cache must be on or off, not ${v}`);
       o.readCache = v === 'on';
+    } else if (a === '--sharp-concurrency') {
+      o.sharpConcurrency = Number(args[++i]);
+      if (!Number.isInteger(o.sharpConcurrency) || o.sharpConcurrency < 1) bad('--sharp-concurrency must be a positive integer');
+    } else if (a === '--env') {
+      // Extra settings for the API and worker processes, e.g. --env=UV_THREADPOOL_SIZE=8 (recorded in settings.env).
+      const kv = args[++i] ?? '';
+      if (!/^[A-Z_][A-Z0-9_]*=/.test(kv)) bad(`--env takes KEY=VALUE, not ${kv}`);
+      o.env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
     } else if (a === '--worker-concurrency') {
       o.workerConcurrency = Number(args[++i]);
       if (!Number.isInteger(o.workerConcurrency) || o.workerConcurrency < 1) bad('--worker-concurrency must be a positive integer');
@@ -584,7 +592,9 @@ async function main() {
   if (o.storage === 's3') reexecWithLegacyOpenSsl();
   const S = settingsFor(o.quick);
   if (o.workerConcurrency) S.workerConcurrency = o.workerConcurrency; // raw sharp runs as many pipelines, the same parallelism
+  if (o.sharpConcurrency) S.sharpConcurrency = o.sharpConcurrency; // the worker's and the raw baseline's
   S.maxActiveJobsPerUser = Math.max(4, 2 * S.workerConcurrency);
+  S.env = o.env;
   const want = (k) => !o.only || o.only.includes(k);
   const R = emptyResult(o, S);
   const outDir = path.join(root, 'bench', 'results');
@@ -649,6 +659,7 @@ async function main() {
       READ_CACHE: String(o.readCache),
       // The bench's one user must keep every render slot busy with a job queued behind each.
       MAX_ACTIVE_JOBS_PER_USER: String(S.maxActiveJobsPerUser),
+      ...o.env,
     },
   };
   let s3 = null;
