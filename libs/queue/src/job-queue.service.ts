@@ -88,6 +88,14 @@ export class JobQueue implements OnApplicationShutdown {
     return job.waitUntilFinished(await this.queueEvents(queueName), timeoutMs);
   }
 
+  /**
+   * Starts reading a queue's event stream now rather than on the first wait: the stream is
+   * read from "now", so events published before the reader runs are not seen.
+   */
+  async listenTo(name: QueueName): Promise<void> {
+    await this.queueEvents(name);
+  }
+
   private async queueEvents(name: QueueName): Promise<QueueEvents> {
     let ev = this.events.get(name);
     if (!ev) {
@@ -105,7 +113,10 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([...this.events.values()].map((e) => e.close()));
+    // An event reader that never reached Redis (down since boot) would wait for it forever on close:
+    // its connection is dropped below either way.
+    const closing = Promise.allSettled([...this.events.values()].map((e) => e.close()));
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.connection.disconnect();
     this.eventConnections.forEach((c) => c.disconnect());

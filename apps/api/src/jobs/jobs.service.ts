@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DomainException, NotFoundException } from '@pixmill/common';
 import { FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
 import { JobViewBuilder } from '@pixmill/events';
@@ -14,17 +14,24 @@ export class JobNotCancelableException extends DomainException {
 
 /** How often a long-poll reads the row of a job that waits for one of its user's slots. */
 const UNDISPATCHED_POLL_MS = 500;
+/** How long a long-poll trusts the queue's events alone before it reads the row again. */
+const EVENT_RECHECK_MS = 2000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 @Injectable()
-export class JobsService {
+export class JobsService implements OnApplicationBootstrap {
   constructor(
     private readonly jobs: JobRepository,
     private readonly views: JobViewBuilder,
     private readonly queue: JobQueue,
     private readonly dispatcher: JobDispatcher,
   ) {}
+
+  /** Long-polls wait on the transform queue's events: read them from boot, not from the first wait. */
+  onApplicationBootstrap(): void {
+    this.queue.listenTo(QueueName.Transform).catch(() => undefined); // Redis down at boot: the first wait retries
+  }
 
   static isFinal(job: JobEntity): boolean {
     return FINAL_JOB_STATUSES.includes(job.status);
@@ -41,22 +48,30 @@ export class JobsService {
   }
 
   /**
-   * Returns the job once it is final, or after `waitSeconds`. Waiting listens to
-   * the queue's completion events; only a job still waiting for one of its user's
-   * slots (not in the queue yet) has its row read every UNDISPATCHED_POLL_MS until
-   * it is dispatched. The row is read again at the end because it is the truth.
+   * Returns the job once it is final, or after `waitSeconds`. A job in the queue is
+   * waited for on the queue's completion events; a job still waiting for one of its
+   * user's slots has its row read every UNDISPATCHED_POLL_MS. Either way the row, which
+   * is the truth, is read again at least every EVENT_RECHECK_MS: a job can end without
+   * a queue event (the reconciler settling it, or an event missed while the event
+   * stream reconnects), and a long-poll must not sleep through that.
    */
   async waitForFinal(job: JobEntity, waitSeconds: number): Promise<JobEntity> {
     if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
     const deadline = Date.now() + waitSeconds * 1000;
     let row = job;
-    while (!row.dispatchedAt && !JobsService.isFinal(row) && Date.now() < deadline) {
-      await sleep(Math.min(UNDISPATCHED_POLL_MS, deadline - Date.now()));
+    while (!JobsService.isFinal(row) && Date.now() < deadline) {
+      const left = deadline - Date.now();
+      if (!row.dispatchedAt) {
+        await sleep(Math.min(UNDISPATCHED_POLL_MS, left));
+      } else {
+        // Not in the queue (yet, or any more): a short pause instead of a busy loop on the row.
+        await this.queue
+          .waitFor(JobName.Transform, job.id, Math.min(EVENT_RECHECK_MS, left))
+          .catch((err: Error) => (/not found/.test(err.message) ? sleep(Math.min(UNDISPATCHED_POLL_MS, left)) : undefined));
+      }
       row = (await this.jobs.findById(job.id)) ?? row;
     }
-    if (JobsService.isFinal(row) || Date.now() >= deadline) return row;
-    await this.queue.waitFor(JobName.Transform, job.id, deadline - Date.now()).catch(() => undefined);
-    return (await this.jobs.findById(job.id)) ?? row;
+    return row;
   }
 
   async list(userId: string, q: { imageId?: string; status?: JobEntity['status']; limit?: number; cursor?: string }): Promise<JobPageDto> {
