@@ -24,8 +24,8 @@ async function main() {
     setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 30_000).unref();
   };
 
-  const run = (name, entry) => {
-    const child = spawn(process.execPath, [path.join(root, entry)], { stdio: 'inherit', env: process.env });
+  const run = (name, entry, env = process.env) => {
+    const child = spawn(process.execPath, [path.join(root, entry)], { stdio: 'inherit', env });
     children.set(name, child);
     child.on('exit', (code, signal) => {
       children.delete(name);
@@ -39,7 +39,8 @@ async function main() {
   };
 
   run('api', 'dist/apps/api/src/main.js');
-  run('worker', 'dist/apps/worker/src/main.js');
+  // Two glibc malloc arenas: the worker's large decode buffers then fragment less (BENCHMARKS.md, W2 memory).
+  run('worker', 'dist/apps/worker/src/main.js', { MALLOC_ARENA_MAX: '2', ...process.env });
   log(`API on ${config.http.publicBaseUrl} (OpenAPI ${config.http.publicBaseUrl}/openapi.json, docs ${config.http.publicBaseUrl}/docs)`);
   log(`worker health and metrics on http://127.0.0.1:${config.worker.metricsPort}/metrics`);
   log(`storage: ${config.storage.driver}${config.storage.driver === 'local' ? ` (${path.resolve(config.storage.localDir)})` : ''}; Ctrl-C stops both`);

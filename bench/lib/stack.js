@@ -258,7 +258,7 @@ async function startStack(opts = {}) {
     for (let i = 0; i < workers; i++) {
       const port = await freePort();
       workerPorts.push(port);
-      workerRecs.push(spawnChild(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', { ...env, ...workerEnv, WORKER_METRICS_PORT: String(port) }, workerNodeArgs));
+      workerRecs.push(spawnChild(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', { MALLOC_ARENA_MAX: '2', ...env, ...workerEnv, WORKER_METRICS_PORT: String(port) }, workerNodeArgs));
     }
     const isDead = () => (unexpected.length ? `${unexpected.join('; ')} during start-up` : null);
     await waitFor200(`${baseUrl}/health/ready`, isDead, READY_TIMEOUT_MS);
