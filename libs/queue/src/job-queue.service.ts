@@ -88,14 +88,6 @@ export class JobQueue implements OnApplicationShutdown {
     return job.waitUntilFinished(await this.queueEvents(queueName), timeoutMs);
   }
 
-  /**
-   * Starts reading a queue's event stream now rather than on the first wait: the stream is
-   * read from "now", so events published before the reader runs are not seen.
-   */
-  async listenTo(name: QueueName): Promise<void> {
-    await this.queueEvents(name);
-  }
-
   private async queueEvents(name: QueueName): Promise<QueueEvents> {
     let ev = this.events.get(name);
     if (!ev) {

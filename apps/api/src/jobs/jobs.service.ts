@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DomainException, NotFoundException } from '@pixmill/common';
 import { FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
 import { JobViewBuilder } from '@pixmill/events';
@@ -20,18 +20,13 @@ const EVENT_RECHECK_MS = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 @Injectable()
-export class JobsService implements OnApplicationBootstrap {
+export class JobsService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly views: JobViewBuilder,
     private readonly queue: JobQueue,
     private readonly dispatcher: JobDispatcher,
   ) {}
-
-  /** Long-polls wait on the transform queue's events: read them from boot, not from the first wait. */
-  onApplicationBootstrap(): void {
-    this.queue.listenTo(QueueName.Transform).catch(() => undefined); // Redis down at boot: the first wait retries
-  }
 
   static isFinal(job: JobEntity): boolean {
     return FINAL_JOB_STATUSES.includes(job.status);
