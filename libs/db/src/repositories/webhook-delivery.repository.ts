@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { returnedRows } from '../sql.util';
 
 export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
 
@@ -178,10 +177,5 @@ export class WebhookDeliveryRepository {
         ORDER BY next_attempt_at LIMIT $2`,
       [graceSeconds, limit],
     );
-  }
-
-  async isPending(id: string): Promise<boolean> {
-    const res = await this.ds.query(`SELECT 1 FROM webhook_deliveries WHERE id = $1 AND status = 'pending'`, [id]);
-    return returnedRows(res).length > 0;
   }
 }
