@@ -15,7 +15,7 @@ export class JobNotCancelableException extends DomainException {
 /** How often a long-poll reads the row of a job that waits for one of its user's slots. */
 const UNDISPATCHED_POLL_MS = 500;
 /** How long a long-poll trusts the queue's events alone before it reads the row again. */
-const EVENT_RECHECK_MS = 2000;
+const EVENT_RECHECK_MS = 5000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
