@@ -2,7 +2,20 @@ import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import sharp from 'sharp';
 import { S3StorageDriver } from '@pixmill/storage';
-import { pollUntil, s3Env, startWorkerProcess, HttpClient, RunningApi, startApi, startS3rver, S3rverHandle, TEST_DATABASE_URL, UserFactory } from '@pixmill/testing';
+import {
+  pollUntil,
+  s3Env,
+  startWorkerProcess,
+  HttpClient,
+  RunningApi,
+  startApi,
+  startS3rver,
+  S3rverHandle,
+  TEST_DATABASE_URL,
+  UserFactory,
+  WebhookReceiver,
+} from '@pixmill/testing';
+import { verifyWebhook } from '@pixmill/webhooks';
 
 async function noiseJpeg(w: number, h: number): Promise<Buffer> {
   return sharp({ create: { width: w, height: h, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
@@ -29,7 +42,8 @@ describe('presigned direct uploads (e2e, S3)', () => {
   beforeAll(async () => {
     s3 = await startS3rver();
     driver = new S3StorageDriver(s3.driverOptions);
-    api = await startApi(s3Env(s3));
+    // The allowlist lets webhookUrl point at the test's own receiver on 127.0.0.1.
+    api = await startApi({ ...s3Env(s3), WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
     http = new HttpClient(api.baseUrl);
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
@@ -69,6 +83,61 @@ describe('presigned direct uploads (e2e, S3)', () => {
 
     // A second completion of the same upload is not possible.
     expect((await u.http.post(`/v1/uploads/${created.body.uploadId}/complete`)).status).toBe(404);
+  });
+
+  it('eager specs and a webhookUrl given when the upload starts apply when it completes', async () => {
+    const receiver = await WebhookReceiver.start();
+    const worker = await startWorkerProcess({ ...s3Env(s3), WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', PUBLIC_BASE_URL: api.baseUrl });
+    try {
+      const u = await new UserFactory(http).create();
+      const jpeg = await noiseJpeg(320, 200);
+      const url = receiver.url('direct-upload');
+      const created = await u.http.post('/v1/uploads', {
+        filename: 'cat.jpg',
+        contentType: 'image/jpeg',
+        bytes: jpeg.length,
+        webhookUrl: url,
+        eager: [{ operations: [{ op: 'resize', width: 64 }], output: { format: 'webp' } }],
+      });
+      expect(created.status).toBe(201);
+      expect(await sendForm(created.body, jpeg, 'image/jpeg')).toBeLessThan(300);
+
+      const done = await u.http.post(`/v1/uploads/${created.body.uploadId}/complete`);
+      expect(done.status).toBe(201);
+      expect(done.body.eagerJobs).toEqual([{ jobId: expect.any(String), error: null }]);
+      const job = await u.http.get(`/v1/jobs/${done.body.eagerJobs[0].jobId}?wait=30`);
+      expect(job.body).toMatchObject({ status: 'succeeded', imageId: done.body.id });
+      const rendered = await fetch(job.body.result.url);
+      const meta = await sharp(Buffer.from(await rendered.arrayBuffer())).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['webp', 64, 40]);
+
+      // The image's and the eager job's events reach the upload's webhookUrl, signed with the account secret.
+      const { secret } = (await u.http.get('/v1/webhook-secret')).body;
+      const events = (await receiver.waitFor(url, 2, 30_000)).map((m) => verifyWebhook(secret, m.headers, m.body) as { type: string; data: { id: string } });
+      expect(events.map((e) => `${e.type} ${e.data.id}`).sort()).toEqual([`image.ready ${done.body.id}`, `job.succeeded ${job.body.id}`]);
+    } finally {
+      await worker.stop();
+      await receiver.close();
+    }
+  });
+
+  it('bad eager specs or a forbidden webhookUrl are refused when the upload starts, before anything is reserved', async () => {
+    const u = await new UserFactory(http).create();
+    const start = (extra: Record<string, unknown>) =>
+      u.http.post('/v1/uploads', { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 5000, ...extra });
+    const fieldsOf = (res: { body: { errors: Array<{ field: string }> } }) => res.body.errors.map((e) => e.field);
+
+    const privateHook = await start({ webhookUrl: 'http://10.0.0.1/hooks' });
+    expect([privateHook.status, privateHook.body.code, fieldsOf(privateHook)]).toEqual([400, 'validation_failed', ['webhookUrl']]);
+    const badSpec = await start({ eager: [{ operations: [{ op: 'resize', width: 64 }] }, { operations: [{ op: 'resize', width: -5 }] }] });
+    expect([badSpec.status, fieldsOf(badSpec)]).toEqual([400, ['eager[1].operations[0].width']]);
+    const notAList = await start({ eager: { operations: [] } });
+    expect([notAList.status, fieldsOf(notAList)]).toEqual([400, ['eager']]);
+    const tooMany = await start({ eager: Array.from({ length: 11 }, () => ({ operations: [] })) });
+    expect([tooMany.status, fieldsOf(tooMany)]).toEqual([400, ['eager']]);
+
+    expect(await storageBytes(u.id)).toBe(0);
+    expect((await db.query('SELECT count(*)::int AS n FROM uploads WHERE user_id = $1', [u.id])).rows[0].n).toBe(0);
   });
 
   it('a non-image object is refused at complete, deleted, and its reservation released', async () => {

@@ -4,7 +4,10 @@ import { FileTooLargeException, NotFoundException, ValidationFailedException } f
 import { AppConfig } from '@pixmill/config';
 import { ImageEntity, UploadRepository, UserRepository } from '@pixmill/db';
 import { originalKey, StorageDriver } from '@pixmill/storage';
-import { DirectUploadDto } from './dto/direct-upload.dto';
+import { TransformationSpec } from '@pixmill/imaging';
+import { EagerSubmission, TransformationsService } from '../transformations/transformations.service';
+import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
+import { CreateUploadDto, DirectUploadDto } from './dto/direct-upload.dto';
 import { sanitizeFilename } from './filename.util';
 import { ImageIntakeService } from './image-intake.service';
 
@@ -23,11 +26,16 @@ export class DirectUploadService {
     private readonly uploads: UploadRepository,
     private readonly users: UserRepository,
     private readonly intake: ImageIntakeService,
+    private readonly transformations: TransformationsService,
+    private readonly webhookUrls: WebhookUrlPolicy,
   ) {}
 
-  async create(userId: string, req: { filename: string; contentType: string; bytes: number }): Promise<DirectUploadDto> {
+  async create(userId: string, req: CreateUploadDto): Promise<DirectUploadDto> {
     const max = this.config.limits.maxUploadBytes;
     if (req.bytes > max) throw new FileTooLargeException(max);
+    // The options are checked now, so a bad one costs the client no upload.
+    const eager = req.eager === undefined ? [] : await this.transformations.parseEagerList(userId, req.eager);
+    const webhookUrl = req.webhookUrl === undefined ? null : await this.webhookUrls.check(req.webhookUrl, 'webhookUrl');
     const imageId = randomUUID();
     const key = originalKey(userId, imageId);
     // Presign first (the local driver refuses here), then reserve quota for the declared size.
@@ -46,6 +54,8 @@ export class DirectUploadService {
         contentType: req.contentType,
         reservedBytes: req.bytes,
         expiresAt: presigned.expiresAt,
+        webhookUrl,
+        eager: eager as unknown as Array<Record<string, unknown>>,
       });
       return {
         uploadId: upload.id,
@@ -61,7 +71,8 @@ export class DirectUploadService {
     }
   }
 
-  async complete(userId: string, uploadId: string, requestId?: string): Promise<ImageEntity> {
+  /** The image, and the outcome of each eager spec the upload asked for. */
+  async complete(userId: string, uploadId: string, requestId?: string): Promise<{ image: ImageEntity; eagerJobs: EagerSubmission[] | null }> {
     const upload = await this.uploads.findOwned(userId, uploadId);
     if (!upload || upload.status !== 'pending') throw new NotFoundException('Upload');
     const head = await this.storage.head(upload.storageKey);
@@ -70,9 +81,10 @@ export class DirectUploadService {
     }
     // One completion wins; a concurrent second call sees the upload finished.
     if (!(await this.uploads.finish(upload.id, 'completed'))) throw new NotFoundException('Upload');
+    let image: ImageEntity;
     try {
-      return await this.intake.ingestStored(
-        { userId, filename: upload.filename, requestId },
+      image = await this.intake.ingestStored(
+        { userId, filename: upload.filename, requestId, webhookUrl: upload.webhookUrl },
         upload.imageId,
         upload.storageKey,
         upload.reservedBytes,
@@ -81,5 +93,10 @@ export class DirectUploadService {
       await this.uploads.markFailed(upload.id);
       throw err;
     }
+    if (!upload.eager.length) return { image, eagerJobs: null };
+    // Stored as parseSpec returned them when the upload started: plain JSON data.
+    const specs = upload.eager as unknown as TransformationSpec[];
+    const eagerJobs = await this.transformations.submitEager(userId, image.id, specs, { requestId, webhookUrl: upload.webhookUrl });
+    return { image, eagerJobs };
   }
 }

@@ -25,6 +25,8 @@ export interface IntakeRequest {
   userId: string;
   filename: string;
   requestId?: string;
+  /** Receives the image's events (image.ready, image.deleted). */
+  webhookUrl?: string | null;
 }
 
 /**
@@ -176,6 +178,7 @@ export class ImageIntakeService {
         exif: (probe.exif as Record<string, unknown> | null) ?? null,
         gps: probe.gps,
         storageKey: key,
+        webhookUrl: req.webhookUrl ?? null,
       },
     };
   }

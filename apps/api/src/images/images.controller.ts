@@ -3,8 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiRespons
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
-import { DomainException } from '@pixmill/common';
-import { DerivativeListDto, EagerJobDto, ImageDto, ImagePageDto, ListImagesQueryDto, UploadImageBodyDto } from './dto/image.dto';
+import { DerivativeListDto, ImageDto, ImagePageDto, ListImagesQueryDto, UploadImageBodyDto } from './dto/image.dto';
 import { ImageUploadService } from './image-upload.service';
 import { ImagesService } from './images.service';
 import { TransformationsService } from '../transformations/transformations.service';
@@ -31,19 +30,8 @@ export class ImagesController {
   @ApiProblems(400, 401, 403, 413, 415, 422, 503)
   async upload(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImageDto> {
     const { image, eager, webhookUrl } = await this.uploads.fromMultipart(user.id, req);
-    // Eager renders are queued right after the image row exists (validated before it was accepted).
-    // The image is kept whatever happens to them; a refused render (e.g. the daily quota) is reported per spec.
-    const eagerJobs: EagerJobDto[] = [];
-    for (const spec of eager) {
-      try {
-        // Eager jobs report to the upload's webhookUrl too.
-        const { job } = await this.transformations.submit(user.id, image.id, spec, { requestId: String(req.id), webhookUrl });
-        eagerJobs.push({ jobId: job.id, error: null });
-      } catch (err) {
-        if (!(err instanceof DomainException)) throw err;
-        eagerJobs.push({ jobId: null, error: { code: err.code, message: err.message } });
-      }
-    }
+    // Eager renders are queued once the image row exists (validated before it was accepted); eager jobs report to the upload's webhookUrl too.
+    const eagerJobs = await this.transformations.submitEager(user.id, image.id, eager, { requestId: String(req.id), webhookUrl });
     void reply.status(201).header('location', `/v1/images/${image.id}`);
     return { ...(await this.images.toDto(image)), ...(eager.length ? { eagerJobs } : {}) };
   }

@@ -35,6 +35,7 @@ export class UploadsController {
   @ApiResponse({ status: 201, type: ImageDto })
   @ApiProblems(400, 401, 404, 413, 415, 422, 503)
   async complete(@CurrentUser() user: AuthUser, @Param('uploadId') uploadId: string, @Req() req: FastifyRequest): Promise<ImageDto> {
-    return this.images.toDto(await this.direct.complete(user.id, uploadId, String(req.id)));
+    const { image, eagerJobs } = await this.direct.complete(user.id, uploadId, String(req.id));
+    return { ...(await this.images.toDto(image)), ...(eagerJobs ? { eagerJobs } : {}) };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
+import { DomainException, FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
 import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
 import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
 import { JobStateRecorder } from '@pixmill/events';
@@ -11,6 +11,12 @@ import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 
 /** Eager specs per upload: each is a render, so the list is kept short. */
 const MAX_EAGER = 10;
+
+/** One eager spec's outcome: its job, or why it was not queued. */
+export interface EagerSubmission {
+  jobId: string | null;
+  error: { code: string; message: string } | null;
+}
 
 export interface Submission {
   job: JobEntity;
@@ -135,6 +141,7 @@ export class TransformationsService {
    * The `eager` field of an upload: a JSON array of specs, each validated (watermark
    * sources included) before the upload is accepted.
    */
+  /** The `eager` field of a multipart upload: a JSON array, as text. */
   async parseEager(userId: string, raw: string): Promise<TransformationSpec[]> {
     let list: unknown;
     try {
@@ -142,6 +149,11 @@ export class TransformationsService {
     } catch {
       throw new ValidationFailedException([{ field: 'eager', message: 'eager must be a JSON array of transformation specs' }]);
     }
+    return this.parseEagerList(userId, list);
+  }
+
+  /** Eager specs, each validated (watermark sources must be the user's); every error is listed. */
+  async parseEagerList(userId: string, list: unknown): Promise<TransformationSpec[]> {
     if (!Array.isArray(list) || list.length > MAX_EAGER) {
       throw new ValidationFailedException([{ field: 'eager', message: `eager must be a JSON array of at most ${MAX_EAGER} specs` }]);
     }
@@ -159,6 +171,30 @@ export class TransformationsService {
     }
     if (errors.length) throw new ValidationFailedException(errors);
     return specs;
+  }
+
+  /**
+   * Queues an upload's eager renders once its image exists. The image is kept
+   * whatever happens to them: a refused render (the daily quota, a watermark
+   * source deleted meanwhile) is reported in its place in the list.
+   */
+  async submitEager(
+    userId: string,
+    imageId: string,
+    specs: TransformationSpec[],
+    opts: { requestId?: string; webhookUrl?: string | null },
+  ): Promise<EagerSubmission[]> {
+    const results: EagerSubmission[] = [];
+    for (const spec of specs) {
+      try {
+        const { job } = await this.submit(userId, imageId, spec, opts);
+        results.push({ jobId: job.id, error: null });
+      } catch (err) {
+        if (!(err instanceof DomainException)) throw err;
+        results.push({ jobId: null, error: { code: err.code, message: err.message } });
+      }
+    }
+    return results;
   }
 
   private async checkWatermarkSources(userId: string, spec: TransformationSpec): Promise<void> {

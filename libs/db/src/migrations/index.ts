@@ -4,6 +4,7 @@ import { CreateJobs1763800200000 } from './1763800200000-create-jobs.migration';
 import { CreateWebhooks1763800300000 } from './1763800300000-create-webhooks.migration';
 import { AddJobDispatch1763800400000 } from './1763800400000-add-job-dispatch.migration';
 import { CreateDispatchFunction1763800500000 } from './1763800500000-create-dispatch-function.migration';
+import { AddUploadOptions1763800600000 } from './1763800600000-add-upload-options.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreateWebhooks1763800300000,
   AddJobDispatch1763800400000,
   CreateDispatchFunction1763800500000,
+  AddUploadOptions1763800600000,
 ];

@@ -9,9 +9,19 @@ export class UploadRepository {
 
   async insert(row: Omit<UploadEntity, 'id' | 'status' | 'createdAt'>): Promise<UploadEntity> {
     const [created] = await this.ds.query(
-      `INSERT INTO uploads (user_id, image_id, storage_key, filename, content_type, reserved_bytes, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [row.userId, row.imageId, row.storageKey, row.filename, row.contentType, row.reservedBytes, row.expiresAt],
+      `INSERT INTO uploads (user_id, image_id, storage_key, filename, content_type, reserved_bytes, expires_at, webhook_url, eager)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [
+        row.userId,
+        row.imageId,
+        row.storageKey,
+        row.filename,
+        row.contentType,
+        row.reservedBytes,
+        row.expiresAt,
+        row.webhookUrl,
+        JSON.stringify(row.eager),
+      ],
     );
     return (await this.ds.getRepository(UploadEntity).findOneBy({ id: created.id }))!;
   }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, MaxLength, Min, MinLength } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, MinLength } from 'class-validator';
 
 export const DIRECT_UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'image/tiff'];
 
@@ -15,6 +15,25 @@ export class CreateUploadDto {
   @ApiProperty({ example: 2481733, description: 'Exact size in bytes; the policy refuses anything larger. At most MAX_UPLOAD_BYTES.' })
   @IsInt() @Min(1)
   bytes: number;
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'object' },
+    maxItems: 10,
+    description: 'Transformation specs (§4) to render as soon as the upload completes, as with a multipart upload. Validated now.',
+    example: [{ operations: [{ op: 'resize', width: 1024 }], output: { format: 'webp' } }],
+  })
+  @IsOptional() @IsArray()
+  eager?: unknown[];
+
+  @ApiPropertyOptional({
+    format: 'uri',
+    example: 'https://example.com/hooks/pixmill',
+    description:
+      'Receives `image.ready` and `image.deleted` of the image, and `job.succeeded`/`job.failed` of its eager jobs, signed with your account secret. SSRF-checked now and at each delivery.',
+  })
+  @IsOptional() @IsString() @MaxLength(2048)
+  webhookUrl?: string;
 }
 
 export class DirectUploadDto {
