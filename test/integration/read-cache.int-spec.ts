@@ -238,16 +238,15 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
       ['refuses connections', () => closedPort],
       ['accepts connections but never answers', () => silentPort],
     ])('reads answer from PostgreSQL and writes succeed when Redis %s', async (_, port) => {
+      // Without the cache's command timeout these calls would wait for Redis forever; the test's own timeout catches that.
       const { jobs, images } = repositories({ REDIS_URL: `redis://127.0.0.1:${port()}/0` });
       const userId = await newUser();
       const image = await newImage(images, userId);
       const job = await newJob(jobs, image);
-      const t0 = Date.now();
       expect(await jobs.findOwned(userId, job.id)).toMatchObject({ id: job.id, status: 'queued' });
       expect(await images.findOwned(userId, image.id)).toMatchObject({ id: image.id });
       expect(await jobs.markActive(job.id)).toMatchObject({ status: 'active' });
       expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'active' });
-      expect(Date.now() - t0).toBeLessThan(3000);
     });
   });
 });
