@@ -21,7 +21,8 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 export class JobQueue implements OnApplicationShutdown {
   private readonly connection: IORedis;
   private readonly queues = new Map<QueueName, Queue>();
-  private readonly events = new Map<QueueName, QueueEvents>();
+  private readonly events = new Map<QueueName, Promise<QueueEvents>>();
+  private readonly openedEvents: QueueEvents[] = [];
   /** Connections handed to BullMQ are ours to close: BullMQ leaves shared connections open. */
   private readonly eventConnections: IORedis[] = [];
 
@@ -88,26 +89,43 @@ export class JobQueue implements OnApplicationShutdown {
     return job.waitUntilFinished(await this.queueEvents(queueName), timeoutMs);
   }
 
-  private async queueEvents(name: QueueName): Promise<QueueEvents> {
+  /** One event reader per queue, opened on first use; concurrent first callers share it. */
+  private queueEvents(name: QueueName): Promise<QueueEvents> {
     let ev = this.events.get(name);
     if (!ev) {
-      const connection = createRedisConnection(this.config.redis.url, 'worker', `events:${name}`);
-      this.eventConnections.push(connection);
-      ev = new QueueEvents(name, {
-        connection,
-        prefix: this.config.redis.queuePrefix,
-      });
-      ev.on('error', () => undefined);
+      ev = this.openQueueEvents(name);
       this.events.set(name, ev);
-      await ev.waitUntilReady();
+      ev.catch(() => this.events.delete(name)); // the next caller tries again
     }
+    return ev;
+  }
+
+  private async openQueueEvents(name: QueueName): Promise<QueueEvents> {
+    const connection = createRedisConnection(this.config.redis.url, 'worker', `events:${name}`);
+    this.eventConnections.push(connection);
+    // Read from the stream's current tail, not from '$': BullMQ keeps '$' until the first
+    // event arrives, so every event written between two of its blocking reads on a quiet
+    // queue (and any before its first read) would be skipped. A concrete id loses none.
+    const queue = this.queue(name);
+    const [tail] = await this.connection.xrevrange(queue.keys.events, '+', '-', 'COUNT', 1);
+    const ev = new QueueEvents(name, {
+      connection,
+      prefix: this.config.redis.queuePrefix,
+      lastEventId: tail?.[0] ?? '0-0',
+    });
+    ev.on('error', () => undefined);
+    this.openedEvents.push(ev);
+    await ev.waitUntilReady();
     return ev;
   }
 
   async onApplicationShutdown(): Promise<void> {
     // An event reader that never reached Redis (down since boot) would wait for it forever on close:
     // its connection is dropped below either way.
-    const closing = Promise.allSettled([...this.events.values()].map((e) => e.close()));
+    const closing = (async () => {
+      await Promise.allSettled(this.events.values()); // readers still opening are closed too
+      await Promise.allSettled(this.openedEvents.map((e) => e.close()));
+    })();
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.connection.disconnect();
