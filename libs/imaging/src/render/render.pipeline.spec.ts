@@ -4,7 +4,7 @@ import { parseSpec } from '../spec/parse-spec.util';
 import { InputFormat } from '../spec/transformation-spec.types';
 import { animatedGif, gradientJpeg, noise, pixel, twoColour } from '../test/image.fixtures';
 import { RenderSpecException } from './render-spec.exception';
-import { RenderOptions, render, renderMany, renderThumbnail } from './render.pipeline';
+import { AVIF_COMPRESS_MAX_PIXELS, avifEffort, RenderOptions, render, renderMany, renderThumbnail } from './render.pipeline';
 import { configureSharp } from './sharp-config.util';
 
 const opts = (inputFormat: InputFormat, extra: Partial<RenderOptions> = {}): RenderOptions => ({
@@ -257,5 +257,15 @@ describe('render on tiny images', () => {
       const out = await render(input, parseSpec({ operations: [{ op: 'watermark', text: 'Hello' }] }), opts('png'));
       expect([out.width, out.height]).toEqual([w, h]);
     }
+  });
+});
+
+describe('avifEffort', () => {
+  it('compresses harder only up to AVIF_COMPRESS_MAX_PIXELS of output, where effort 4 still takes seconds, not minutes', () => {
+    expect(avifEffort(false, 640 * 480)).toBe(3);
+    expect(avifEffort(true, 640 * 480)).toBe(4);
+    expect(avifEffort(true, AVIF_COMPRESS_MAX_PIXELS)).toBe(4);
+    expect(avifEffort(true, AVIF_COMPRESS_MAX_PIXELS + 1)).toBe(3);
+    expect(avifEffort(false, 8000 * 6000)).toBe(3);
   });
 });

@@ -121,7 +121,7 @@ async function renderStill(input: Buffer, ops: Operation[], output: CanonicalOut
   };
   const last = await runOperations(start, ops, ctx);
   checkOutputSize(last.width, last.height, ctx);
-  const { data, info } = await encode(last.image, output, {}).toBuffer({ resolveWithObject: true });
+  const { data, info } = await encode(last.image, output, {}, last.width * last.height).toBuffer({ resolveWithObject: true });
   checkOutputSize(info.width, info.height, ctx);
   return result(data, output.format, info.width, info.height, 1);
 }
@@ -168,7 +168,7 @@ async function renderAnimated(
   const strip = sharp(Buffer.concat(rendered), {
     raw: { width, height: height * frames, channels: 4, pageHeight: height },
   }).timeout({ seconds: ctx.timeout });
-  const encoded = await encode(strip, output, { loop: meta.loop, delay: meta.delay }).toBuffer();
+  const encoded = await encode(strip, output, { loop: meta.loop, delay: meta.delay }, width * height * frames).toBuffer();
   return result(encoded, output.format, width, height, frames);
 }
 
@@ -373,14 +373,27 @@ interface AnimationOptions {
 }
 
 /**
+ * Largest output that `compress` encodes to AVIF at effort 4. Measured on photo-like
+ * input, quality 50, 2 cores: 4000×3000 → effort 3: 3.8 s, 449 KB; effort 4: 15.7 s,
+ * 413 KB. 8000×6000 → effort 3: 16.0 s, 1786 KB; effort 4: 63.7 s, 1646 KB. Past
+ * 12 MP, effort 4's 8% smaller file would hold a worker for a minute or more.
+ */
+export const AVIF_COMPRESS_MAX_PIXELS = 12_000_000;
+
+export function avifEffort(compress: boolean, pixels: number): number {
+  return compress && pixels <= AVIF_COMPRESS_MAX_PIXELS ? 4 : 3;
+}
+
+/**
  * Encoder settings per format. `compress` = smallest file at that quality
  * (SPEC §4): mozjpeg, palette PNG at max zlib effort, max WebP effort. AVIF
  * effort was measured on photo-like 2048×1536 input (quality 50, 2 cores):
  * effort 2 → 3.4 s, 177 KB; effort 3 → 4.0 s, 119 KB; effort 4 → 13.8 s, 109 KB;
  * effort 6 took ~100 s at 2000×1500. So 3 by default (a third smaller than 2 for
  * about the same time) and 4 when compressing; higher efforts are not worth a worker.
+ * `pixels` is the output's size (all frames), which bounds effort 4 (`avifEffort`).
  */
-function encode(image: Sharp, output: CanonicalOutputSpec, animation: AnimationOptions): Sharp {
+function encode(image: Sharp, output: CanonicalOutputSpec, animation: AnimationOptions, pixels: number): Sharp {
   // Default sharp output strips all metadata (EXIF, GPS, XMP, IPTC); keep only the ICC profile.
   const img = image.keepIccProfile();
   const compress = output.compress ?? false;
@@ -401,7 +414,7 @@ function encode(image: Sharp, output: CanonicalOutputSpec, animation: AnimationO
     case 'webp':
       return img.webp({ quality: output.quality, lossless: output.lossless ?? false, effort: compress ? 6 : 4, ...anim });
     case 'avif':
-      return img.avif({ quality: output.quality, lossless: output.lossless ?? false, effort: compress ? 4 : 3 });
+      return img.avif({ quality: output.quality, lossless: output.lossless ?? false, effort: avifEffort(compress, pixels) });
     case 'gif':
       return img.gif({ effort: compress ? 10 : 7, ...anim });
   }
