@@ -4,6 +4,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
 import {
   DerivativeRepository,
+  ImageRepository,
   JobEntity,
   JobRepository,
   StorageCleanupRepository,
@@ -20,7 +21,7 @@ import { WorkerMetrics } from './worker-metrics.service';
 
 /** Key of the PostgreSQL advisory lock whose holder is the reconciler leader ("PIXMRC"). */
 export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
-/** Rows younger than this may still be on their way into the queue (row first, then enqueue). */
+/** Rows younger than this may still be on their way into the queue (row first, then enqueue): jobs and images. */
 const IN_FLIGHT_GRACE_SECONDS = 5;
 /** A cleanup row older than this should have run by now; its job was probably lost. */
 const STALE_CLEANUP_SECONDS = 60;
@@ -41,6 +42,9 @@ const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
  * - a user whose queued jobs have waited undispatched past the grace period gets
  *   their free slots filled (a crash between insert and dispatch, or a slot freed
  *   where no dispatch ran; docs/decisions/008);
+ * - an image still without a thumbnail past the grace period whose thumbnail job BullMQ
+ *   does not know is enqueued again under the same id (one whose original does not decode
+ *   is marked on its row by the processor and left alone);
  * - a storage cleanup whose job was lost is enqueued again;
  * - a webhook delivery still pending well after its attempt was due is enqueued again
  *   (the outbox row was committed but its process died before the enqueue, or Redis
@@ -74,6 +78,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly cleanups: StorageCleanupRepository,
     private readonly queues: JobQueue,
     private readonly uploads: UploadRepository,
+    private readonly images: ImageRepository,
     private readonly users: UserRepository,
     private readonly storage: StorageDriver,
     private readonly failures: InternalFailureRecorder,
@@ -115,15 +120,27 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.tickInHand = this.tick().finally(() => this.schedule(this.config.worker.reconcileIntervalMs));
+      void this.reconcileOnce().finally(() => this.schedule(this.config.worker.reconcileIntervalMs));
     }, delayMs);
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * One pass now, after the one in hand (never beside it); true when this process leads
+   * and so made it. The timer calls this; tests call it to repair without waiting.
+   */
+  reconcileOnce(): Promise<boolean> {
+    const pass = this.tickInHand.then(() => this.tick());
+    this.tickInHand = pass.then(() => undefined);
+    return pass;
+  }
+
+  private async tick(): Promise<boolean> {
+    if (this.stopped) return false;
     try {
-      if (!(await this.lead())) return;
+      if (!(await this.lead())) return false;
       await this.reconcileTransforms();
       await this.dispatchWaiting();
+      await this.reconcileThumbnails();
       await this.reconcileCleanups();
       await this.reconcileWebhookDeliveries();
       await this.expireAbandonedUploads();
@@ -131,6 +148,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       // Redis or PostgreSQL down: nothing to repair with; try again next tick.
       this.logger.warn(`reconcile tick failed: ${(err as Error).message}`);
     }
+    return true;
   }
 
   /** True while this process holds the lock; takes it when free. */
@@ -225,6 +243,35 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private async enqueueTransform(row: JobEntity): Promise<void> {
     await this.queues.enqueueTransform(row.id, row.requestId ?? undefined);
     this.repaired.inc({ queue: QueueName.Transform, action: 'enqueued' });
+  }
+
+  /**
+   * Images whose thumbnail job was lost (Redis lost its data, or the job was evicted) get it
+   * again under the same id. A thumbnail that can never be made is not among them: the
+   * processor marks its row when the original does not decode, and that mark, not BullMQ's
+   * failed job, is what keeps it out, since the failed job is dropped after a day
+   * (removeOnFail) or with Redis, and then the image would be enqueued again, fail again,
+   * and hold a place in every batch. A job that failed for other reasons (storage down
+   * through all its attempts) is left alone while BullMQ keeps it and enqueued again once
+   * BullMQ has dropped it: one more round of attempts a day, not one per tick.
+   */
+  private async reconcileThumbnails(): Promise<void> {
+    const queue = this.queues.queue(QueueName.Transform);
+    let requeued = 0;
+    for (const { id } of await this.images.missingThumbnail(IN_FLIGHT_GRACE_SECONDS)) {
+      if (this.stopped) return;
+      const jobId = jobIds.thumbnail(id);
+      const state = await queue.getJobState(jobId);
+      // Completed without recording a thumbnail: a re-add under the same id would be a no-op.
+      if (state === 'completed') await queue.remove(jobId);
+      else if (state !== 'unknown') continue; // waiting, delayed, active, or failed (see above)
+      await this.queues.enqueueThumbnail(id);
+      requeued++;
+    }
+    if (requeued) {
+      this.repaired.inc({ queue: 'thumbnails', action: 'enqueued' }, requeued);
+      this.logger.log(`re-enqueued ${requeued} thumbnail job(s) the queue did not know`);
+    }
   }
 
   /**
