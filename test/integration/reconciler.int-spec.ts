@@ -29,14 +29,14 @@ import { ReconcilerService } from '../../apps/worker/src/reconciler.service';
 const WEBHOOKS = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_SCHEDULE: '0,1s,1s,1s', WEBHOOK_TIMEOUT_MS: '1000' };
 
 /**
- * The reconciler's repair of work whose truth is a row, not a job: upload thumbnails.
- * Real PostgreSQL, Redis and worker; the worker runs in this process so a test makes a
- * reconcile pass itself (ReconcilerService.reconcileOnce) instead of waiting out an
- * interval, and rows are backdated past the reconciler's grace periods rather than
+ * The reconciler's repair of work whose truth is a row, not a job: upload thumbnails and
+ * webhook deliveries. Real PostgreSQL, Redis and worker; the worker runs in this process so
+ * a test makes a reconcile pass itself (ReconcilerService.reconcileOnce) instead of waiting
+ * out an interval, and rows are backdated past the reconciler's grace periods rather than
  * waited for. A paused queue holds a job back from the worker while a test makes Redis
  * lose it or finish it.
  */
-describe('reconciler: thumbnails (integration)', () => {
+describe('reconciler: thumbnails and webhook deliveries (integration)', () => {
   let api: RunningApi;
   let worker: RunningWorker;
   let receiver: WebhookReceiver;
@@ -45,6 +45,7 @@ describe('reconciler: thumbnails (integration)', () => {
   let reconciler: ReconcilerService;
   let storage: LocalStorageDriver;
   let transforms: Queue;
+  let webhooks: Queue;
 
   beforeAll(async () => {
     [api, receiver] = await Promise.all([startApi(WEBHOOKS), WebhookReceiver.start()]);
@@ -60,11 +61,12 @@ describe('reconciler: thumbnails (integration)', () => {
     storage = new LocalStorageDriver({ dir: api.config.storage.localDir });
     const queue = api.app.get(JobQueue);
     transforms = queue.queue(QueueName.Transform);
+    webhooks = queue.queue(QueueName.Webhook);
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
   });
   afterAll(async () => {
-    await transforms?.resume();
+    await Promise.all([transforms?.resume(), webhooks?.resume()]);
     await worker?.close();
     await Promise.all([api?.close(), receiver?.close(), db?.end()]);
   });
@@ -179,6 +181,79 @@ describe('reconciler: thumbnails (integration)', () => {
       const served = await fetch(await waitForThumbnail(user.http, imageId));
       const meta = await sharp(Buffer.from(await served.arrayBuffer())).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['webp', 256, 192]);
+    });
+  });
+
+  describe('webhook deliveries', () => {
+    /**
+     * A user with an endpoint subscribed to image.deleted, and the delivery of one such event
+     * still pending; `meddle` runs while the webhook queue is paused, with the delivery's
+     * BullMQ job waiting there.
+     */
+    async function pendingDelivery(answers: number[], meddle: (deliveryId: string) => Promise<void>) {
+      const user = await new UserFactory(http).create();
+      const imageId = await upload(user, await jpeg(64, 48, { seed: 34 }));
+      const url = receiver.url('deleted', answers);
+      const endpoint = (await user.http.post('/v1/webhook-endpoints', { url, events: ['image.deleted'] })).body;
+      const deliveryId = await whilePaused(webhooks, async () => {
+        expect((await user.http.delete(`/v1/images/${imageId}`)).status).toBe(204);
+        const [delivery] = (await user.http.get(`/v1/webhook-deliveries?endpointId=${endpoint.id}`)).body.items;
+        expect(delivery).toMatchObject({ status: 'pending', type: 'image.deleted' });
+        await meddle(delivery.id);
+        return delivery.id as string;
+      });
+      return { user, url, endpoint, imageId, deliveryId };
+    }
+
+    /** Past the reconciler's grace for overdue deliveries. */
+    const overdue = (id: string) => db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+    const deliveryOf = async (user: TestUser, endpointId: string) =>
+      (await user.http.get(`/v1/webhook-deliveries?endpointId=${endpointId}`)).body.items[0];
+
+    it('a delivery whose BullMQ job completed while its row stayed pending is sent after a reconcile pass', async () => {
+      const { user, url, endpoint, imageId, deliveryId } = await pendingDelivery([200], async (id) => {
+        // The job under the delivery's id ran and completed without touching this row (its data names no delivery).
+        await webhooks.remove(jobIds.webhookDelivery(id));
+        await webhooks.add(JobName.WebhookDelivery, { deliveryId: '00000000-0000-4000-8000-000000000000' }, { jobId: jobIds.webhookDelivery(id) });
+      });
+      const jobId = jobIds.webhookDelivery(deliveryId);
+      expect(await pollUntil(() => webhooks.getJobState(jobId), (s) => s === 'completed')).toBe('completed');
+      expect(await deliveryOf(user, endpoint.id)).toMatchObject({ status: 'pending', attempts: [] });
+      await overdue(deliveryId);
+
+      await reconcile();
+
+      const [msg] = await receiver.waitFor(url, 1);
+      expect(msg).toBeDefined();
+      const event = new Webhook(endpoint.secret).verify(msg.body, headersOf(msg.headers)) as any;
+      expect(event).toMatchObject({ type: 'image.deleted', data: { id: imageId } });
+      const settled = await pollUntil(() => deliveryOf(user, endpoint.id), (d) => d.status !== 'pending');
+      expect(settled).toMatchObject({ status: 'succeeded' });
+      expect(settled.attempts).toHaveLength(1);
+      expect(settled.attempts[0]).toMatchObject({ statusCode: 200, error: null });
+    });
+
+    it('a delivery whose BullMQ job ran out of attempts before its row did is tried again, counted on the row', async () => {
+      const { user, url, endpoint, deliveryId } = await pendingDelivery([500, 200], async (id) => {
+        // BullMQ allows this job one attempt; the row's schedule allows four.
+        await webhooks.remove(jobIds.webhookDelivery(id));
+        await webhooks.add(JobName.WebhookDelivery, { deliveryId: id }, { jobId: jobIds.webhookDelivery(id), attempts: 1 });
+      });
+      const jobId = jobIds.webhookDelivery(deliveryId);
+      expect(await pollUntil(() => webhooks.getJobState(jobId), (s) => s === 'failed')).toBe('failed');
+      const first = await deliveryOf(user, endpoint.id);
+      expect(first).toMatchObject({ status: 'pending' });
+      expect(first.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500]);
+      await overdue(deliveryId);
+
+      await reconcile();
+
+      const settled = await pollUntil(() => deliveryOf(user, endpoint.id), (d) => d.status !== 'pending');
+      expect(settled).toMatchObject({ status: 'succeeded' });
+      expect(settled.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 200]);
+      const received = receiver.requestsTo(url);
+      expect(received).toHaveLength(2);
+      expect(received[1].headers['webhook-id']).toBe(received[0].headers['webhook-id']);
     });
   });
 });

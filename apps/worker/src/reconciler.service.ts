@@ -48,7 +48,8 @@ const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
  * - a storage cleanup whose job was lost is enqueued again;
  * - a webhook delivery still pending well after its attempt was due is enqueued again
  *   (the outbox row was committed but its process died before the enqueue, or Redis
- *   lost the job); a delivery BullMQ still holds makes this a no-op.
+ *   lost the job); a delivery BullMQ holds waiting, delayed or active is left to it, and
+ *   one BullMQ finished while its row stayed pending is removed from BullMQ first.
  *
  * Leadership is a session-level PostgreSQL advisory lock held on one dedicated
  * connection, not a Redis lease: the reconciler exists for the day Redis loses its
@@ -299,11 +300,20 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async reconcileWebhookDeliveries(): Promise<void> {
+    const queue = this.queues.queue(QueueName.Webhook);
     let requeued = 0;
     for (const { id } of await this.webhookDeliveries.overdue(OVERDUE_DELIVERY_SECONDS)) {
       if (this.stopped) return;
-      const state = await this.queues.queue(QueueName.Webhook).getJobState(jobIds.webhookDelivery(id));
-      if (state !== 'unknown') continue; // waiting, delayed or active: BullMQ has it in hand
+      const jobId = jobIds.webhookDelivery(id);
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed') {
+        // BullMQ is done with it but the row still says pending: BullMQ ran out of attempts
+        // before the row's schedule did (an attempt that failed before it was recorded, a
+        // job failed for stalling), or the row was set pending again. A re-add under the same
+        // id would be a no-op, so the finished job goes first; the processor counts attempts
+        // on the row and decides whether to send again or give up.
+        await queue.remove(jobId);
+      } else if (state !== 'unknown') continue; // waiting, delayed or active: BullMQ has it in hand
       await this.queues.enqueueWebhookDelivery(id);
       requeued++;
     }
