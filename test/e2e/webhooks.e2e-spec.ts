@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { Webhook } from 'standardwebhooks';
 import {
   expectProblem,
+  headersOf,
   HttpClient,
   jpeg,
   jpegWithGps,
@@ -31,9 +32,6 @@ const WEBHOOKS = {
   WEBHOOK_TIMEOUT_MS: '1000',
   STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-webhooks-')),
 };
-
-const headersOf = (h: Record<string, string | string[] | undefined>) =>
-  Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
 
 describe('webhooks (e2e)', () => {
   let api: RunningApi;

@@ -4,6 +4,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
 import {
   DerivativeRepository,
+  ImageRepository,
   JobEntity,
   JobRepository,
   StorageCleanupRepository,
@@ -20,7 +21,7 @@ import { WorkerMetrics } from './worker-metrics.service';
 
 /** Key of the PostgreSQL advisory lock whose holder is the reconciler leader ("PIXMRC"). */
 export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
-/** Rows younger than this may still be on their way into the queue (row first, then enqueue). */
+/** Rows younger than this may still be on their way into the queue (row first, then enqueue): jobs and images. */
 const IN_FLIGHT_GRACE_SECONDS = 5;
 /** A cleanup row older than this should have run by now; its job was probably lost. */
 const STALE_CLEANUP_SECONDS = 60;
@@ -41,10 +42,14 @@ const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
  * - a user whose queued jobs have waited undispatched past the grace period gets
  *   their free slots filled (a crash between insert and dispatch, or a slot freed
  *   where no dispatch ran; docs/decisions/008);
+ * - an image still without a thumbnail past the grace period whose thumbnail job BullMQ
+ *   does not know is enqueued again under the same id (one whose original does not decode
+ *   is marked on its row by the processor and left alone);
  * - a storage cleanup whose job was lost is enqueued again;
  * - a webhook delivery still pending well after its attempt was due is enqueued again
  *   (the outbox row was committed but its process died before the enqueue, or Redis
- *   lost the job); a delivery BullMQ still holds makes this a no-op.
+ *   lost the job); a delivery BullMQ holds waiting, delayed or active is left to it, and
+ *   one BullMQ finished while its row stayed pending is removed from BullMQ first.
  *
  * Leadership is a session-level PostgreSQL advisory lock held on one dedicated
  * connection, not a Redis lease: the reconciler exists for the day Redis loses its
@@ -74,6 +79,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly cleanups: StorageCleanupRepository,
     private readonly queues: JobQueue,
     private readonly uploads: UploadRepository,
+    private readonly images: ImageRepository,
     private readonly users: UserRepository,
     private readonly storage: StorageDriver,
     private readonly failures: InternalFailureRecorder,
@@ -115,15 +121,27 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.tickInHand = this.tick().finally(() => this.schedule(this.config.worker.reconcileIntervalMs));
+      void this.reconcileOnce().finally(() => this.schedule(this.config.worker.reconcileIntervalMs));
     }, delayMs);
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * One pass now, after the one in hand (never beside it); true when this process leads
+   * and so made it. The timer calls this; tests call it to repair without waiting.
+   */
+  reconcileOnce(): Promise<boolean> {
+    const pass = this.tickInHand.then(() => this.tick());
+    this.tickInHand = pass.then(() => undefined);
+    return pass;
+  }
+
+  private async tick(): Promise<boolean> {
+    if (this.stopped) return false;
     try {
-      if (!(await this.lead())) return;
+      if (!(await this.lead())) return false;
       await this.reconcileTransforms();
       await this.dispatchWaiting();
+      await this.reconcileThumbnails();
       await this.reconcileCleanups();
       await this.reconcileWebhookDeliveries();
       await this.expireAbandonedUploads();
@@ -131,6 +149,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       // Redis or PostgreSQL down: nothing to repair with; try again next tick.
       this.logger.warn(`reconcile tick failed: ${(err as Error).message}`);
     }
+    return true;
   }
 
   /** True while this process holds the lock; takes it when free. */
@@ -228,6 +247,35 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
+   * Images whose thumbnail job was lost (Redis lost its data, or the job was evicted) get it
+   * again under the same id. A thumbnail that can never be made is not among them: the
+   * processor marks its row when the original does not decode, and that mark, not BullMQ's
+   * failed job, is what keeps it out, since the failed job is dropped after a day
+   * (removeOnFail) or with Redis, and then the image would be enqueued again, fail again,
+   * and hold a place in every batch. A job that failed for other reasons (storage down
+   * through all its attempts) is left alone while BullMQ keeps it and enqueued again once
+   * BullMQ has dropped it: one more round of attempts a day, not one per tick.
+   */
+  private async reconcileThumbnails(): Promise<void> {
+    const queue = this.queues.queue(QueueName.Transform);
+    let requeued = 0;
+    for (const { id } of await this.images.missingThumbnail(IN_FLIGHT_GRACE_SECONDS)) {
+      if (this.stopped) return;
+      const jobId = jobIds.thumbnail(id);
+      const state = await queue.getJobState(jobId);
+      // Completed without recording a thumbnail: a re-add under the same id would be a no-op.
+      if (state === 'completed') await queue.remove(jobId);
+      else if (state !== 'unknown') continue; // waiting, delayed, active, or failed (see above)
+      await this.queues.enqueueThumbnail(id);
+      requeued++;
+    }
+    if (requeued) {
+      this.repaired.inc({ queue: 'thumbnails', action: 'enqueued' }, requeued);
+      this.logger.log(`re-enqueued ${requeued} thumbnail job(s) the queue did not know`);
+    }
+  }
+
+  /**
    * A presigned upload that was never completed holds a quota reservation and maybe
    * an object: once its URL has expired (plus a grace period), both are released.
    */
@@ -252,11 +300,20 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async reconcileWebhookDeliveries(): Promise<void> {
+    const queue = this.queues.queue(QueueName.Webhook);
     let requeued = 0;
     for (const { id } of await this.webhookDeliveries.overdue(OVERDUE_DELIVERY_SECONDS)) {
       if (this.stopped) return;
-      const state = await this.queues.queue(QueueName.Webhook).getJobState(jobIds.webhookDelivery(id));
-      if (state !== 'unknown') continue; // waiting, delayed or active: BullMQ has it in hand
+      const jobId = jobIds.webhookDelivery(id);
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed') {
+        // BullMQ is done with it but the row still says pending: BullMQ ran out of attempts
+        // before the row's schedule did (an attempt that failed before it was recorded, a
+        // job failed for stalling), or the row was set pending again. A re-add under the same
+        // id would be a no-op, so the finished job goes first; the processor counts attempts
+        // on the row and decides whether to send again or give up.
+        await queue.remove(jobId);
+      } else if (state !== 'unknown') continue; // waiting, delayed or active: BullMQ has it in hand
       await this.queues.enqueueWebhookDelivery(id);
       requeued++;
     }

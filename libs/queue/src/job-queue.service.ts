@@ -54,6 +54,11 @@ export class JobQueue implements OnApplicationShutdown {
     return this.add({ name: JobName.Transform, data: { jobId, requestId } }, { jobId });
   }
 
+  /** The listing thumbnail of an image; one per image, so enqueueing twice is a no-op. */
+  enqueueThumbnail(imageId: string, requestId?: string): Promise<string> {
+    return this.add({ name: JobName.Thumbnail, data: { imageId, requestId } }, { jobId: jobIds.thumbnail(imageId) });
+  }
+
   /** Deletion of a storage_cleanups prefix; storage may be down for a while, so it retries longer. */
   enqueueStorageCleanup(cleanupId: string): Promise<string> {
     return this.add(

@@ -3,6 +3,7 @@ export * from './test-env';
 export * from './test-config';
 export * from './api.harness';
 export * from './worker-process.harness';
+export * from './worker.harness';
 export * from './http.client';
 export * from './user.factory';
 export * from './image-fixtures';

@@ -9,6 +9,11 @@ export interface ReceivedWebhook {
   receivedAt: number;
 }
 
+/** A received request's headers as plain strings, the shape webhook verifiers take. */
+export function headersOf(h: IncomingHttpHeaders): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+}
+
 /** What the receiver does with one request: answer with a status, or never answer (a timeout for the sender). */
 export type ReceiverAnswer = number | 'hang';
 

@@ -10,7 +10,7 @@ import { StorageQuotaExceededException, UnavailableException } from '@pixmill/co
 import { AppConfig } from '@pixmill/config';
 import { ImageEntity, ImageRepository, UserRepository } from '@pixmill/db';
 import { ImagingService } from '@pixmill/imaging';
-import { JobName, JobQueue, jobIds } from '@pixmill/queue';
+import { JobQueue } from '@pixmill/queue';
 import { originalKey, StorageDriver } from '@pixmill/storage';
 import { UploadInspector } from './upload-inspector.stream';
 
@@ -123,10 +123,7 @@ export class ImageIntakeService {
     try {
       const row = await this.images.insert(image);
       inserted = true;
-      await this.jobs.add(
-        { name: JobName.Thumbnail, data: { imageId: image.id, requestId: req.requestId } },
-        { jobId: jobIds.thumbnail(image.id) },
-      );
+      await this.jobs.enqueueThumbnail(image.id, req.requestId);
       // The reservation covered the worst case; keep exactly what the image uses.
       await this.users.releaseStorage(req.userId, reserved - image.bytes);
       return row;

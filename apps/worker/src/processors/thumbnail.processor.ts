@@ -39,8 +39,14 @@ export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result
         maxInputPixels: this.config.limits.maxInputPixels,
       });
     } catch (err) {
-      // Input that does not decode will not decode on a retry either.
-      if (err instanceof DomainException) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      // Input that does not decode will not decode on a retry either. Recorded on the row,
+      // so the reconciler does not enqueue it again once BullMQ has dropped the failed job;
+      // if that write fails, the plain error lets BullMQ retry and record it next time.
+      if (err instanceof DomainException) {
+        const reason = `${err.code}: ${err.message}`;
+        await this.images.markThumbnailFailed(image.id, reason);
+        throw new UnrecoverableError(reason);
+      }
       throw err;
     }
     const key = derivativeKey(image.userId, image.id, 'thumbnail-256', 'webp');

@@ -24,6 +24,8 @@ export class ImageEntity {
   @Column({ type: 'jsonb', nullable: true }) gps: GpsPosition | null;
   @Column({ name: 'storage_key', type: 'text' }) storageKey: string;
   @Column({ name: 'thumbnail_key', type: 'text', nullable: true }) thumbnailKey: string | null;
+  /** Why no thumbnail can be made (the original does not decode); null while one can. */
+  @Column({ name: 'thumbnail_error', type: 'text', nullable: true }) thumbnailError?: string | null;
   /** The upload's webhookUrl: receives this image's image.ready. */
   @Column({ name: 'webhook_url', type: 'text', nullable: true }) webhookUrl?: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

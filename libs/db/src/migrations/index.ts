@@ -5,6 +5,7 @@ import { CreateWebhooks1763800300000 } from './1763800300000-create-webhooks.mig
 import { AddJobDispatch1763800400000 } from './1763800400000-add-job-dispatch.migration';
 import { CreateDispatchFunction1763800500000 } from './1763800500000-create-dispatch-function.migration';
 import { AddUploadOptions1763800600000 } from './1763800600000-add-upload-options.migration';
+import { AddImageThumbnailError1763800700000 } from './1763800700000-add-image-thumbnail-error.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AddJobDispatch1763800400000,
   CreateDispatchFunction1763800500000,
   AddUploadOptions1763800600000,
+  AddImageThumbnailError1763800700000,
 ];

@@ -84,6 +84,30 @@ export class ImageRepository {
   }
 
   /**
+   * The thumbnail can never be made (its original does not decode): recorded so the
+   * reconciler stops enqueueing it. Only while there is no thumbnail, so a render that
+   * succeeded meanwhile is not contradicted.
+   */
+  async markThumbnailFailed(id: string, reason: string): Promise<void> {
+    await this.ds.query(`UPDATE images SET thumbnail_error = $2 WHERE id = $1 AND thumbnail_key IS NULL`, [id, reason]);
+    await this.cache.afterWrite('image', [id]);
+  }
+
+  /**
+   * Images still without a thumbnail `olderThanSeconds` after they were stored, oldest
+   * first, except those whose thumbnail failed for good: their thumbnail job may have been
+   * lost with Redis (the reconciler asks the queue).
+   */
+  async missingThumbnail(olderThanSeconds: number, limit = 500): Promise<Array<{ id: string }>> {
+    return this.ds.query(
+      `SELECT id FROM images
+        WHERE thumbnail_key IS NULL AND thumbnail_error IS NULL AND created_at < now() - make_interval(secs => $1)
+        ORDER BY created_at LIMIT $2`,
+      [olderThanSeconds, limit],
+    );
+  }
+
+  /**
    * Deletes the row and returns it, or null if the caller does not own such an image.
    * Its jobs go with it (ON DELETE CASCADE), so their cached rows are invalidated too:
    * the row lock taken first keeps new jobs of this image out until the delete commits,
