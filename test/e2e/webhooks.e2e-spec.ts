@@ -23,6 +23,7 @@ import {
   WebhookReceiver,
   WorkerProcess,
 } from '@pixmill/testing';
+import { JobQueue, QueueName } from '@pixmill/queue';
 import { verifyWebhook } from '@pixmill/webhooks';
 
 /** Seconds, so retries happen within the test: first attempt at once, then 1 s apart. One storage directory for every process. */
@@ -122,6 +123,43 @@ describe('webhooks (e2e)', () => {
     expect(replay.body.id).toBe(hit.body.id);
     await new Promise((r) => setTimeout(r, 1000));
     expect(receiver.requestsTo(url)).toHaveLength(1);
+  });
+
+  it('requests that join a render in flight each give their webhookUrl, and each is told once', async () => {
+    const { user, imageId } = await userWithImage();
+    const { secret } = (await user.http.get('/v1/webhook-secret')).body;
+    const spec = { operations: [{ op: 'resize', width: 60 }], output: { format: 'png' } };
+    const [first, second] = [receiver.url('joined-first'), receiver.url('joined-second')];
+    const submit = (webhookUrl?: string) =>
+      user.http.post(`/v1/images/${imageId}/transformations`, webhookUrl ? { ...spec, webhookUrl } : spec);
+    // Held in the queue, so the later requests find the render in flight.
+    const transform = api.app.get(JobQueue).queue(QueueName.Transform);
+    await transform.pause();
+    const more = Array.from({ length: 8 }, (_, i) => receiver.url(`joined-more-${i}`));
+    let answers, full;
+    try {
+      answers = [await submit(first), await submit(second), await submit(first), await submit()];
+      for (const url of more) answers.push(await submit(url)); // ten distinct URLs in all: the most one render takes
+      full = await submit(receiver.url('joined-one-too-many'));
+    } finally {
+      await transform.resume();
+    }
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(202));
+    expectProblem(full, 400, 'validation_failed');
+    expect(full.body.errors.map((e: { field: string }) => e.field)).toEqual(['webhookUrl']);
+    const jobId = answers[0].body.id;
+    expect(new Set(answers.map((a) => a.body.id))).toEqual(new Set([jobId]));
+
+    for (const url of [first, second]) {
+      const [msg] = await receiver.waitFor(url, 1);
+      expect(verifyWebhook(secret, msg.headers, msg.body)).toMatchObject({ type: 'job.succeeded', data: { id: jobId, status: 'succeeded' } });
+    }
+    // One message, one delivery per URL; the URL given twice is told once.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect([receiver.requestsTo(first).length, receiver.requestsTo(second).length]).toEqual([1, 1]);
+    const deliveries = await deliveriesOf(user, `jobId=${jobId}`);
+    expect(deliveries.map((d: { url: string }) => d.url).sort()).toEqual([first, second, ...more].sort());
+    expect(new Set(deliveries.map((d: { messageId: string }) => d.messageId)).size).toBe(1);
   });
 
   it('a receiver that answers 500 twice then 200: three attempts recorded, one success, the same webhook-id', async () => {

@@ -51,7 +51,7 @@ export class JobStateRecorder {
           userId: changed.userId,
           type,
           data: () => this.views.build(changed, em),
-          url: changed.webhookUrl,
+          urls: changed.webhookUrls,
           jobId: changed.id,
           imageId: changed.imageId,
           requestId: changed.requestId,

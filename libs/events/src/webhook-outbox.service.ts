@@ -10,8 +10,8 @@ export interface OutgoingEvent {
   type: WebhookEventType;
   /** Built only when someone is to receive the message (it signs URLs and may read rows). */
   data: () => Promise<object>;
-  /** The webhookUrl given with the job or upload, signed with the account secret. */
-  url?: string | null;
+  /** The webhookUrls given with the job (each request that joined it) or the upload, signed with the account secret. */
+  urls?: readonly string[];
   jobId?: string | null;
   imageId?: string | null;
   requestId?: string | null;
@@ -26,7 +26,7 @@ export interface PendingDeliveries {
 /**
  * The webhook outbox. `record` runs inside the transaction that records the state
  * change (so there is no event without its change and no change without its event)
- * and writes the message with one delivery per target: the request's own webhookUrl
+ * and writes the message with one delivery per target: each webhookUrl the requests gave
  * and every enabled endpoint of the user subscribed to the type. `enqueue`, called
  * after commit, hands the deliveries to the webhook queue; if the process dies in
  * between, the reconciler finds them overdue and enqueues them.
@@ -44,7 +44,7 @@ export class WebhookOutbox {
 
   async record(em: EntityManager, event: OutgoingEvent): Promise<PendingDeliveries> {
     const targets: DeliveryTarget[] = [];
-    if (event.url) targets.push({ target: 'url', url: event.url });
+    for (const url of event.urls ?? []) targets.push({ target: 'url', url });
     for (const e of await this.endpoints.subscribers(event.userId, event.type, em)) {
       targets.push({ target: 'endpoint', endpointId: e.id, url: e.url });
     }

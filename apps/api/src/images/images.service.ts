@@ -79,7 +79,7 @@ export class ImagesService {
         userId,
         type: 'image.deleted',
         data: () => this.views.build(gone, { includeGps: false, includeUrls: false }),
-        url: gone.webhookUrl,
+        urls: gone.webhookUrl ? [gone.webhookUrl] : [],
         imageId: gone.id,
         requestId,
       });

@@ -27,7 +27,7 @@ export class TransformationsController {
   @ApiOperation({
     summary: 'Request a transformation',
     description:
-      'Body: a spec (SPEC §4), plus an optional `webhookUrl` that receives `job.succeeded` or `job.failed` signed with your account secret (see /v1/webhook-secret). 202 with `Location: /v1/jobs/{id}` when a render was queued (or is already in flight for the same spec); 200 with a succeeded job and `cached: true` when the derivative already exists. `Idempotency-Key` replays the first answer; reused with another spec → 409.',
+      'Body: a spec (SPEC §4), plus an optional `webhookUrl` that receives `job.succeeded` or `job.failed` signed with your account secret (see /v1/webhook-secret). 202 with `Location: /v1/jobs/{id}` when a render was queued (or is already in flight for the same spec: the request joins it, and its `webhookUrl` is told too, up to 10 distinct URLs per render); 200 with a succeeded job and `cached: true` when the derivative already exists. `Idempotency-Key` replays the first answer; reused with another spec → 409.',
   })
   @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters.' })

@@ -11,6 +11,8 @@ import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 
 /** Eager specs per upload: each is a render, so the list is kept short. */
 const MAX_EAGER = 10;
+/** Distinct webhookUrls one render in flight reports to (requests for the same render each add theirs). */
+const MAX_WEBHOOK_URLS_PER_JOB = 10;
 
 /** One eager spec's outcome: its job, or why it was not queued. */
 export interface EagerSubmission {
@@ -103,7 +105,8 @@ export class TransformationsService {
           return { job: queued, created: true };
         }
         const inFlight = await this.jobs.findInFlight(image.id, hash);
-        if (inFlight) return { job: await this.subscribe(inFlight, newJob.webhookUrl), created: false };
+        const joined = inFlight && (await this.join(inFlight, newJob.webhookUrl));
+        if (joined) return { job: joined, created: false };
       }
       if (opts.idempotencyKey) {
         const replay = await this.jobs.findByIdempotencyKey(userId, opts.idempotencyKey);
@@ -114,13 +117,22 @@ export class TransformationsService {
   }
 
   /**
-   * A request that joins a render already in flight: its webhookUrl becomes the job's
-   * when the job has none. A job calls back one webhookUrl; registered endpoints get
-   * every job's events.
+   * A request that joins a render already in flight: its webhookUrl is added to the
+   * job's, so every request that asked is told when the render ends. Null when the job
+   * finished meanwhile (the caller looks again and finds the derivative).
    */
-  private async subscribe(job: JobEntity, webhookUrl: string | null | undefined): Promise<JobEntity> {
-    if (!webhookUrl || job.webhookUrl) return job;
-    return (await this.jobs.setWebhookUrlIfUnset(job.id, webhookUrl)) ?? job;
+  private async join(job: JobEntity, webhookUrl: string | null | undefined): Promise<JobEntity | null> {
+    if (!webhookUrl || job.webhookUrls.includes(webhookUrl)) return job;
+    const joined = await this.jobs.addWebhookUrl(job.id, webhookUrl, MAX_WEBHOOK_URLS_PER_JOB);
+    if (joined) return joined;
+    const now = await this.jobs.findById(job.id);
+    if (now && (now.status === 'queued' || now.status === 'active')) {
+      throw new ValidationFailedException(
+        [{ field: 'webhookUrl', message: `this render already reports to ${MAX_WEBHOOK_URLS_PER_JOB} webhook URLs` }],
+        'Too many webhook URLs for one render; register an endpoint (POST /v1/webhook-endpoints) to hear of every job.',
+      );
+    }
+    return null;
   }
 
   private replay(job: JobEntity, requestHash: string): Submission {

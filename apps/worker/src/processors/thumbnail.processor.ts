@@ -62,7 +62,7 @@ export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result
         userId: ready.userId,
         type: 'image.ready',
         data: () => this.views.build(ready, { includeGps: false }),
-        url: ready.webhookUrl,
+        urls: ready.webhookUrl ? [ready.webhookUrl] : [],
         imageId: ready.id,
         requestId: job.data.requestId,
       });

@@ -21,7 +21,8 @@ export class JobEntity {
   @Column({ name: 'error_message', type: 'text', nullable: true }) errorMessage: string | null;
   @Column({ name: 'idempotency_key', type: 'text', nullable: true }) idempotencyKey: string | null;
   @Column({ name: 'request_hash', type: 'text', nullable: true }) requestHash: string | null;
-  @Column({ name: 'webhook_url', type: 'text', nullable: true }) webhookUrl: string | null;
+  /** Every webhookUrl given by the requests this render answers, in order, without repeats. */
+  @Column({ name: 'webhook_urls', type: 'text', array: true }) webhookUrls: string[];
   @Column({ name: 'request_id', type: 'text', nullable: true }) requestId: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   /** When the job was handed to the queue; null while it waits for one of its user's slots (docs/decisions/008). */

@@ -6,6 +6,7 @@ import { AddJobDispatch1763800400000 } from './1763800400000-add-job-dispatch.mi
 import { CreateDispatchFunction1763800500000 } from './1763800500000-create-dispatch-function.migration';
 import { AddUploadOptions1763800600000 } from './1763800600000-add-upload-options.migration';
 import { AddImageThumbnailError1763800700000 } from './1763800700000-add-image-thumbnail-error.migration';
+import { JobWebhookUrls1763800800000 } from './1763800800000-job-webhook-urls.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CreateDispatchFunction1763800500000,
   AddUploadOptions1763800600000,
   AddImageThumbnailError1763800700000,
+  JobWebhookUrls1763800800000,
 ];

@@ -25,7 +25,7 @@ export interface JobPageQuery {
 
 const COLUMNS = `id, user_id AS "userId", image_id AS "imageId", spec_hash AS "specHash", spec, status, progress, attempts, cached,
   derivative_id AS "derivativeId", error_code AS "errorCode", error_message AS "errorMessage",
-  idempotency_key AS "idempotencyKey", request_hash AS "requestHash", webhook_url AS "webhookUrl", request_id AS "requestId",
+  idempotency_key AS "idempotencyKey", request_hash AS "requestHash", webhook_urls AS "webhookUrls", request_id AS "requestId",
   created_at AS "createdAt", dispatched_at AS "dispatchedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
 /** First key of the per-user advisory lock that serialises dispatching ("PMDP"); the second is hashtext(user id). */
@@ -39,15 +39,19 @@ const SUBSCRIBED = (user: string, type: string) =>
  * watches needs no outbox message, so it is written in one round trip instead of a
  * transaction (JobStateRecorder); when `type` is NULL the condition is always true.
  */
-const UNWATCHED = (type: string) => `(${type}::text IS NULL OR (jobs.webhook_url IS NULL AND NOT EXISTS (${SUBSCRIBED('jobs.user_id', type)})))`;
+const UNWATCHED = (type: string) => `(${type}::text IS NULL OR (cardinality(jobs.webhook_urls) = 0 AND NOT EXISTS (${SUBSCRIBED('jobs.user_id', type)})))`;
 
 const DISPATCH_LOCK_NAMESPACE = 0x50_4d_44_50;
 
 const JOB_ID = /^[0-9a-f-]{36}$/i;
 
+/** A job's webhook URLs as a text[] parameter: none, or the one its request gave. */
+const urlsOf = (job: NewJob): string[] => (job.webhookUrl ? [job.webhookUrl] : []);
+
 /** JSON keeps dates as strings; a cached job gets them back as Dates. */
 function reviveJob(row: JobEntity): JobEntity {
   for (const k of ['createdAt', 'startedAt', 'finishedAt'] as const) if (row[k]) row[k] = new Date(row[k]!);
+  row.webhookUrls ??= []; // an entry cached before the column was a list
   return row;
 }
 
@@ -77,12 +81,12 @@ export class JobRepository {
    */
   async insertQueued(job: NewJob): Promise<JobEntity | null> {
     const rows = await this.ds.query(
-      `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_url, request_id)
+      `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_urls, request_id)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
         WHERE NOT EXISTS (SELECT 1 FROM derivatives WHERE image_id = $3 AND spec_hash = $4)
        ON CONFLICT DO NOTHING
        RETURNING ${COLUMNS}`,
-      [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, job.webhookUrl ?? null, job.requestId ?? null],
+      [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, urlsOf(job), job.requestId ?? null],
     );
     return rows[0] ?? null;
   }
@@ -93,13 +97,13 @@ export class JobRepository {
    */
   async insertCached(job: NewJob, derivativeId: string, em: EntityManager = this.ds.manager, unwatched?: string): Promise<JobEntity | null> {
     const rows = await em.query(
-      `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_url, request_id,
+      `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_urls, request_id,
                          status, progress, cached, derivative_id, started_at, finished_at)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'succeeded', 100, true, $10, now(), now()
-        WHERE $11::text IS NULL OR ($8::text IS NULL AND NOT EXISTS (${SUBSCRIBED('$2::uuid', '$11')}))
+        WHERE $11::text IS NULL OR (cardinality($8::text[]) = 0 AND NOT EXISTS (${SUBSCRIBED('$2::uuid', '$11')}))
        ON CONFLICT DO NOTHING
        RETURNING ${COLUMNS}`,
-      [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, job.webhookUrl ?? null, job.requestId ?? null, derivativeId, unwatched ?? null],
+      [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, urlsOf(job), job.requestId ?? null, derivativeId, unwatched ?? null],
     );
     return rows[0] ?? null;
   }
@@ -187,11 +191,17 @@ export class JobRepository {
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
-  /** Gives an in-flight job a webhookUrl when it has none; the updated row, or null. */
-  async setWebhookUrlIfUnset(id: string, webhookUrl: string): Promise<JobEntity | null> {
+  /**
+   * Adds a webhookUrl to a job still in flight (a request that joins its render), unless
+   * it is there already or the job has `max` of them. The row, or null when the job is no
+   * longer in flight or is full (the caller reads it again to tell which).
+   */
+  async addWebhookUrl(id: string, webhookUrl: string, max: number): Promise<JobEntity | null> {
     const res = await this.ds.query(
-      `UPDATE jobs SET webhook_url = $2 WHERE id = $1 AND webhook_url IS NULL AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
-      [id, webhookUrl],
+      `UPDATE jobs SET webhook_urls = CASE WHEN $2 = ANY(webhook_urls) THEN webhook_urls ELSE array_append(webhook_urls, $2) END
+        WHERE id = $1 AND status IN ('queued', 'active') AND ($2 = ANY(webhook_urls) OR cardinality(webhook_urls) < $3)
+        RETURNING ${COLUMNS}`,
+      [id, webhookUrl, max],
     );
     await this.jobWritten(id);
     return returnedRows<JobEntity>(res)[0] ?? null;
