@@ -14,6 +14,12 @@ function errorsOf(query: string): { field: string; message: string }[] {
 }
 
 describe('parseQuerySpec', () => {
+  it('reads crop=300x200+10+20 typed as is, whose + a query string decodes to spaces', () => {
+    const region = { operations: [{ op: 'crop', x: 10, y: 20, width: 300, height: 200 }] };
+    expect(q('crop=300x200+10+20')).toEqual(parseSpec(region));
+    expect(q('crop=300x200%2B10%2B20')).toEqual(parseSpec(region));
+  });
+
   it('parses every key, in query order, into the same spec as the JSON form', () => {
     const query =
       'resize=300x200&fit=cover&crop=100x80%2B10%2B20&crop=50x50&crop=40x40:attention&rotate=90' +

@@ -9,7 +9,8 @@ const NUMBER = /^[+-]?(\d+(\.\d+)?|\.\d+)$/;
 const INTEGER = /^\d+$/;
 const RESIZE_BOX = /^(\d*)x(\d*)$/;
 const RESIZE_SCALE = /^(\d+(?:\.\d+)?)%$/;
-const CROP = /^(\d+)x(\d+)(?:\+(\d+)\+(\d+)|:([a-z]+))?$/;
+/** `+` in a query string decodes to a space, so `crop=300x200+10+20` as typed arrives as `300x200 10 20`: both are read. */
+const CROP = /^(\d+)x(\d+)(?:[+ ](\d+)[+ ](\d+)|:([a-z]+))?$/;
 
 type Mutable = Record<string, unknown> & { op: string };
 
