@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import sharp from 'sharp';
 import {
   expectProblem,
+  pollUntil,
   exifOrientedJpeg,
   HttpClient,
   jpeg,
@@ -196,6 +197,21 @@ describe('transformations and jobs (e2e)', () => {
     });
   });
 
+  it('GET /transform of a job canceled while it waits → 409 problem+json job_canceled naming the job', async () => {
+    const u = await new UserFactory(http).create();
+    const id = await uploadImage(u);
+    const waiting = u.http.get(`/v1/images/${id}/transform?rotate=33&wait=3`);
+    const queued = await pollUntil(
+      async () => (await db.query(`SELECT id FROM jobs WHERE image_id = $1 AND status = 'queued'`, [id])).rows[0]?.id as string | undefined,
+      (jobId) => jobId !== undefined,
+      10_000,
+    );
+    expect((await u.http.delete(`/v1/jobs/${queued}`)).status).toBe(200);
+    const res = await waiting;
+    expectProblem(res, 409, 'job_canceled');
+    expect(res.headers.get('location')).toBe(`/v1/jobs/${queued}`);
+  });
+
   describe('with a worker process', () => {
     let worker: WorkerProcess;
     beforeAll(async () => {
@@ -249,6 +265,17 @@ describe('transformations and jobs (e2e)', () => {
       const second = await u.http.get(`/v1/images/${id}/transform?resize=300x200&fit=fill&format=avif`);
       expect(second.status).toBe(302);
       expect((await db.query('SELECT count(*)::int AS n FROM jobs WHERE image_id = $1', [id])).rows[0].n).toBe(rowsBefore);
+    });
+
+    it('GET /transform of a render that fails → problem+json with the job’s error code, naming the job', async () => {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u); // 640×480: this crop region lies outside it
+      const res = await u.http.get(`/v1/images/${id}/transform?crop=50x50+600+460&wait=25`);
+      expectProblem(res, 422, 'spec_not_applicable');
+      expect(res.body.detail).toMatch(/outside/);
+      expect(res.headers.get('location')).toMatch(/^\/v1\/jobs\/[0-9a-f-]{36}$/);
+      const job = await u.http.get(res.headers.get('location')!);
+      expect(job.body).toMatchObject({ status: 'failed', error: { code: 'spec_not_applicable' } });
     });
 
     it('auto-orients EXIF-rotated input before the ops', async () => {

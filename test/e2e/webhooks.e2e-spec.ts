@@ -292,6 +292,22 @@ describe('webhooks (e2e)', () => {
     expect(events.find((e) => e.type === 'job.succeeded')?.data.id).toBe(res.body.eagerJobs[0].jobId);
   });
 
+  it('GET /transform with webhookUrl: told of the render, and of a cache hit too (which then makes a job)', async () => {
+    const { user, imageId } = await userWithImage();
+    const url = receiver.url('on-the-fly');
+    const query = `rotate=180&format=png&webhookUrl=${encodeURIComponent(url)}`;
+    const first = await user.http.get(`/v1/images/${imageId}/transform?${query}&wait=25`);
+    expect(first.status).toBe(302);
+    const [rendered] = await receiver.waitFor(url, 1);
+    const renderedJob = JSON.parse(rendered.body).data;
+    expect(renderedJob).toMatchObject({ status: 'succeeded', cached: false });
+
+    const again = await user.http.get(`/v1/images/${imageId}/transform?${query}`);
+    expect(again.status).toBe(302);
+    const [, hit] = await receiver.waitFor(url, 2);
+    expect(JSON.parse(hit.body)).toMatchObject({ type: 'job.succeeded', data: { cached: true, result: { derivativeId: renderedJob.result.derivativeId } } });
+  });
+
   it('redeliver sends the same message (same webhook-id) again; other users get 404', async () => {
     const { user, imageId } = await userWithImage();
     const url = receiver.url('redeliver');
@@ -338,6 +354,9 @@ describe('webhooks (e2e)', () => {
     expect(endpoint.body.errors[0].field).toBe('url');
     const upload = await user.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(64, 48), 'a.jpg', { fields: { webhookUrl: bad } }) });
     expectProblem(upload, 400, 'validation_failed');
+    const onTheFly = await user.http.get(`/v1/images/${img.body.id}/transform?grayscale=true&wait=0&webhookUrl=${encodeURIComponent(bad)}`);
+    expectProblem(onTheFly, 400, 'validation_failed');
+    expect(onTheFly.body.errors[0].field).toBe('webhookUrl');
 
     // Nothing was left behind by the refused requests.
     const after = await db.query('SELECT count(*)::int AS n FROM jobs WHERE user_id = $1', [user.id]);

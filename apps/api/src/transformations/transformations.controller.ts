@@ -1,8 +1,7 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationFailedException } from '@pixmill/common';
-import { parseQuerySpec } from '@pixmill/imaging';
+import { DomainException, ValidationFailedException } from '@pixmill/common';
 import { DeliveryUrlService } from '@pixmill/storage';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
@@ -66,7 +65,15 @@ export class TransformationsController {
   @ApiQuery({ name: 'wait', required: false, example: 10 })
   @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
   @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.' })
-  @ApiProblems(400, 401, 404)
+  @ApiProblems(
+    400,
+    401,
+    404,
+    [409, 'The render was canceled before it ran (`job_canceled`); `Location` names the job.'],
+    [422, 'The image or spec could not be rendered: the job’s error code (`image_corrupt`, `image_too_large`, `spec_not_applicable`); `Location` names the job.'],
+    429,
+    [500, 'The render failed after its retries (`internal_error`); `Location` names the job.'],
+  )
   async transform(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = new URLSearchParams(req.url.split('?')[1] ?? '');
     const waitRaw = params.get('wait');
@@ -74,22 +81,31 @@ export class TransformationsController {
     if (!Number.isInteger(wait) || wait < 0 || wait > 30) {
       throw new ValidationFailedException([{ field: 'wait', message: 'wait must be an integer from 0 to 30' }]);
     }
-    const spec = parseQuerySpec(params);
-    // Rendered already: straight to it, without writing a job (on-the-fly URLs are hit often).
-    const existing = await this.transformations.existingDerivative(user.id, id, spec);
+    const { spec, webhookUrl } = await this.transformations.parseQuery(params);
+    // Rendered already: straight to it, without writing a job (on-the-fly URLs are hit often),
+    // unless a webhookUrl asks to be told: then the cache hit is a job, as on POST.
+    const existing = webhookUrl ? null : await this.transformations.existingDerivative(user.id, id, spec);
     if (existing) {
       void reply.status(302).header('location', await this.delivery.urlFor(existing.storageKey)).header('cache-control', 'private, no-store').send();
       return;
     }
-    const { job } = await this.transformations.submit(user.id, id, spec, { requestId: String(req.id) });
+    const { job } = await this.transformations.submit(user.id, id, spec, { requestId: String(req.id), webhookUrl });
     const settled = await this.jobs.waitForFinal(job, wait);
     const dto = await this.jobs.toDto(settled);
     if (dto.result) {
       void reply.status(302).header('location', dto.result.url).header('cache-control', 'private, no-store').send();
       return;
     }
-    const status = settled.status === 'failed' ? 422 : settled.status === 'canceled' ? 409 : 202;
-    if (status === 202) void reply.header('retry-after', '1');
-    void reply.status(status).header('location', `/v1/jobs/${job.id}`).send(dto);
+    // A render that ended without an image is an error like any other (problem+json), naming the job.
+    const location = { location: `/v1/jobs/${job.id}` };
+    if (settled.status === 'failed') {
+      const code = settled.errorCode ?? 'internal_error';
+      // The input or spec cannot be rendered (422), or the service failed at it after its retries (500).
+      throw new DomainException(code === 'internal_error' ? 500 : 422, code, settled.errorMessage ?? 'The render failed.', undefined, location);
+    }
+    if (settled.status === 'canceled') {
+      throw new DomainException(409, 'job_canceled', 'The render was canceled before it ran; request it again to render it.', undefined, location);
+    }
+    void reply.status(202).header('retry-after', '1').header('location', location.location).send(dto);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainException, FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
 import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
-import { canonicalSpec, InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
+import { canonicalSpec, InputFormat, parseQuerySpec, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
 import { JobStateRecorder } from '@pixmill/events';
 import { JobDispatcher } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
@@ -53,6 +53,13 @@ export class TransformationsService {
       return { spec, webhookUrl: await this.webhookUrls.check(webhookUrl, 'webhookUrl') };
     }
     return { spec: parseSpec(body) };
+  }
+
+  /** Validates an on-the-fly query (SPEC §4 query syntax) plus an optional webhookUrl (SSRF-checked). */
+  async parseQuery(params: URLSearchParams): Promise<{ spec: TransformationSpec; webhookUrl?: string }> {
+    const spec = parseQuerySpec(params);
+    const raw = params.get('webhookUrl');
+    return raw === null ? { spec } : { spec, webhookUrl: await this.webhookUrls.check(raw, 'webhookUrl') };
   }
 
   /** The stored derivative of this spec, if it was rendered already (no job row is written). */
