@@ -231,6 +231,18 @@ describe('abuse protection (e2e)', () => {
       expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(1);
     });
 
+    it('a job canceled before it rendered gives its unit back; a second cancel gives nothing more', async () => {
+      const u = await user();
+      const id = await upload(u);
+      const jobs = [];
+      for (const angle of [11, 12, 13]) jobs.push((await u.http.post(`/v1/images/${id}/transformations`, rotate(angle))).body.id);
+      expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(3);
+      expect((await u.http.delete(`/v1/jobs/${jobs[1]}`)).status).toBe(200);
+      expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(2);
+      expectProblem(await u.http.delete(`/v1/jobs/${jobs[1]}`), 409, 'job_not_cancelable');
+      expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(2);
+    });
+
     it('the count starts over on a new UTC day, in the same statement that takes the unit', async () => {
       const u = await user();
       const id = await upload(u);

@@ -4,6 +4,7 @@ import { FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
 import { JobViewBuilder } from '@pixmill/events';
 import { JobDispatcher, JobName, JobQueue, QueueName } from '@pixmill/queue';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
+import { DailyQuotaService } from '../quota/daily-quota.service';
 import { JobDto, JobPageDto } from './job.dto';
 
 export class JobNotCancelableException extends DomainException {
@@ -26,6 +27,7 @@ export class JobsService {
     private readonly views: JobViewBuilder,
     private readonly queue: JobQueue,
     private readonly dispatcher: JobDispatcher,
+    private readonly quota: DailyQuotaService,
   ) {}
 
   static isFinal(job: JobEntity): boolean {
@@ -84,6 +86,8 @@ export class JobsService {
     const job = await this.getOwned(userId, id);
     const canceled = await this.jobs.cancelQueued(userId, id);
     if (!canceled) throw new JobNotCancelableException((await this.jobs.findById(id))?.status ?? job.status);
+    // It never rendered: the daily quota unit it took comes back.
+    await this.quota.refundCanceled(canceled).catch(() => undefined);
     // The row says canceled, so a worker that still picks the job up skips it; removing it is a courtesy.
     await this.queue.queue(QueueName.Transform).remove(id).catch(() => undefined);
     // A dispatched job held one of the user's slots: the next waiting job takes it.

@@ -11,8 +11,8 @@ export function secondsUntilUtcMidnight(now = new Date()): number {
 
 /**
  * The daily transform quota of SPEC §6: one unit per new render a user asks for, per
- * UTC day, limit by plan. Cache hits, idempotent replays and requests that join a
- * render already in flight cost nothing; the system's own renders (upload thumbnails)
+ * UTC day, limit by plan. Cache hits, idempotent replays, requests that join a
+ * render already in flight and jobs canceled before they ran cost nothing; the system's own renders (upload thumbnails)
  * never come through here.
  */
 @Injectable()
@@ -46,5 +46,10 @@ export class DailyQuotaService {
     }
     if (!row) await this.users.refundDailyTransform(userId);
     return row;
+  }
+
+  /** A job canceled before it rendered gives its unit back (to the day it was taken on). */
+  async refundCanceled(job: { userId: string; cached: boolean; createdAt: Date }): Promise<void> {
+    if (!job.cached) await this.users.refundDailyTransform(job.userId, new Date(job.createdAt));
   }
 }
