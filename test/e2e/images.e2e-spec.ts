@@ -277,6 +277,7 @@ describe('images (e2e, local storage)', () => {
       expect(file.headers.get('content-type')).toMatch(/^image\/jpeg/);
       expect(file.headers.get('cache-control')).toEqual(expect.stringMatching(/max-age=\d+/));
       expect(file.headers.get('etag')).toEqual(expect.stringMatching(/\S/));
+      expect(file.headers.get('content-security-policy')).toMatch(/default-src 'none'.*sandbox/);
       expect(sha256(Buffer.from(await file.arrayBuffer()))).toBe(sha256(bytes));
     });
 
@@ -301,6 +302,26 @@ describe('images (e2e, local storage)', () => {
       const unsigned = new URL(location);
       unsigned.search = '';
       expect((await fetch(unsigned)).status).toBe(403);
+    });
+
+    it('with ALLOW_SVG, an SVG original is served as SVG under a sandboxing CSP (its script cannot run on the API origin)', async () => {
+      const svgApi = await startApi({ ALLOW_SVG: 'true' });
+      try {
+        const u = await new UserFactory(new HttpClient(svgApi.baseUrl)).create();
+        const scripted = Buffer.from(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><script>fetch("/v1/me")</script><rect width="40" height="40" fill="red"/></svg>',
+        );
+        const res = await upload(u.http, scripted, 'logo.svg', 'image/svg+xml');
+        expect(res.status).toBe(201);
+        const file = await fetch((await u.http.get(`/v1/images/${res.body.id}/original`)).headers.get('location')!);
+        expect(file.status).toBe(200);
+        expect(file.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+        expect(file.headers.get('content-security-policy')).toMatch(/default-src 'none'.*sandbox/);
+        expect(file.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(Buffer.from(await file.arrayBuffer()).equals(scripted)).toBe(true); // read to the end: the connection is free to close
+      } finally {
+        await svgApi.close();
+      }
     });
 
     it('the file route never serves anything outside storage, whatever the path', async () => {

@@ -13,6 +13,9 @@ class ForbiddenSignatureException extends DomainException {
   }
 }
 
+/** Images need none of a page's powers: no scripts, no requests, a sandboxed document. */
+const FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
 /**
  * Stands in for the CDN when STORAGE_DRIVER=local: serves objects behind
  * HMAC-signed, expiring URLs with Cache-Control and ETag. With S3 or a CDN
@@ -62,7 +65,9 @@ export class FilesController {
       .header('cache-control', head.cacheControl ?? 'private, max-age=3600')
       .header('etag', etag)
       .header('last-modified', head.lastModified.toUTCString())
-      .header('x-content-type-options', 'nosniff');
+      .header('x-content-type-options', 'nosniff')
+      // Served from the API's own origin: an uploaded SVG (ALLOW_SVG) opened directly must not run scripts here.
+      .header('content-security-policy', FILE_CSP);
     if (req.headers['if-none-match'] === etag) return reply.status(304).send();
     void reply.header('content-length', head.bytes);
     try {
