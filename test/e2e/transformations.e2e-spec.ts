@@ -278,6 +278,33 @@ describe('transformations and jobs (e2e)', () => {
       expect(job.body).toMatchObject({ status: 'failed', error: { code: 'spec_not_applicable' } });
     });
 
+    it('crop=100x100 cuts the centre window at full size; a window larger than the image is clamped to it', async () => {
+      const u = await new UserFactory(http).create();
+      // 800×600 red with a 100×100 green square in the centre
+      const input = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#ff0000' } })
+        .composite([{ input: { create: { width: 100, height: 100, channels: 3, background: '#00ff00' } }, left: 350, top: 250 }])
+        .png()
+        .toBuffer();
+      const id = await uploadImage(u, input);
+      const fetchPng = async (query: string) => {
+        const res = await u.http.get(`/v1/images/${id}/transform?${query}&format=png&wait=25`);
+        expect(res.status).toBe(302);
+        return Buffer.from(await (await fetch(res.headers.get('location')!)).arrayBuffer());
+      };
+      const centre = await fetchPng('crop=100x100');
+      const meta = await sharp(centre).metadata();
+      expect([meta.width, meta.height]).toEqual([100, 100]);
+      const { channels } = await sharp(centre).stats();
+      expect(channels.slice(0, 3).map((c) => [c.min, c.max])).toEqual([[0, 0], [255, 255], [0, 0]]); // all green
+      const clamped = await sharp(await fetchPng('crop=1000x100:north')).metadata();
+      expect([clamped.width, clamped.height]).toEqual([800, 100]);
+      const job = await u.http.post(`/v1/images/${id}/transformations`, {
+        operations: [{ op: 'crop', width: 1000, height: 100, gravity: 'north' }],
+        output: { format: 'png' },
+      });
+      expect(job.body).toMatchObject({ status: 'succeeded', cached: true, result: { width: 800, height: 100 } });
+    });
+
     it('auto-orients EXIF-rotated input before the ops', async () => {
       const u = await new UserFactory(http).create();
       const id = await uploadImage(u, await exifOrientedJpeg(6, 300, 200));

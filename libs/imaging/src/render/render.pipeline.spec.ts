@@ -1,8 +1,9 @@
 import sharp from 'sharp';
 import { ImageCorruptException, ImageTooLargeException } from '@pixmill/common';
 import { parseSpec } from '../spec/parse-spec.util';
+import { parseQuerySpec } from '../spec/query-spec.parser';
 import { InputFormat } from '../spec/transformation-spec.types';
-import { animatedGif, gradientJpeg, noise, pixel, twoColour } from '../test/image.fixtures';
+import { animatedGif, gradientJpeg, greyWithDetail, noise, pixel, redBlueGreenCentre, twoColour } from '../test/image.fixtures';
 import { RenderSpecException } from './render-spec.exception';
 import { AVIF_COMPRESS_MAX_PIXELS, avifEffort, RenderOptions, render, renderMany, renderThumbnail } from './render.pipeline';
 import { configureSharp } from './sharp-config.util';
@@ -224,6 +225,156 @@ describe('render', () => {
     const jpeg = await sharp(await noise(128, 128)).jpeg().toBuffer();
     await expect(run(jpeg.subarray(0, jpeg.length >> 1), {}, 'jpeg')).rejects.toBeInstanceOf(ImageCorruptException);
     await expect(run(Buffer.from('not an image'), {}, 'jpeg')).rejects.toBeInstanceOf(ImageCorruptException);
+  });
+});
+
+describe('gravity crop: a window cut at the current size, never scaled', () => {
+  let input: Buffer; // 800×600: left half red, right half blue, 100×100 green square at (350, 250)
+  beforeAll(async () => {
+    input = await redBlueGreenCentre();
+  });
+
+  const crop = (width: number, height: number, gravity?: string, extra: Partial<RenderOptions> = {}) =>
+    run(input, { operations: [{ op: 'crop', width, height, ...(gravity ? { gravity } : {}) }] }, 'png', extra);
+  const colourAt = async (image: Buffer, x: number, y: number) => {
+    const [r, g, b] = await pixel(image, x, y);
+    return r === 255 && g === 0 && b === 0 ? 'red' : r === 0 && g === 255 && b === 0 ? 'green' : r === 0 && g === 0 && b === 255 ? 'blue' : `rgb(${r},${g},${b})`;
+  };
+  /** The one colour every pixel of `image` has, or null when it has several. */
+  const solidColour = async (image: Buffer) => {
+    const { channels } = await sharp(image).stats();
+    if (channels.slice(0, 3).some((c) => c.min !== c.max)) return null;
+    return colourAt(image, 0, 0);
+  };
+
+  it('crop 100x100 (center by default) is the green square, 100×100', async () => {
+    const out = await crop(100, 100);
+    expect([out.width, out.height]).toEqual([100, 100]);
+    expect(await solidColour(out.data)).toBe('green');
+    expect(await solidColour((await crop(100, 100, 'center')).data)).toBe('green');
+  });
+
+  it.each([
+    ['east', 'blue'],
+    ['west', 'red'],
+    ['northeast', 'blue'],
+    ['southeast', 'blue'],
+    ['northwest', 'red'],
+    ['southwest', 'red'],
+  ])('gravity %s takes the window at that edge: all %s', async (gravity, colour) => {
+    const out = await crop(100, 100, gravity);
+    expect([out.width, out.height]).toEqual([100, 100]);
+    expect(await solidColour(out.data)).toBe(colour);
+  });
+
+  it.each(['north', 'south'])('gravity %s is centred horizontally: red then blue, split in the middle', async (gravity) => {
+    const out = await crop(100, 100, gravity);
+    expect([out.width, out.height]).toEqual([100, 100]);
+    for (const y of [0, 50, 99]) {
+      expect([await colourAt(out.data, 49, y), await colourAt(out.data, 50, y)]).toEqual(['red', 'blue']);
+    }
+  });
+
+  it('a 300×200 centre window holds the square at full size, pixel-exact', async () => {
+    const out = await crop(300, 200); // the image's (250, 200)–(550, 400)
+    expect([out.width, out.height]).toEqual([300, 200]);
+    expect(await colourAt(out.data, 99, 50)).toBe('red');
+    expect(await colourAt(out.data, 100, 50)).toBe('green');
+    expect(await colourAt(out.data, 199, 149)).toBe('green');
+    expect(await colourAt(out.data, 200, 149)).toBe('blue');
+    expect(await colourAt(out.data, 150, 150)).toBe('blue'); // (400, 350): below the square
+  });
+
+  it('a window larger than the image on a side is clamped to the image on that side', async () => {
+    const wide = await crop(1000, 100);
+    expect([wide.width, wide.height]).toEqual([800, 100]);
+    expect([await colourAt(wide.data, 0, 50), await colourAt(wide.data, 400, 50), await colourAt(wide.data, 799, 50)]).toEqual([
+      'red',
+      'green',
+      'blue',
+    ]);
+    const tallEast = await crop(100, 5000, 'east');
+    expect([tallEast.width, tallEast.height]).toEqual([100, 600]);
+    expect(await solidColour(tallEast.data)).toBe('blue');
+    // Larger on both sides: the whole image, unchanged, and the output size check sees 800×600, not 2000×2000.
+    const all = await crop(2000, 2000, 'southwest', { maxOutputPixels: 800 * 600 });
+    expect([all.width, all.height]).toEqual([800, 600]);
+    expect(await regionDiff(all.data, input, { left: 0, top: 0, width: 800, height: 600 })).toBe(0);
+  });
+
+  it('crops the current stage: after a resize, the window is cut from the resized image', async () => {
+    // 400×300 after the resize: the square is 50×50 at (175, 125); a 50×50 centre window is all green.
+    const out = await run(input, {
+      operations: [
+        { op: 'resize', width: 400 },
+        { op: 'crop', width: 50, height: 50 },
+      ],
+    });
+    expect([out.width, out.height]).toEqual([50, 50]);
+    expect(await colourAt(out.data, 25, 25)).toBe('green');
+    expect(await colourAt(out.data, 5, 5)).toBe('green');
+  });
+
+  it('the query syntax gives the same crops: crop=100x100 and crop=100x100:east', async () => {
+    const viaQuery = (q: string) => render(input, parseQuerySpec(new URLSearchParams(q)), opts('png'));
+    expect(await solidColour((await viaQuery('crop=100x100')).data)).toBe('green');
+    expect(await solidColour((await viaQuery('crop=100x100:east')).data)).toBe('blue');
+  });
+
+  it('crops every frame of an animation to the same window', async () => {
+    const gif = await animatedGif(3, 40, 30);
+    const out = await run(gif, { operations: [{ op: 'crop', width: 20, height: 50, gravity: 'southeast' }] }, 'gif');
+    expect(out).toMatchObject({ pages: 3, width: 20, height: 30 });
+  });
+
+  describe.each(['attention', 'entropy'])('%s', (gravity) => {
+    // 800×600 flat grey with one 120×80 patch of noise at (600, 60), far from the centre. libvips
+    // places an attention window on a 25 px grid (it searches a 32×32 thumbnail), so the window
+    // leaves the patch that much room on each side.
+    const patch = { left: 600, top: 60, width: 120, height: 80 };
+    let detailed: Buffer;
+    beforeAll(async () => {
+      detailed = await greyWithDetail(800, 600, patch);
+    });
+
+    /** Bounding box of the pixels that are not the flat grey. */
+    const detailBox = async (image: Buffer) => {
+      const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+      let [x0, y0, x1, y1] = [Infinity, Infinity, -1, -1];
+      for (let y = 0; y < info.height; y++) {
+        for (let x = 0; x < info.width; x++) {
+          const i = (y * info.width + x) * info.channels;
+          if (data[i] === 0x80 && data[i + 1] === 0x80 && data[i + 2] === 0x80) continue;
+          [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+        }
+      }
+      return { left: x0, top: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+    };
+    const rawRegion = (image: Buffer, region: { left: number; top: number; width: number; height: number }) =>
+      sharp(image).extract(region).raw().toBuffer();
+
+    it('picks a window holding the detail, exactly width × height, without scaling', async () => {
+      const out = await run(detailed, { operations: [{ op: 'crop', width: 300, height: 200, gravity }] });
+      expect([out.width, out.height]).toEqual([300, 200]);
+      // The whole patch is in the window at its own size (a scaled image would show it smaller) …
+      const box = await detailBox(out.data);
+      expect(box).toMatchObject({ width: 120, height: 80 });
+      // … pixel for pixel the input's patch: no resampling happened.
+      const found = await rawRegion(out.data, box);
+      expect(found.equals(await rawRegion(detailed, patch))).toBe(true);
+    });
+
+    it('clamps a window larger than the image on a side, still at full size', async () => {
+      const out = await run(detailed, { operations: [{ op: 'crop', width: 1000, height: 200, gravity }] });
+      expect([out.width, out.height]).toEqual([800, 200]);
+      expect(await detailBox(out.data)).toMatchObject({ width: 120, height: 80 });
+    });
+
+    it('is reached through the query syntax (crop=300x200:' + gravity + ') too', async () => {
+      const out = await render(detailed, parseQuerySpec(new URLSearchParams(`crop=300x200:${gravity}`)), opts('png'));
+      expect([out.width, out.height]).toEqual([300, 200]);
+      expect((await detailBox(out.data)).width).toBe(120);
+    });
   });
 });
 

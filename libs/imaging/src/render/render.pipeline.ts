@@ -6,6 +6,7 @@ import { toDecodeError } from '../probe/decode-error.util';
 import { isAnimatedFormat, outputMimeType } from '../spec/output-format.util';
 import { CanonicalOutputSpec, canonicalSpec } from '../spec/spec-hash.util';
 import {
+  CropOperation,
   InputFormat,
   MAX_OUTPUT_SIDE,
   Operation,
@@ -218,15 +219,7 @@ async function applyOperation(stage: Stage, op: Operation, ctx: Context): Promis
       if (op.x !== undefined && op.y !== undefined) {
         return image.extract({ left: op.x, top: op.y, width: op.width, height: op.height });
       }
-      return image.resize(op.width, op.height, {
-        fit: 'cover',
-        position:
-          op.gravity === 'attention'
-            ? sharp.strategy.attention
-            : op.gravity === 'entropy'
-              ? sharp.strategy.entropy
-              : (op.gravity ?? 'center'),
-      });
+      return cropWindow(image, op, stage);
     case 'rotate':
       return image.rotate(op.angle, op.background ? { background: op.background } : {});
     case 'flip':
@@ -253,6 +246,42 @@ async function applyOperation(stage: Stage, op: Operation, ctx: Context): Promis
   }
 }
 
+/**
+ * A gravity crop cuts a window out of the stage at its current size, never
+ * scaling it (Cloudinary's c_crop, imgproxy's crop); the window's size is
+ * `cropWindowSize`.
+ *
+ * Compass gravities: a plain extract at the gravity's offset.
+ *
+ * attention / entropy: sharp runs libvips' smartcrop only inside
+ * resize(fit: 'cover'), which first scales the image until one side matches
+ * the window and so would shrink it. `withoutReduction` pins that scale at 1
+ * (the window is clamped to the image, so the scale is never an enlargement),
+ * and sharp goes straight to vips_smartcrop(width, height) on the full-size
+ * stage: the interest search runs on the pixels we keep, in one pass, with no
+ * resampling.
+ */
+function cropWindow(image: Sharp, op: CropOperation, stage: { width: number; height: number }): Sharp {
+  const { width, height } = cropWindowSize(op, stage.width, stage.height);
+  const gravity = op.gravity ?? 'center';
+  if (gravity === 'attention' || gravity === 'entropy') {
+    return image.resize(width, height, { fit: 'cover', position: sharp.strategy[gravity], withoutReduction: true });
+  }
+  const [dx, dy] = [stage.width - width, stage.height - height];
+  const left = gravity.endsWith('west') ? 0 : gravity.endsWith('east') ? dx : Math.floor(dx / 2);
+  const top = gravity.startsWith('north') ? 0 : gravity.startsWith('south') ? dy : Math.floor(dy / 2);
+  return image.extract({ left, top, width, height });
+}
+
+/**
+ * A gravity crop's window on a `W` × `H` image. A window larger than the image
+ * on a side is clamped to the image on that side rather than refused (as
+ * imgproxy does): the crop keeps at most that much and never enlarges.
+ */
+function cropWindowSize(op: CropOperation, W: number, H: number): { width: number; height: number } {
+  return { width: Math.min(op.width, W), height: Math.min(op.height, H) };
+}
+
 async function watermarkFor(op: WatermarkOperation, stage: Stage, ctx: Context): Promise<Buffer> {
   const key = `${JSON.stringify(op)}@${stage.width}x${stage.height}`;
   const cached = ctx.watermarks.get(key);
@@ -275,7 +304,8 @@ async function watermarkFor(op: WatermarkOperation, stage: Stage, ctx: Context):
 /**
  * The size an op will produce from `stage`'s current size, so limits are
  * checked before the work is done. Also where a spec meets an image it does
- * not fit (crop outside the image).
+ * not fit: an explicit crop region outside the image is refused (a gravity
+ * crop's window is clamped instead, see `cropWindowSize`).
  */
 function predictSize(op: Operation, stage: { width: number; height: number }): { width: number; height: number } {
   const W = stage.width;
@@ -284,7 +314,8 @@ function predictSize(op: Operation, stage: { width: number; height: number }): {
     case 'resize':
       return predictResize(op, W, H);
     case 'crop':
-      if (op.x !== undefined && op.y !== undefined && (op.x + op.width > W || op.y + op.height > H)) {
+      if (op.x === undefined || op.y === undefined) return cropWindowSize(op, W, H);
+      if (op.x + op.width > W || op.y + op.height > H) {
         throw new RenderSpecException(
           `The crop region ${op.width}x${op.height}+${op.x}+${op.y} lies outside the ${W}x${H} image.`,
         );

@@ -60,6 +60,17 @@ describe('canonicalSpec / specHash', () => {
     expect(specHash(spec([], { format: 'png', quality: 40 }), 'png')).toBe(specHash(spec([]), 'png'));
   });
 
+  it('gives the crop query syntax the hash of its JSON form (gravity center by default)', () => {
+    const query = (q: string) => specHash(parseQuerySpec(new URLSearchParams(q)), 'jpeg');
+    const center = specHash(spec([{ op: 'crop', width: 300, height: 200 }]), 'jpeg');
+    expect(query('crop=300x200')).toBe(center);
+    expect(query('crop=300x200:center')).toBe(center);
+    expect(specHash(spec([{ op: 'crop', width: 300, height: 200, gravity: 'center' }]), 'jpeg')).toBe(center);
+    const attention = query('crop=300x200:attention');
+    expect(attention).toBe(specHash(spec([{ op: 'crop', width: 300, height: 200, gravity: 'attention' }]), 'jpeg'));
+    expect(new Set([center, attention, query('crop=300x200:entropy'), query('crop=300x200%2B0%2B0')]).size).toBe(4);
+  });
+
   it('hashes different specs differently', () => {
     const base = spec([{ op: 'resize', width: 300 }]);
     const hashes = [

@@ -8,7 +8,9 @@ import { InputFormat, Operation, OutputSpec, TransformationSpec } from './transf
  * settings, a fixed op): it is part of every specHash, so old derivatives are
  * simply not found and get re-rendered under new keys.
  */
-export const RENDERER_VERSION = 2; // 2: AVIF encoder effort 3 (4 with compress)
+// 2: AVIF encoder effort 3 (4 with compress).
+// 3: a gravity crop cuts a width × height window at the current size; it used to scale the image to cover it.
+export const RENDERER_VERSION = 3;
 
 /** A fully explicit output spec: the format is always set. */
 export type CanonicalOutputSpec = OutputSpec & { format: NonNullable<OutputSpec['format']> };

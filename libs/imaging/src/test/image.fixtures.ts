@@ -27,6 +27,40 @@ export function twoColour(width: number, height: number, vertical = false): Prom
     .toBuffer();
 }
 
+/**
+ * Left half red, right half blue (800×600 by default), with a green `square`
+ * px square in the centre: where a crop window was taken shows in its colours.
+ */
+export async function redBlueGreenCentre(width = 800, height = 600, square = 100): Promise<Buffer> {
+  return sharp(await twoColour(width, height))
+    .composite([
+      {
+        input: { create: { width: square, height: square, channels: 3, background: '#00ff00' } },
+        left: Math.floor((width - square) / 2),
+        top: Math.floor((height - square) / 2),
+      },
+    ])
+    .png()
+    .toBuffer();
+}
+
+/** Flat grey with one patch of coloured noise: the only detail a smart crop can find. */
+export async function greyWithDetail(
+  width: number,
+  height: number,
+  patch: { left: number; top: number; width: number; height: number },
+): Promise<Buffer> {
+  const detail = await sharp({
+    create: { width: patch.width, height: patch.height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+  })
+    .png()
+    .toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#808080' } })
+    .composite([{ input: detail, left: patch.left, top: patch.top }])
+    .png()
+    .toBuffer();
+}
+
 /** A horizontal gradient with some texture, as JPEG. */
 export async function gradientJpeg(width: number, height: number): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
