@@ -1,4 +1,4 @@
-import { ConfigValidationError, loadConfig, parseTrustProxy } from './config.loader';
+import { ConfigValidationError, loadConfig, parseTrustProxy, shownValue } from './config.loader';
 import { DEFAULT_JWT_SECRET } from './environment';
 
 describe('loadConfig', () => {
@@ -36,6 +36,30 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigValidationError);
     const fields = err!.problems.map((p) => p.split(':')[0]);
     expect(fields).toEqual(expect.arrayContaining(['PORT', 'STORAGE_DRIVER', 'JWT_ACCESS_TTL', 'REDIS_URL']));
+  });
+
+  it('shows each bad value as given, one line per setting, and never a secret', () => {
+    let err: ConfigValidationError | undefined;
+    try {
+      loadConfig({
+        PORT: 'abc',
+        JWT_SECRET: 'short',
+        CLOUDFRONT_PRIVATE_KEY: 'not-a-pem-key',
+        PLAN_FREE_STORAGE_BYTES: '5GiB',
+        DATABASE_URL: 'mysql://pix:hunter2@db/pixmill',
+      });
+    } catch (e) {
+      err = e as ConfigValidationError;
+    }
+    const line = (name: string) => err!.problems.filter((p) => p.startsWith(`${name}:`));
+    expect(line('PORT')).toHaveLength(1);
+    expect(line('PORT')[0]).toMatch(/\(got "abc"\)$/);
+    expect(line('PLAN_FREE_STORAGE_BYTES')[0]).toMatch(/\(got "5GiB"\)$/);
+    expect(line('JWT_SECRET')[0]).toMatch(/got a value of 5 characters, not shown/);
+    const all = err!.problems.join('\n');
+    for (const secret of ['short"', 'not-a-pem-key', 'hunter2']) expect(all).not.toContain(secret);
+    expect(shownValue('DATABASE_URL', 'postgres://pix:hunter2@db:5432/pixmill')).toBe('"postgres://pix:***@db:5432/pixmill"');
+    expect(shownValue('REDIS_URL', 'redis://127.0.0.1:6379/0')).toBe('"redis://127.0.0.1:6379/0"');
   });
 
   it('requires S3_BUCKET with the s3 driver', () => {

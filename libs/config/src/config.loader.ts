@@ -11,10 +11,19 @@ export class ConfigValidationError extends Error {
   }
 }
 
-function flatten(errors: ValidationError[]): string[] {
-  return errors.flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((msg) => `${e.property}: ${msg} (got ${JSON.stringify(e.value)})`),
-  );
+/** Settings whose value must never reach a log, even when it is wrong. */
+const SECRET_SETTING = /SECRET|PRIVATE_KEY|PASSWORD|TOKEN|CREDENTIAL/;
+
+/** What the operator set, as they wrote it: secrets hidden, a URL's password masked. */
+export function shownValue(name: string, raw: string | undefined): string {
+  if (raw === undefined) return 'nothing';
+  if (SECRET_SETTING.test(name)) return `a value of ${raw.length} characters, not shown`;
+  return JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@'));
+}
+
+/** One line per bad setting, naming every rule it breaks and the value as given. */
+function flatten(errors: ValidationError[], given: Record<string, string | undefined>): string[] {
+  return errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${shownValue(e.property, given[e.property])})`);
 }
 
 /**
@@ -24,7 +33,7 @@ function flatten(errors: ValidationError[]): string[] {
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const e = plainToInstance(Environment, defined, { exposeDefaultValues: true });
-  const problems = flatten(validateSync(e, { skipMissingProperties: false }));
+  const problems = flatten(validateSync(e, { skipMissingProperties: false }), defined);
   if (e.NODE_ENV === 'production' && e.JWT_SECRET === DEFAULT_JWT_SECRET) {
     problems.push('JWT_SECRET: the built-in development secret is refused when NODE_ENV=production');
   }
