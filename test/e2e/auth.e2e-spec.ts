@@ -37,6 +37,25 @@ describe('accounts and auth (e2e)', () => {
       expect(res.body.errors.map((e: any) => e.field).sort()).toEqual(['email', 'password']);
     });
 
+    it('names the rule a field breaks: missing, wrong type or bad format, one message per field', async () => {
+      const empty = await http.post('/v1/auth/signup', {});
+      expect(empty.body.errors).toEqual([
+        { field: 'email', message: 'email is required' },
+        { field: 'password', message: 'password is required' },
+      ]);
+      const mistyped = await http.post('/v1/auth/signup', { email: 'nope', password: 12345678 });
+      expect(mistyped.body.errors).toEqual([
+        { field: 'email', message: 'email must be a valid email address' },
+        { field: 'password', message: 'password must be a string' },
+      ]);
+      const u = await new UserFactory(http).create();
+      const badLimit = await u.http.get('/v1/images?limit=abc');
+      expectProblem(badLimit, 400, 'validation_failed');
+      expect(badLimit.body.errors).toHaveLength(1);
+      expect(badLimit.body.errors[0]).toMatchObject({ field: 'limit' });
+      expect(badLimit.body.errors[0].message).not.toMatch(/greater than/);
+    });
+
     it('rejects unknown fields and short passwords', async () => {
       const res = await http.post('/v1/auth/signup', { email: 'x@example.com', password: 'short', admin: true });
       expectProblem(res, 400, 'validation_failed');

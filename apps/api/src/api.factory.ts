@@ -89,7 +89,6 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      stopAtFirstError: true,
       exceptionFactory: validationExceptionFactory,
     }),
   );
