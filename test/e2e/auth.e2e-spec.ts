@@ -67,6 +67,24 @@ describe('accounts and auth (e2e)', () => {
       );
     });
 
+    it('a body that is too large or not JSON gets its own clear code', async () => {
+      const big = await fetch(`${http.baseUrl}/v1/auth/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'x@example.com', password: 'y'.repeat(2 * 1024 * 1024) }),
+      });
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { code: string }).code).toBe('body_too_large');
+      const text = await fetch(`${http.baseUrl}/v1/auth/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ email: 'x@example.com', password: 'long enough password' }),
+      });
+      expect(text.status).toBe(415);
+      expect(text.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(((await text.json()) as { code: string }).code).toBe('unsupported_media_type');
+    });
+
     it('answers malformed JSON with problem+json', async () => {
       const res = await http.request('POST', '/v1/auth/signup', { body: '{"email":', headers: { 'content-type': 'application/json' } });
       expectProblem(res, 400, 'validation_failed');

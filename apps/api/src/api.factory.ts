@@ -61,6 +61,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     done();
   });
   closeKeepAliveConnectionsOnShutdown(adapter.getInstance());
+  // Bodies are JSON (or multipart uploads): a text/plain body would reach the routes as a bare string.
+  adapter.getInstance().removeContentTypeParser('text/plain');
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     bufferLogs: false,

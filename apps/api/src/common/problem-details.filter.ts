@@ -18,6 +18,13 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** A JSON body over the 1 MiB limit: not an image upload, so not `file_too_large`. */
+const BODY_TOO_LARGE: Problem = {
+  status: 413,
+  code: 'body_too_large',
+  detail: 'The request body is larger than 1 MiB; images go to POST /v1/images as multipart.',
+};
+
 const HTTP_CODES: Record<number, string> = {
   400: 'validation_failed',
   401: 'unauthorized',
@@ -84,6 +91,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (status === 404 && typeof message === 'string' && message.startsWith('Cannot ')) {
         return { status, code: 'not_found', detail: `No route for ${req.method} ${req.url.split('?')[0]}.` };
       }
+      if (status === 413) return BODY_TOO_LARGE; // the JSON body limit (uploads answer with their own file_too_large)
       return {
         status,
         code: (typeof body === 'object' && body.code) || HTTP_CODES[status] || (status >= 500 ? 'internal_error' : 'error'),
@@ -95,6 +103,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const fe = e as { statusCode?: number; code?: string; message?: string };
     if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       const status = fe.statusCode;
+      if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return BODY_TOO_LARGE;
+      if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        return { status, code: 'unsupported_media_type', detail: 'Send the request body as application/json.' };
+      }
       const detail =
         fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
           ? 'The request body is not valid JSON.'
