@@ -1,8 +1,11 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Client } from 'pg';
 import sharp from 'sharp';
 import {
   expectProblem,
   pollUntil,
+  truncatedJpeg,
   exifOrientedJpeg,
   HttpClient,
   jpeg,
@@ -197,6 +200,20 @@ describe('transformations and jobs (e2e)', () => {
     });
   });
 
+  it('a spec that cannot fit the image is refused at submission (422, no job, no quota unit), as the render would refuse it', async () => {
+    const u = await new UserFactory(http).create();
+    const id = await uploadImage(u); // 640×480
+    const outside = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'crop', x: 600, y: 0, width: 100, height: 100 }] });
+    expectProblem(outside, 422, 'spec_not_applicable');
+    expect(outside.body.detail).toMatch(/outside the 640x480 image/);
+    // 640×480 × 400% twice is 10240 px wide: over 8192 a side.
+    const huge = { operations: [{ op: 'resize', scale: 400 }, { op: 'resize', scale: 400 }] };
+    expectProblem(await u.http.post(`/v1/images/${id}/transformations`, huge), 422, 'image_too_large');
+    expectProblem(await u.http.get(`/v1/images/${id}/transform?crop=100x100+600+0&wait=0`), 422, 'spec_not_applicable');
+    expect(await jobsOf(id)).toBe(0);
+    expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(0);
+  });
+
   it('GET /transform of a job canceled while it waits → 409 problem+json job_canceled naming the job', async () => {
     const u = await new UserFactory(http).create();
     const id = await uploadImage(u);
@@ -269,13 +286,14 @@ describe('transformations and jobs (e2e)', () => {
 
     it('GET /transform of a render that fails → problem+json with the job’s error code, naming the job', async () => {
       const u = await new UserFactory(http).create();
-      const id = await uploadImage(u); // 640×480: this crop region lies outside it
-      const res = await u.http.get(`/v1/images/${id}/transform?crop=50x50+600+460&wait=25`);
-      expectProblem(res, 422, 'spec_not_applicable');
-      expect(res.body.detail).toMatch(/outside/);
+      const id = await uploadImage(u);
+      // The stored original goes bad after the upload was validated (local storage: a plain file).
+      await writeFile(path.join(api.config.storage.localDir, 'users', u.id, 'images', id, 'original'), await truncatedJpeg());
+      const res = await u.http.get(`/v1/images/${id}/transform?grayscale=true&wait=25`);
+      expectProblem(res, 422, 'image_corrupt');
       expect(res.headers.get('location')).toMatch(/^\/v1\/jobs\/[0-9a-f-]{36}$/);
       const job = await u.http.get(res.headers.get('location')!);
-      expect(job.body).toMatchObject({ status: 'failed', error: { code: 'spec_not_applicable' } });
+      expect(job.body).toMatchObject({ status: 'failed', error: { code: 'image_corrupt' } });
     });
 
     it('crop=100x100 cuts the centre window at full size; a window larger than the image is clamped to it', async () => {

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -12,6 +13,7 @@ import {
   jpegWithGps,
   pollUntil,
   postImage,
+  truncatedJpeg,
   RunningApi,
   startApi,
   startApiProcess,
@@ -201,17 +203,16 @@ describe('webhooks (e2e)', () => {
 
   it('a job that fails sends job.failed with its error', async () => {
     const { user, imageId } = await userWithImage(100, 100);
+    // The stored original goes bad after the upload was validated (local storage: a plain file).
+    await writeFile(path.join(WEBHOOKS.STORAGE_LOCAL_DIR, 'users', user.id, 'images', imageId, 'original'), await truncatedJpeg());
     const url = receiver.url('failed');
-    const job = await user.http.post(`/v1/images/${imageId}/transformations`, {
-      operations: [{ op: 'crop', x: 90, y: 0, width: 20, height: 10 }],
-      webhookUrl: url,
-    });
+    const job = await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'grayscale' }], webhookUrl: url });
     expect(job.status).toBe(202);
     const [msg] = await receiver.waitFor(url, 1);
     const { secret } = (await user.http.get('/v1/webhook-secret')).body;
     const event = new Webhook(secret).verify(msg.body, headersOf(msg.headers)) as any;
     expect(event.type).toBe('job.failed');
-    expect(event.data).toMatchObject({ id: job.body.id, status: 'failed', error: { code: 'spec_not_applicable' } });
+    expect(event.data).toMatchObject({ id: job.body.id, status: 'failed', error: { code: 'image_corrupt' } });
   });
 
   it('endpoints: own secret, event filter, 410 disables the endpoint', async () => {

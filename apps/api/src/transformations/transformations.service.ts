@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainException, FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
 import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
-import { canonicalSpec, InputFormat, parseQuerySpec, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
+import { canonicalSpec, checkSpecFits, InputFormat, parseQuerySpec, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
+import { AppConfig } from '@pixmill/config';
 import { JobStateRecorder } from '@pixmill/events';
 import { JobDispatcher } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
@@ -43,6 +44,7 @@ export class TransformationsService {
     private readonly quota: DailyQuotaService, // daily transform quota (abuse protection)
     private readonly states: JobStateRecorder,
     private readonly webhookUrls: WebhookUrlPolicy,
+    private readonly config: AppConfig,
   ) {}
 
   /** Validates a JSON body: a spec plus an optional webhookUrl (SSRF-checked). */
@@ -77,6 +79,8 @@ export class TransformationsService {
     const image = await this.images.getOwned(userId, imageId);
     await this.checkWatermarkSources(userId, spec);
     const format = image.format as InputFormat;
+    // A spec that cannot fit this image is refused now, not left to become a failed job (and cost a quota unit).
+    checkSpecFits(spec, { format, width: image.width, height: image.height, pages: image.pages }, this.config.limits);
     const hash = specHash(spec, format);
     const newJob: NewJob = {
       id: randomUUID(),

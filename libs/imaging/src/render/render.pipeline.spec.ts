@@ -5,7 +5,7 @@ import { parseQuerySpec } from '../spec/query-spec.parser';
 import { InputFormat } from '../spec/transformation-spec.types';
 import { animatedGif, gradientJpeg, greyWithDetail, noise, pixel, redBlueGreenCentre, twoColour } from '../test/image.fixtures';
 import { RenderSpecException } from './render-spec.exception';
-import { AVIF_COMPRESS_MAX_PIXELS, avifEffort, RenderOptions, render, renderMany, renderThumbnail } from './render.pipeline';
+import { AVIF_COMPRESS_MAX_PIXELS, avifEffort, checkSpecFits, RenderOptions, render, renderMany, renderThumbnail } from './render.pipeline';
 import { configureSharp } from './sharp-config.util';
 
 const opts = (inputFormat: InputFormat, extra: Partial<RenderOptions> = {}): RenderOptions => ({
@@ -418,5 +418,33 @@ describe('avifEffort', () => {
     expect(avifEffort(true, AVIF_COMPRESS_MAX_PIXELS)).toBe(4);
     expect(avifEffort(true, AVIF_COMPRESS_MAX_PIXELS + 1)).toBe(3);
     expect(avifEffort(false, 8000 * 6000)).toBe(3);
+  });
+});
+
+describe('checkSpecFits', () => {
+  const limits = { maxInputPixels: 50_000_000, maxOutputPixels: 50_000_000 };
+  const photo = { format: 'jpeg' as const, width: 640, height: 480, pages: 1 };
+  const fits = (body: unknown, image = photo, l = limits) => () => checkSpecFits(parseSpec(body), image, l);
+
+  it('accepts what the renderer can make, and refuses what it would refuse, with the same codes', () => {
+    expect(fits({ operations: [{ op: 'crop', x: 540, y: 380, width: 100, height: 100 }] })).not.toThrow();
+    expect(fits({ operations: [{ op: 'crop', x: 541, y: 380, width: 100, height: 100 }] })).toThrow(RenderSpecException);
+    expect(fits({ operations: [{ op: 'crop', width: 5000, height: 5000 }] })).not.toThrow(); // a gravity window is clamped
+    expect(fits({ operations: [{ op: 'resize', scale: 400 }, { op: 'resize', scale: 400 }] })).toThrow(ImageTooLargeException);
+    expect(fits({ operations: [{ op: 'resize', width: 8000 }] })).not.toThrow(); // 8000×6000, 48 MP
+    expect(fits({ operations: [{ op: 'resize', width: 8192 }] })).toThrow(/more pixels than allowed/); // 8192×6144 is 50.3 MP
+    // 8000 wide after the resize; rotating it makes the bounding box wider than 8192.
+    expect(fits({ operations: [{ op: 'resize', width: 8000 }, { op: 'rotate', angle: 2 }] }, photo, { ...limits, maxInputPixels: 80_000_000 })).toThrow(
+      /8192 px a side/,
+    );
+    // Geometry follows the operations in order: the crop is checked against the resized image.
+    expect(fits({ operations: [{ op: 'resize', width: 320 }, { op: 'crop', x: 300, y: 0, width: 50, height: 50 }] })).toThrow(/outside the 320x240/);
+  });
+
+  it('counts every frame of an animation that stays animated against MAX_OUTPUT_PIXELS', () => {
+    const gif = { format: 'gif' as const, width: 1000, height: 1000, pages: 60 };
+    expect(fits({ operations: [] }, gif)).toThrow(ImageTooLargeException); // 60 MP over 60 frames
+    expect(fits({ operations: [], output: { format: 'png' } }, gif)).not.toThrow(); // one frame out
+    expect(fits({ operations: [{ op: 'resize', width: 500 }] }, gif)).not.toThrow(); // 15 MP
   });
 });

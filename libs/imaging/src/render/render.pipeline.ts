@@ -360,7 +360,34 @@ function predictResize(op: ResizeOperation, W: number, H: number): { width: numb
 }
 
 /** Final output: ≤ 8192 px a side and ≤ MAX_OUTPUT_PIXELS (over all frames). */
-function checkOutputSize(width: number, height: number, ctx: Context): void {
+/** What the size checks read: the limits and how many frames the output has. */
+type SizeLimits = { options: Pick<RenderOptions, 'maxInputPixels' | 'maxOutputPixels'>; frames: number };
+
+/**
+ * Whether `spec` can be rendered from an image of this size, decided from the
+ * stored dimensions alone with the renderer's own size prediction and limits, so
+ * a spec that cannot fit the image is refused when it is submitted rather than
+ * becoming a failed job. Throws what the render would: `spec_not_applicable`
+ * (an explicit crop outside the image) or `image_too_large` (the output, or an
+ * intermediate, over the limits).
+ */
+export function checkSpecFits(
+  spec: TransformationSpec,
+  image: { format: InputFormat; width: number; height: number; pages: number },
+  limits: Pick<RenderOptions, 'maxInputPixels' | 'maxOutputPixels'>,
+): void {
+  const canonical = canonicalSpec(spec, image.format);
+  const animated = image.pages > 1 && isAnimatedFormat(image.format) && isAnimatedFormat(canonical.output.format);
+  const ctx: SizeLimits = { options: limits, frames: animated ? image.pages : 1 };
+  let stage = { width: image.width, height: image.height };
+  for (const op of canonical.operations) {
+    stage = predictSize(op, stage);
+    checkIntermediateSize(stage.width, stage.height, ctx);
+  }
+  checkOutputSize(stage.width, stage.height, ctx);
+}
+
+function checkOutputSize(width: number, height: number, ctx: SizeLimits): void {
   if (width > MAX_OUTPUT_SIDE || height > MAX_OUTPUT_SIDE) {
     throw new ImageTooLargeException(
       `The output would be ${width}x${height}; the limit is ${MAX_OUTPUT_SIDE} px a side. Add a resize.`,
@@ -375,7 +402,7 @@ function checkOutputSize(width: number, height: number, ctx: Context): void {
 }
 
 /** Intermediates may exceed 8192 px (a crop may follow) but not the memory budget of the larger limit. */
-function checkIntermediateSize(width: number, height: number, ctx: Context): void {
+function checkIntermediateSize(width: number, height: number, ctx: SizeLimits): void {
   const budget = Math.max(ctx.options.maxInputPixels, ctx.options.maxOutputPixels);
   if (width * height * ctx.frames > budget) {
     throw new ImageTooLargeException(`An intermediate result would be ${width}x${height}, more pixels than allowed.`);
