@@ -122,6 +122,9 @@ describe('accounts and auth (e2e)', () => {
         usage: { storageBytes: 0, storageQuotaBytes: 5368709120, transformsToday: 0, dailyTransformQuota: 20 },
       });
       expectProblem(await http.get('/v1/me'), 401, 'unauthorized');
+      // No limit is shown as null, not as a very large number.
+      const unlimited = await new UserFactory(http).plan('unlimited').create();
+      expect((await unlimited.http.get('/v1/me')).body.usage).toMatchObject({ storageQuotaBytes: null, dailyTransformQuota: null });
     });
 
     it('refuses a tampered token', async () => {

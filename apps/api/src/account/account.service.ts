@@ -4,6 +4,9 @@ import { AppConfig } from '@pixmill/config';
 import { UserRepository } from '@pixmill/db';
 import { MeDto } from './me.dto';
 
+/** The `unlimited` plan's limits are MAX_SAFE_INTEGER inside; users see no limit as null. */
+const limitOrNull = (limit: number): number | null => (limit >= Number.MAX_SAFE_INTEGER ? null : limit);
+
 @Injectable()
 export class AccountService {
   constructor(
@@ -23,9 +26,9 @@ export class AccountService {
       createdAt: u.createdAt.toISOString(),
       usage: {
         storageBytes: u.storageBytes,
-        storageQuotaBytes: plan.storageBytes,
+        storageQuotaBytes: limitOrNull(plan.storageBytes),
         transformsToday: u.transformsDay === today ? u.transformsToday : 0,
-        dailyTransformQuota: plan.dailyTransforms,
+        dailyTransformQuota: limitOrNull(plan.dailyTransforms),
       },
     };
   }

@@ -2,9 +2,9 @@ import { ApiProperty } from '@nestjs/swagger';
 
 export class UsageDto {
   @ApiProperty({ example: 1048576 }) storageBytes: number;
-  @ApiProperty({ example: 5368709120 }) storageQuotaBytes: number;
+  @ApiProperty({ example: 5368709120, nullable: true, type: Number, description: 'null on the `unlimited` plan.' }) storageQuotaBytes: number | null;
   @ApiProperty({ example: 3 }) transformsToday: number;
-  @ApiProperty({ example: 20 }) dailyTransformQuota: number;
+  @ApiProperty({ example: 20, nullable: true, type: Number, description: 'null on the `unlimited` plan.' }) dailyTransformQuota: number | null;
 }
 
 export class MeDto {

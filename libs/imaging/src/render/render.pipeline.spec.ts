@@ -423,8 +423,9 @@ describe('avifEffort', () => {
 
 describe('checkSpecFits', () => {
   const limits = { maxInputPixels: 50_000_000, maxOutputPixels: 50_000_000 };
-  const photo = { format: 'jpeg' as const, width: 640, height: 480, pages: 1 };
-  const fits = (body: unknown, image = photo, l = limits) => () => checkSpecFits(parseSpec(body), image, l);
+  type Image = { format: InputFormat; width: number; height: number; pages: number };
+  const photo: Image = { format: 'jpeg', width: 640, height: 480, pages: 1 };
+  const fits = (body: unknown, image: Image = photo, l = limits) => () => checkSpecFits(parseSpec(body), image, l);
 
   it('accepts what the renderer can make, and refuses what it would refuse, with the same codes', () => {
     expect(fits({ operations: [{ op: 'crop', x: 540, y: 380, width: 100, height: 100 }] })).not.toThrow();
@@ -442,7 +443,7 @@ describe('checkSpecFits', () => {
   });
 
   it('counts every frame of an animation that stays animated against MAX_OUTPUT_PIXELS', () => {
-    const gif = { format: 'gif' as const, width: 1000, height: 1000, pages: 60 };
+    const gif: Image = { format: 'gif', width: 1000, height: 1000, pages: 60 };
     expect(fits({ operations: [] }, gif)).toThrow(ImageTooLargeException); // 60 MP over 60 frames
     expect(fits({ operations: [], output: { format: 'png' } }, gif)).not.toThrow(); // one frame out
     expect(fits({ operations: [{ op: 'resize', width: 500 }] }, gif)).not.toThrow(); // 15 MP
