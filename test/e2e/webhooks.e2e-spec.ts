@@ -249,6 +249,16 @@ describe('webhooks (e2e)', () => {
     expect(receiver.requestsTo(imagesOnly.body.url)).toHaveLength(0);
     expect(second.status).toBe(202);
 
+    // PATCH turns it back on, keeping its secret; the next event reaches it again (and its 410 turns it off again).
+    const other = await new UserFactory(http).create();
+    expectProblem(await other.http.request('PATCH', `/v1/webhook-endpoints/${gone.body.id}`, { json: { enabled: true } }), 404, 'not_found');
+    expectProblem(await user.http.request('PATCH', `/v1/webhook-endpoints/${gone.body.id}`, { json: { url: 'ftp://example.com/' } }), 400, 'validation_failed');
+    const revived = await user.http.request('PATCH', `/v1/webhook-endpoints/${gone.body.id}`, { json: { enabled: true, events: ['job.succeeded'] } });
+    expect(revived.status).toBe(200);
+    expect(revived.body).toMatchObject({ enabled: true, disabledReason: null, events: ['job.succeeded'], secret: gone.body.secret, url: goneUrl });
+    await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'grayscale' }] });
+    await receiver.waitFor(goneUrl, 2);
+
     expect((await user.http.delete(`/v1/webhook-endpoints/${live.body.id}`)).status).toBe(204);
     expect((await user.http.get(`/v1/webhook-endpoints/${live.body.id}`)).status).toBe(404);
   });

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
-import { CreateWebhookEndpointDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook.dto';
+import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('webhooks')
@@ -41,6 +41,19 @@ export class WebhookEndpointsController {
   @ApiProblems(401, 404)
   get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<WebhookEndpointDto> {
     return this.webhooks.getEndpoint(user.id, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Change a webhook endpoint',
+    description:
+      'Any of `url` (SSRF-checked like a new one), `events`, `description` and `enabled`. `enabled: true` turns an endpoint that answered 410 Gone back on; its secret is kept.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, type: WebhookEndpointDto })
+  @ApiProblems(400, 401, 404)
+  update(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: UpdateWebhookEndpointDto): Promise<WebhookEndpointDto> {
+    return this.webhooks.updateEndpoint(user.id, id, body);
   }
 
   @Delete(':id')

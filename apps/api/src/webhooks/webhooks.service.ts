@@ -4,7 +4,15 @@ import { UserRepository, WebhookDeliveryRepository, WebhookDeliveryRow, WebhookE
 import { WebhookOutbox } from '@pixmill/events';
 import { generateWebhookSecret } from '@pixmill/webhooks';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
-import { CreateWebhookEndpointDto, ListWebhookDeliveriesQueryDto, WebhookDeliveryDto, WebhookDeliveryPageDto, WebhookEndpointDto, WebhookSecretDto } from './dto/webhook.dto';
+import {
+  CreateWebhookEndpointDto,
+  ListWebhookDeliveriesQueryDto,
+  UpdateWebhookEndpointDto,
+  WebhookDeliveryDto,
+  WebhookDeliveryPageDto,
+  WebhookEndpointDto,
+  WebhookSecretDto,
+} from './dto/webhook.dto';
 import { WebhookUrlPolicy } from './webhook-url.policy';
 
 /** After a rotation the previous account secret signs alongside the new one for this long. */
@@ -57,6 +65,14 @@ export class WebhooksService {
 
   async getEndpoint(userId: string, id: string): Promise<WebhookEndpointDto> {
     const row = await this.endpoints.findOwned(userId, id);
+    if (!row) throw new NotFoundException('Webhook endpoint');
+    return endpointDto(row);
+  }
+
+  /** A new url is SSRF-checked like a new endpoint's; `enabled: true` turns one that answered 410 back on. */
+  async updateEndpoint(userId: string, id: string, body: UpdateWebhookEndpointDto): Promise<WebhookEndpointDto> {
+    const url = body.url === undefined ? undefined : await this.urls.check(body.url, 'url');
+    const row = await this.endpoints.updateOwned(userId, id, { url, events: body.events, description: body.description, enabled: body.enabled });
     if (!row) throw new NotFoundException('Webhook endpoint');
     return endpointDto(row);
   }

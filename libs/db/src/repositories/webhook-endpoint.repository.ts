@@ -64,6 +64,30 @@ export class WebhookEndpointRepository {
     return returnedRows(res).length > 0;
   }
 
+  /**
+   * Changes what the owner gave: url, events, description, and whether it is enabled
+   * (turning it on clears the reason it was turned off). The row, or null if not theirs.
+   */
+  async updateOwned(
+    userId: string,
+    id: string,
+    change: { url?: string; events?: string[]; description?: string | null; enabled?: boolean },
+  ): Promise<WebhookEndpointRow | null> {
+    if (!UUID.test(id)) return null;
+    const rows = await this.ds.query(
+      `UPDATE webhook_endpoints
+          SET url = coalesce($3, url),
+              events = coalesce($4, events),
+              description = CASE WHEN $5 THEN $6 ELSE description END,
+              enabled = coalesce($7, enabled),
+              disabled_reason = CASE WHEN $7 IS NULL THEN disabled_reason WHEN $7 THEN NULL ELSE 'turned off by its owner' END
+        WHERE id = $1 AND user_id = $2
+        RETURNING ${COLUMNS}`,
+      [id, userId, change.url ?? null, change.events ?? null, change.description !== undefined, change.description ?? null, change.enabled ?? null],
+    );
+    return returnedRows<WebhookEndpointRow>(rows)[0] ?? null;
+  }
+
   async disable(id: string, reason: string): Promise<void> {
     await this.ds.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2 WHERE id = $1`, [id, reason]);
   }
