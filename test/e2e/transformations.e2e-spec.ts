@@ -128,18 +128,24 @@ describe('transformations and jobs (e2e)', () => {
       expectProblem(await u.http.delete(`/v1/jobs/${job.body.id}`), 409, 'job_not_cancelable');
     });
 
-    it("deleting an image makes its jobs 404 at once, though they were just read; another user's GET is 404 too", async () => {
+    it("deleting an image cancels its pending jobs at once, though they were just read (cache), and gives their quota units back; another user's GET is 404", async () => {
       const u = await new UserFactory(http).create();
       const other = await new UserFactory(http).create();
       const id = await uploadImage(u);
       const job = await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'flip' }] });
-      expect((await u.http.get(`/v1/jobs/${job.body.id}`)).status).toBe(200);
+      expect((await u.http.get(`/v1/jobs/${job.body.id}`)).body.status).toBe('queued');
       expect((await u.http.get(`/v1/images/${id}`)).status).toBe(200);
+      expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(1);
       expectProblem(await other.http.get(`/v1/jobs/${job.body.id}`), 404, 'not_found');
       expectProblem(await other.http.get(`/v1/images/${id}`), 404, 'not_found');
       expect((await u.http.delete(`/v1/images/${id}`)).status).toBe(204);
-      expectProblem(await u.http.get(`/v1/jobs/${job.body.id}`), 404, 'not_found');
+      const after = await u.http.get(`/v1/jobs/${job.body.id}`);
+      expect(after.status).toBe(200);
+      expect(after.body).toMatchObject({ id: job.body.id, imageId: null, status: 'canceled', result: null, finishedAt: expect.any(String) });
+      expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(0);
+      expectProblem(await other.http.get(`/v1/jobs/${job.body.id}`), 404, 'not_found');
       expectProblem(await u.http.get(`/v1/images/${id}`), 404, 'not_found');
+      expectProblem(await u.http.delete(`/v1/jobs/${job.body.id}`), 409, 'job_not_cancelable');
     });
 
     it('GET /v1/jobs filters by image and status and paginates', async () => {

@@ -130,7 +130,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     expect((await jobs.findOwned(userId, c.id))!.status).toBe('canceled');
   });
 
-  it('image writes invalidate: setThumbnail, and deleteOwned drops the image and the jobs its delete cascades to', async () => {
+  it('image writes invalidate: setThumbnail, and deleteOwned drops the image and the jobs its delete cancels', async () => {
     const { jobs, images } = repositories();
     const userId = await newUser();
     const image = await newImage(images, userId);
@@ -141,10 +141,10 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     expect(read!.thumbnailKey).toBe('thumb-key');
     expect(read!.createdAt).toBeInstanceOf(Date);
 
-    expect(await jobs.findOwned(userId, job.id)).not.toBeNull();
-    expect(await images.deleteOwned(userId, image.id)).toMatchObject({ id: image.id, bytes: 100 });
+    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'queued' });
+    expect(await images.deleteOwned(userId, image.id)).toMatchObject({ id: image.id, bytes: 100, canceledJobs: [{ id: job.id }] });
     expect(await images.findOwned(userId, image.id)).toBeNull();
-    expect(await jobs.findOwned(userId, job.id)).toBeNull();
+    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'canceled', imageId: null }); // not the cached queued row
   });
 
   it("a write inside a caller's transaction is invalidated when the transaction commits, not before", async () => {
@@ -157,7 +157,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
 
     await ds.transaction(async (em) => {
       await images.deleteOwned(userId, image.id, em);
-      await em.query(`UPDATE jobs SET progress = 7 WHERE id = $1`, [job.id]); // cascaded away already; a no-op
+      await em.query(`UPDATE jobs SET progress = 7 WHERE id = $1`, [job.id]); // canceled by the delete, kept
       await jobs.jobWritten(job.id, em);
       // Not committed: other readers still see the row in PostgreSQL, so the cache must keep it too
       // (invalidating now would let one of them store the old row again after the bump).
@@ -165,7 +165,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     });
     expect(await redis.exists(rowKey('image', image.id), rowKey('job', job.id))).toBe(0);
     expect(await images.findOwned(userId, image.id)).toBeNull();
-    expect(await jobs.findOwned(userId, job.id)).toBeNull();
+    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'canceled', progress: 7 });
   });
 
   it('a reader that read PostgreSQL before a write cannot store its row after the write invalidated', async () => {

@@ -228,7 +228,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async settleCompleted(row: JobEntity): Promise<void> {
-    const derivative = await this.derivatives.find(row.imageId, row.specHash);
+    const derivative = row.imageId ? await this.derivatives.find(row.imageId, row.specHash) : null;
     if (derivative) {
       if (await this.states.succeeded(row.id, derivative.id)) {
         this.repaired.inc({ queue: QueueName.Transform, action: 'succeeded' });

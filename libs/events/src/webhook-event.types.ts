@@ -5,7 +5,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** The job as `GET /v1/jobs/{id}` returns it. */
 export interface JobView {
   id: string;
-  imageId: string;
+  imageId: string | null;
   status: string;
   progress: number;
   attempts: number;

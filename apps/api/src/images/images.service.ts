@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundException } from '@pixmill/common';
-import { DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
+import { CanceledJob, DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
 import { ImageViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
 import { JobDispatcher, JobQueue } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
+import { DailyQuotaService } from '../quota/daily-quota.service';
 import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
 
 @Injectable()
@@ -21,6 +22,7 @@ export class ImagesService {
     private readonly views: ImageViewBuilder,
     private readonly outbox: WebhookOutbox,
     private readonly dispatcher: JobDispatcher,
+    private readonly quota: DailyQuotaService,
   ) {}
 
   /** The owner's own view: every image route is owner-only, so the GPS position is included. */
@@ -71,6 +73,7 @@ export class ImagesService {
    */
   async delete(userId: string, id: string, requestId?: string): Promise<void> {
     let pending: PendingDeliveries = { ids: [] };
+    let canceled: CanceledJob[] = [];
     const cleanupId = await this.ds.transaction(async (em) => {
       const gone = await this.images.deleteOwned(userId, id, em);
       if (!gone) throw new NotFoundException('Image');
@@ -83,11 +86,14 @@ export class ImagesService {
         imageId: gone.id,
         requestId,
       });
+      canceled = gone.canceledJobs;
       return this.cleanups.add(imagePrefix(userId, id), 'image deleted', em);
     });
     await this.outbox.enqueue(pending);
     await this.jobs.enqueueStorageCleanup(cleanupId).catch(() => undefined);
-    // The image's jobs went with it; any that were dispatched held slots the user's other jobs can take.
+    // Its pending jobs were canceled: they never rendered, so their quota units come back,
+    // and any that were dispatched held slots the user's other jobs can take.
+    for (const job of canceled) await this.quota.refundCanceled({ userId, ...job }).catch(() => undefined);
     await this.dispatcher.dispatch(userId).catch(() => undefined);
   }
 }

@@ -18,7 +18,7 @@ export class JobResultDto {
 
 export class JobDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid' }) imageId: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null once the image was deleted (its pending jobs are then `canceled`).' }) imageId: string | null;
   @ApiProperty({ enum: ['queued', 'active', 'succeeded', 'failed', 'canceled'] }) status: string;
   @ApiProperty({ example: 80, minimum: 0, maximum: 100 }) progress: number;
   @ApiProperty({ example: 1 }) attempts: number;

@@ -63,6 +63,7 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
     // deleted and the jobs cascaded), final or canceled is not started.
     const row = await this.jobs.markActive(job.data.jobId);
     if (!row) return { skipped: 'job deleted, finished or canceled' };
+    if (!row.imageId) return { skipped: 'image deleted' }; // not reached: deleting an image cancels its jobs first
 
     // A previous attempt may have stored and recorded the derivative, then died before markSucceeded.
     const existing = await this.derivatives.find(row.imageId, row.specHash);

@@ -8,7 +8,8 @@ export const FINAL_JOB_STATUSES: JobStatus[] = ['succeeded', 'failed', 'canceled
 export class JobEntity {
   @PrimaryColumn('uuid') id: string;
   @Column({ name: 'user_id', type: 'uuid' }) userId: string;
-  @Column({ name: 'image_id', type: 'uuid' }) imageId: string;
+  /** Null once the image is deleted: its pending jobs stay, canceled; its finished ones go with it. */
+  @Column({ name: 'image_id', type: 'uuid', nullable: true }) imageId: string | null;
   @Column({ name: 'spec_hash', type: 'text' }) specHash: string;
   /** The canonical spec (defaults filled), exactly what the worker renders. */
   @Column({ type: 'jsonb' }) spec: Record<string, unknown>;

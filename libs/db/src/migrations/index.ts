@@ -7,6 +7,7 @@ import { CreateDispatchFunction1763800500000 } from './1763800500000-create-disp
 import { AddUploadOptions1763800600000 } from './1763800600000-add-upload-options.migration';
 import { AddImageThumbnailError1763800700000 } from './1763800700000-add-image-thumbnail-error.migration';
 import { JobWebhookUrls1763800800000 } from './1763800800000-job-webhook-urls.migration';
+import { KeepCanceledJobsOfDeletedImages1763800900000 } from './1763800900000-keep-canceled-jobs-of-deleted-images.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AddUploadOptions1763800600000,
   AddImageThumbnailError1763800700000,
   JobWebhookUrls1763800800000,
+  KeepCanceledJobsOfDeletedImages1763800900000,
 ];

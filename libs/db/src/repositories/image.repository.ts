@@ -29,6 +29,16 @@ function reviveImage(row: ImageEntity): ImageEntity {
  * Writes invalidate the read cache (ReadCache) after their statement, or after the
  * caller's transaction when they ran through its `em`; inserts need none.
  */
+/** A pending job canceled because its image was deleted. */
+export interface CanceledJob {
+  id: string;
+  cached: boolean;
+  createdAt: Date;
+}
+
+/** The deleted image's row, and the pending jobs its deletion canceled. */
+export type DeletedImage = ImageEntity & { canceledJobs: CanceledJob[] };
+
 @Injectable()
 export class ImageRepository {
   constructor(
@@ -113,18 +123,29 @@ export class ImageRepository {
    * the row lock taken first keeps new jobs of this image out until the delete commits,
    * so the job ids read next are all the cascade removes.
    */
-  async deleteOwned(userId: string, id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {
+  async deleteOwned(userId: string, id: string, em: EntityManager = this.ds.manager): Promise<DeletedImage | null> {
     if (!ImageRepository.isId(id)) return null;
     if (!em.queryRunner?.isTransactionActive) return this.ds.transaction((tx) => this.deleteOwned(userId, id, tx));
     const locked = await em.query(`SELECT id FROM images WHERE id = $1 AND user_id = $2 FOR UPDATE`, [id, userId]);
     if (!locked.length) return null;
-    const jobs: Array<{ id: string }> = await em.query(`SELECT id FROM jobs WHERE image_id = $1`, [id]);
+    // Its pending jobs are canceled and kept (their image_id becomes NULL with the image); finished ones go.
+    const canceled = returnedRows<CanceledJob>(
+      await em.query(
+        `UPDATE jobs SET status = 'canceled', finished_at = now() WHERE image_id = $1 AND status IN ('queued', 'active')
+         RETURNING id, cached, created_at AS "createdAt"`,
+        [id],
+      ),
+    );
+    const removed = returnedRows<{ id: string }>(
+      await em.query(`DELETE FROM jobs WHERE image_id = $1 AND status IN ('succeeded', 'failed') RETURNING id`, [id]),
+    );
+    const kept: Array<{ id: string }> = await em.query(`SELECT id FROM jobs WHERE image_id = $1`, [id]);
     const rows = returnedRows<ImageEntity>(
       await em.query(`DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`, [id, userId]),
     );
     await this.cache.afterWrite('image', [id], em);
-    await this.cache.afterWrite('job', jobs.map((j) => j.id), em);
-    return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes) } : null;
+    await this.cache.afterWrite('job', [...canceled, ...removed, ...kept].map((j) => j.id), em);
+    return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes), canceledJobs: canceled } : null;
   }
 
   findById(id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {
