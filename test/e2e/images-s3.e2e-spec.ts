@@ -4,6 +4,7 @@ import {
   waitForThumbnail,
   s3Env,
   expectProblem,
+  freePort,
   animatedGif,
   bigJpeg,
   HttpClient,
@@ -105,6 +106,30 @@ describe('images (e2e, S3 storage)', () => {
     expectProblem(await send(user), status, code);
     expect(await inspect.objects(`users/${user.id}/`)).toEqual([]);
     expect(await inspect.accounting(user.id)).toEqual({ imageRows: 0, storageBytes: 0 });
+  });
+
+  it('/health/ready: storage up with the bucket there; down on the API and the worker when S3_BUCKET names none', async () => {
+    const ready = await http.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.storage).toBe('up');
+
+    // An object HEAD in a missing bucket answers 404 like a missing key; HeadBucket tells them apart.
+    const missing = { ...s3Env(s3), S3_BUCKET: 'pixmill-no-such-bucket' };
+    const port = await freePort();
+    const [misconfigured, misconfiguredWorker] = await Promise.all([
+      startApi(missing),
+      startWorkerProcess({ ...missing, WORKER_METRICS_PORT: String(port) }),
+    ]);
+    try {
+      const res = await new HttpClient(misconfigured.baseUrl).get('/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ code: 'unavailable', checks: { postgres: 'up', redis: 'up', storage: 'down' } });
+      const worker = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(worker.status).toBe(503);
+      expect(await worker.json()).toEqual({ status: 'unavailable', checks: { postgres: 'up', redis: 'up', storage: 'down' } });
+    } finally {
+      await Promise.all([misconfigured.close(), misconfiguredWorker.stop()]);
+    }
   });
 
   it('DELETE → 204; the cleanup job removes the original and the thumbnail from the bucket', async () => {

@@ -2,8 +2,11 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { ModulesContainer } from '@nestjs/core';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { HttpClient, RunningApi, startApi, startWorkerProcess, UserFactory, WorkerProcess } from '@pixmill/testing';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, HttpClient, RunningApi, startApi, startWorkerProcess, UserFactory, WorkerProcess } from '@pixmill/testing';
 
 /** Every route the application registers, as "METHOD /path" with OpenAPI-style params. */
 function registeredRoutes(api: RunningApi): string[] {
@@ -35,11 +38,27 @@ describe('operations (e2e)', () => {
   });
   afterAll(() => api.close());
 
-  it('/health/live and /health/ready → 200 with postgres and redis up', async () => {
+  it('/health/live and /health/ready → 200 with postgres, redis and storage up', async () => {
     expect((await http.get('/health/live')).body).toEqual({ status: 'ok' });
     const ready = await http.get('/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toMatchObject({ postgres: 'up', redis: 'up' });
+    expect(ready.body.checks).toEqual({ postgres: 'up', redis: 'up', storage: 'up' });
+  });
+
+  it('/health/ready → 503 naming storage when the STORAGE_LOCAL_DIR directory has gone (an unmounted volume)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pixmill-ready-'));
+    const local = await startApi({ STORAGE_LOCAL_DIR: dir });
+    try {
+      const client = new HttpClient(local.baseUrl);
+      expect((await client.get('/health/ready')).body.checks.storage).toBe('up');
+      await rm(dir, { recursive: true });
+      const res = await client.get('/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(res.body).toMatchObject({ code: 'unavailable', checks: { postgres: 'up', redis: 'up', storage: 'down' } });
+    } finally {
+      await local.close();
+    }
   });
 
   it('/metrics exposes request latency by route and queue depth', async () => {
@@ -110,6 +129,31 @@ describe('operations (e2e)', () => {
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ message: 'hello', workerPid: worker.pid, jobId: expect.any(String) });
       expect(res.body.workerPid).not.toBe(process.pid);
+    });
+
+    it("the worker's private /health/ready checks storage too; paths match whatever the query string", async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'pixmill-worker-ready-'));
+      const port = await freePort();
+      const probed = await startWorkerProcess({ STORAGE_LOCAL_DIR: dir, WORKER_METRICS_PORT: String(port) });
+      try {
+        const get = async (p: string) => {
+          const res = await fetch(`http://127.0.0.1:${port}${p}`);
+          return { status: res.status, text: await res.text() };
+        };
+        expect(await get('/health/live?probe=1')).toEqual({ status: 200, text: JSON.stringify({ status: 'ok' }) });
+        expect((await get('/metrics?format=text')).text).toContain('pixmill_job_duration_seconds');
+        const ready = await get('/health/ready?full');
+        expect(ready.status).toBe(200);
+        expect(JSON.parse(ready.text)).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up', storage: 'up' } });
+
+        await rm(dir, { recursive: true });
+        const down = await get('/health/ready');
+        expect(down.status).toBe(503);
+        expect(JSON.parse(down.text)).toEqual({ status: 'unavailable', checks: { postgres: 'up', redis: 'up', storage: 'down' } });
+        expect((await get('/nothing?here')).status).toBe(404);
+      } finally {
+        await probed.stop();
+      }
     });
 
     it('the worker stops gracefully on SIGTERM', async () => {

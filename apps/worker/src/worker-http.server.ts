@@ -1,10 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type IORedis from 'ioredis';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
-import { REDIS } from '@pixmill/queue';
+import { HealthService } from '@pixmill/health';
 import { WorkerHost } from './worker-host.service';
 import { WorkerMetrics } from './worker-metrics.service';
 
@@ -18,8 +16,7 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnApplicationSh
     private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
     private readonly host: WorkerHost,
-    private readonly ds: DataSource,
-    @Inject(REDIS) private readonly redis: IORedis,
+    private readonly health: HealthService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,14 +36,15 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnApplicationSh
 
   private async handle(url: string): Promise<{ status: number; type: string; body: string }> {
     const json = (status: number, body: unknown) => ({ status, type: 'application/json', body: JSON.stringify(body) });
-    if (url === '/health/live') return json(this.host.isRunning() ? 200 : 503, { status: this.host.isRunning() ? 'ok' : 'stopping' });
-    if (url === '/health/ready') {
-      const [pg, rd] = await Promise.allSettled([this.ds.query('SELECT 1'), this.redis.ping()]);
-      const checks = { postgres: pg.status === 'fulfilled' ? 'up' : 'down', redis: rd.status === 'fulfilled' ? 'up' : 'down' };
+    // Probes may add a query string (cache busters, `?verbose`): the path alone decides.
+    const path = url.split('?')[0];
+    if (path === '/health/live') return json(this.host.isRunning() ? 200 : 503, { status: this.host.isRunning() ? 'ok' : 'stopping' });
+    if (path === '/health/ready') {
+      const checks = await this.health.check();
       const ok = Object.values(checks).every((s) => s === 'up');
       return json(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks });
     }
-    if (url === '/metrics') return { status: 200, type: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+    if (path === '/metrics') return { status: 200, type: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
     return json(404, { code: 'not_found' });
   }
 

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@pixmill/config';
 import { DbModule } from '@pixmill/db';
 import { EventsModule } from '@pixmill/events';
+import { HealthService } from '@pixmill/health';
 import { ImagingService } from '@pixmill/imaging';
 import { RedisModule } from '@pixmill/queue';
 import { StorageModule } from '@pixmill/storage';
@@ -28,6 +29,7 @@ export class WorkerModule {
         WorkerHost,
         InternalFailureRecorder,
         WorkerHttpServer,
+        HealthService,
         ImagingService,
         PingProcessor,
         ThumbnailProcessor,

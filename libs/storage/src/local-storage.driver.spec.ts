@@ -62,6 +62,18 @@ describe('LocalStorageDriver', () => {
     await expect(readdir(dir)).resolves.toEqual([]);
   });
 
+  it('is ready while its directory exists; not once it is removed or is a file; a first start makes it', async () => {
+    await expect(driver.checkReady()).resolves.toBeUndefined();
+    await rm(dir, { recursive: true, force: true });
+    await expect(driver.checkReady()).rejects.toMatchObject({ code: 'ENOENT' });
+    await writeFile(dir, 'not a directory');
+    await expect(driver.checkReady()).rejects.toThrow(/is not a directory/);
+    await rm(dir);
+
+    const fresh = new LocalStorageDriver({ dir: join(dir, 'data') });
+    await expect(fresh.checkReady()).resolves.toBeUndefined();
+  });
+
   it('does not do direct uploads', async () => {
     await expect(
       driver.presignUpload('users/u/uploads/1', { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 60 }),

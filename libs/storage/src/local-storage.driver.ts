@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream, mkdirSync } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -53,6 +53,20 @@ export class LocalStorageDriver implements StorageDriver {
 
   constructor(options: LocalStorageDriverOptions) {
     this.root = resolve(options.dir);
+    // Made at start (a first run has no ./data yet) and not by readiness checks, so that a
+    // directory that goes away later (an unmounted volume) reads as down. One that cannot be
+    // made is reported by checkReady too.
+    try {
+      mkdirSync(this.root, { recursive: true });
+    } catch {
+      // checkReady says why
+    }
+  }
+
+  async checkReady(): Promise<void> {
+    const stats = await stat(this.root);
+    if (!stats.isDirectory()) throw new Error(`${this.root} is not a directory`);
+    await access(this.root, constants.W_OK);
   }
 
   async put(key: string, body: Buffer | Readable, opts: PutOptions): Promise<PutResult> {

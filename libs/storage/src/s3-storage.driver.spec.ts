@@ -29,6 +29,16 @@ describe('S3StorageDriver against s3rver', () => {
     await expect(other.exists('users/u/x')).resolves.toBe(true);
   });
 
+  it('checkReady: HeadBucket answers for the bucket; a missing bucket is not ready, though an object HEAD there looks like a missing key', async () => {
+    await expect(driver.checkReady()).resolves.toBeUndefined();
+    const missing = driverFor('pixmill-no-such-bucket');
+    await expect(missing.checkReady()).rejects.toThrow('bucket pixmill-no-such-bucket does not exist');
+    await expect(missing.exists('health/ready')).resolves.toBe(false);
+    const denied = new S3StorageDriver({ ...s3.driverOptions, accessKeyId: 'NOT-S3RVER' });
+    drivers.push(denied);
+    await expect(denied.checkReady()).rejects.toThrow('bucket pixmill-test: access denied');
+  });
+
   it('deleteByPrefix pages through more than 1000 keys', async () => {
     const prefix = imagePrefix('bulk', 'img');
     const keys = Array.from({ length: 1100 }, (_, i) => `${prefix}derivatives/${String(i).padStart(4, '0')}.webp`);

@@ -88,6 +88,18 @@ export class S3StorageDriver implements StorageDriver {
     }
   }
 
+  /** HeadBucket, not a HEAD of some key: an object's 404 cannot tell a missing key from a missing bucket. */
+  async checkReady(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      const status = (err as S3ServiceException)?.$metadata?.httpStatusCode;
+      if (status === 404) throw new Error(`bucket ${this.bucket} does not exist`);
+      if (status === 403) throw new Error(`bucket ${this.bucket}: access denied`);
+      throw err;
+    }
+  }
+
   async put(key: string, body: Buffer | Readable, opts: PutOptions): Promise<PutResult> {
     assertSafeKey(key);
     const { maxBytes } = opts;

@@ -66,4 +66,10 @@ export abstract class StorageDriver {
   abstract list(prefix: string): Promise<string[]>;
   /** A direct-to-storage upload limited to 1..maxBytes, this key and this content type. S3 only. */
   abstract presignUpload(key: string, opts: PresignUploadOptions): Promise<PresignedUpload>;
+  /**
+   * Resolves when storage can take and serve objects; rejects saying why not. For readiness
+   * probes: local, the directory exists and is writable; S3, HeadBucket answers (a missing
+   * bucket or one these credentials may not use rejects).
+   */
+  abstract checkReady(): Promise<void>;
 }

@@ -1,8 +1,8 @@
 import { Controller, Get, HttpException } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { HealthService } from '@pixmill/health';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { Public } from '../common/public.decorator';
-import { HealthService } from './health.service';
 
 class LiveDto {
   @ApiProperty({ example: 'ok' }) status: 'ok';

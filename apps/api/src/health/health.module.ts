@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
+import { HealthService } from '@pixmill/health';
 import { HealthController } from './health.controller';
-import { HealthService } from './health.service';
 
 @Global()
 @Module({ controllers: [HealthController], providers: [HealthService], exports: [HealthService] })

@@ -5,12 +5,13 @@ import { REDIS } from '@pixmill/queue';
 import { StorageDriver } from '@pixmill/storage';
 
 export type CheckState = 'up' | 'down';
+export type ReadinessChecks = Record<'postgres' | 'redis' | 'storage', CheckState>;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
 }
 
-/** Readiness of the dependencies the API cannot serve without. */
+/** Readiness of the dependencies the API and the worker cannot work without: one check for both. */
 @Injectable()
 export class HealthService {
   constructor(
@@ -19,12 +20,11 @@ export class HealthService {
     private readonly storage: StorageDriver,
   ) {}
 
-  async check(timeoutMs = 2000): Promise<Record<string, CheckState>> {
-    const checks: Array<[string, () => Promise<unknown>]> = [
+  async check(timeoutMs = 2000): Promise<ReadinessChecks> {
+    const checks: Array<[keyof ReadinessChecks, () => Promise<unknown>]> = [
       ['postgres', () => this.ds.query('SELECT 1')],
       ['redis', () => this.redis.ping()],
-      // A HEAD of a key that need not exist: proves the bucket (or directory) answers.
-      ['storage', () => this.storage.exists('health/ready')],
+      ['storage', () => this.storage.checkReady()],
     ];
     const results = await Promise.all(
       checks.map(async ([name, fn]) => {
@@ -36,6 +36,6 @@ export class HealthService {
         }
       }),
     );
-    return Object.fromEntries(results);
+    return Object.fromEntries(results) as ReadinessChecks;
   }
 }
