@@ -339,6 +339,10 @@ describe('webhooks (e2e)', () => {
     const both = await receiver.waitFor(url, 2);
     expect(both[1].headers['webhook-id']).toBe(first.headers['webhook-id']);
     expect(both[1].body).toBe(first.body);
+    // Both carry the id of the request that submitted the job, as the delivery log shows.
+    expect(first.headers['x-request-id']).toBe(job.headers.get('x-request-id'));
+    expect(both[1].headers['x-request-id']).toBe(first.headers['x-request-id']);
+    expect(again.body.requestId).toBe(first.headers['x-request-id']);
   });
 
   it.each([
@@ -385,7 +389,12 @@ describe('webhooks (e2e)', () => {
     const doomed = await startApiProcess({ ...WEBHOOKS, FAULT_CRASH_AFTER_OUTBOX_COMMIT: 'true' });
     try {
       // The connection dies with the process: no answer at all.
-      await expect(fetch(`${doomed.baseUrl}/v1/images/${imageId}`, { method: 'DELETE', headers: { authorization: `Bearer ${user.accessToken}` } })).rejects.toThrow();
+      await expect(
+        fetch(`${doomed.baseUrl}/v1/images/${imageId}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${user.accessToken}`, 'x-request-id': 'delete-before-crash' },
+        }),
+      ).rejects.toThrow();
       expect(await doomed.exited).toBe('SIGKILL');
     } finally {
       await doomed.kill();
@@ -401,5 +410,7 @@ describe('webhooks (e2e)', () => {
     expect(msg).toBeDefined();
     const event = new Webhook(endpoint.body.secret).verify(msg.body, headersOf(msg.headers)) as any;
     expect(event).toMatchObject({ type: 'image.deleted', data: { id: imageId, urls: { original: null, thumbnail: null } } });
+    // The queue job the reconciler made carries no request id; the message row does.
+    expect(msg.headers['x-request-id']).toBe('delete-before-crash');
   }, 90_000);
 });

@@ -54,7 +54,7 @@ export class WebhookOutbox {
     const ids = await this.deliveries.insertMessage(
       em,
       id,
-      { userId: event.userId, type: event.type, body, jobId: event.jobId, imageId: event.imageId },
+      { userId: event.userId, type: event.type, body, jobId: event.jobId, imageId: event.imageId, requestId: event.requestId },
       targets,
     );
     return { ids, requestId: event.requestId };

@@ -119,6 +119,7 @@ export class WebhooksService {
       url: d.url,
       jobId: d.jobId,
       imageId: d.imageId,
+      requestId: d.requestId,
       status: d.status,
       nextAttemptAt: d.status === 'pending' ? new Date(d.nextAttemptAt).toISOString() : null,
       attempts: attempts

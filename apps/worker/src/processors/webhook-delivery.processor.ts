@@ -49,6 +49,8 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
   async process(job: Job<WebhookDeliveryJobData>): Promise<Result> {
     const delivery = await this.deliveries.findById(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return { skipped: 'delivery gone or finished' };
+    // The message's own request id: the job data has none when the reconciler or a redelivery enqueued it.
+    const requestId = delivery.requestId ?? job.data.requestId;
 
     const secrets = await this.secretsFor(delivery);
     if (!secrets) {
@@ -65,6 +67,7 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
       secrets,
       timeoutMs: this.config.webhooks.timeoutMs,
       allowedHosts: this.config.webhooks.allowedHosts,
+      requestId,
     });
     this.duration.observe(outcome.durationMs / 1000);
     const attempt = {

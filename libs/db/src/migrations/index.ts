@@ -8,6 +8,7 @@ import { AddUploadOptions1763800600000 } from './1763800600000-add-upload-option
 import { AddImageThumbnailError1763800700000 } from './1763800700000-add-image-thumbnail-error.migration';
 import { JobWebhookUrls1763800800000 } from './1763800800000-job-webhook-urls.migration';
 import { KeepCanceledJobsOfDeletedImages1763800900000 } from './1763800900000-keep-canceled-jobs-of-deleted-images.migration';
+import { WebhookMessageRequestId1763801000000 } from './1763801000000-webhook-message-request-id.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AddImageThumbnailError1763800700000,
   JobWebhookUrls1763800800000,
   KeepCanceledJobsOfDeletedImages1763800900000,
+  WebhookMessageRequestId1763801000000,
 ];

@@ -11,6 +11,8 @@ export interface NewWebhookMessage {
   body: string;
   jobId?: string | null;
   imageId?: string | null;
+  /** The API request that caused the message; sent as `x-request-id` with every attempt. */
+  requestId?: string | null;
 }
 
 export type DeliveryTarget = { target: 'url'; url: string } | { target: 'endpoint'; endpointId: string; url: string };
@@ -32,6 +34,7 @@ export interface WebhookDeliveryRow {
   body: string;
   jobId: string | null;
   imageId: string | null;
+  requestId: string | null;
 }
 
 export interface WebhookAttemptRow {
@@ -52,7 +55,7 @@ export interface DeliveryPageQuery {
 
 const DELIVERY_COLUMNS = `d.id, d.message_id AS "messageId", d.user_id AS "userId", d.target, d.endpoint_id AS "endpointId", d.url, d.status,
   d.attempts, d.next_attempt_at AS "nextAttemptAt", d.last_error AS "lastError", d.created_at AS "createdAt", d.finished_at AS "finishedAt",
-  m.type, m.body, m.job_id AS "jobId", m.image_id AS "imageId"`;
+  m.type, m.body, m.job_id AS "jobId", m.image_id AS "imageId", m.request_id AS "requestId"`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -71,14 +74,10 @@ export class WebhookDeliveryRepository {
   /** Writes a message and its deliveries; returns the delivery ids to enqueue after commit. */
   async insertMessage(em: EntityManager, id: string, msg: NewWebhookMessage, targets: DeliveryTarget[]): Promise<string[]> {
     if (!targets.length) return [];
-    await em.query(`INSERT INTO webhook_messages (id, user_id, type, body, job_id, image_id) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      id,
-      msg.userId,
-      msg.type,
-      msg.body,
-      msg.jobId ?? null,
-      msg.imageId ?? null,
-    ]);
+    await em.query(
+      `INSERT INTO webhook_messages (id, user_id, type, body, job_id, image_id, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [id, msg.userId, msg.type, msg.body, msg.jobId ?? null, msg.imageId ?? null, msg.requestId ?? null],
+    );
     const rows: Array<{ id: string }> = await em.query(
       `INSERT INTO webhook_deliveries (message_id, user_id, target, endpoint_id, url)
        SELECT $1, $2, t.target, t.endpoint_id, t.url

@@ -115,6 +115,15 @@ describe('deliverWebhook', () => {
     for (const s of [secret, next]) expect(new Webhook(s).verify(sent, webhookHeaders(headers))).toBeTruthy();
   });
 
+  it('sends the request id as x-request-id, and no such header without one', async () => {
+    await deliver({ requestId: 'req-7f3a' });
+    await deliver();
+
+    expect(received[0].headers['x-request-id']).toBe('req-7f3a');
+    expect(received[1].headers).not.toHaveProperty('x-request-id');
+    expect(new Webhook(secret).verify(received[0].body, webhookHeaders(received[0].headers))).toEqual(JSON.parse(body));
+  });
+
   it('reports a server error with its status and the start of the body', async () => {
     respond = (_req, res) => res.writeHead(500).end('database on fire');
 

@@ -18,6 +18,11 @@ export interface WebhookDeliveryRequest {
   /** Bounds the whole attempt: resolving, connecting, response headers and the snippet. */
   timeoutMs: number;
   allowedHosts: string[];
+  /**
+   * Sent as `x-request-id`, so a receiver's logs meet Pixmill's: the id of the API request
+   * that caused the message. Outside the signed content, like every header but the three webhook-* ones.
+   */
+  requestId?: string | null;
   lookup?: LookupFn;
   userAgent?: string;
 }
@@ -97,6 +102,7 @@ function send(
       'webhook-timestamp': String(req.timestampSeconds),
       'webhook-signature': signWebhook(req.secrets, req.msgId, req.timestampSeconds, req.body),
       'user-agent': req.userAgent ?? 'Pixmill-Webhooks/1',
+      ...(req.requestId ? { 'x-request-id': req.requestId } : {}),
     },
     // A fresh connection per attempt: a pooled socket may lead to an address checked long ago.
     agent: false,

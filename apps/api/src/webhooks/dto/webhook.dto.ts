@@ -83,6 +83,13 @@ export class WebhookDeliveryDto {
   @ApiProperty({ example: 'https://example.com/pixmill/webhooks' }) url: string;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) jobId: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) imageId: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '5f0c6a2e-8b1d-4c7e-9a55-0d6f3b2e4a11',
+    description: 'The id of the API request that caused the message (the `x-request-id` the API answered it with); every attempt sends it as `x-request-id`.',
+  })
+  requestId: string | null;
   @ApiProperty({ enum: ['pending', 'succeeded', 'failed', 'canceled'] }) status: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the next attempt is due (pending only).' })
   nextAttemptAt: string | null;
