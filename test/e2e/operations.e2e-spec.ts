@@ -2,11 +2,12 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { ModulesContainer } from '@nestjs/core';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, HttpClient, RunningApi, startApi, startWorkerProcess, UserFactory, WorkerProcess } from '@pixmill/testing';
+import { freePort, HttpClient, pollUntil, RunningApi, startApi, startApiProcess, startWorkerProcess, UserFactory, WorkerProcess } from '@pixmill/testing';
 
 /** Every route the application registers, as "METHOD /path" with OpenAPI-style params. */
 function registeredRoutes(api: RunningApi): string[] {
@@ -58,6 +59,22 @@ describe('operations (e2e)', () => {
       expect(res.body).toMatchObject({ code: 'unavailable', checks: { postgres: 'up', redis: 'up', storage: 'down' } });
     } finally {
       await local.close();
+    }
+  });
+
+  it("the API's request line names the request id as requestId (and reqId, as before)", async () => {
+    const proc = await startApiProcess();
+    try {
+      const requestId = `trace-${randomUUID()}`;
+      const res = await fetch(`${proc.baseUrl}/v1/me`, { headers: { 'x-request-id': requestId } });
+      expect(res.status).toBe(401);
+      const line = await pollUntil(
+        async () => proc.output().split('\n').find((l) => l.includes(requestId) && l.includes('request completed')),
+        (found) => found !== undefined,
+      );
+      expect(JSON.parse(line!)).toMatchObject({ msg: 'request completed', requestId, reqId: requestId, path: '/v1/me', status: 401 });
+    } finally {
+      await proc.kill();
     }
   });
 
