@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import sharp from 'sharp';
 import { Webhook } from 'standardwebhooks';
 import {
   expectProblem,
+  freePort,
   headersOf,
   HttpClient,
   jpeg,
@@ -44,6 +46,8 @@ describe('webhooks (e2e)', () => {
   let worker: WorkerProcess;
   let receiver: WebhookReceiver;
   let db: Client;
+  /** The worker's private port: /metrics. */
+  let workerPort: number;
 
   beforeAll(async () => {
     [api, guarded, receiver] = await Promise.all([
@@ -53,7 +57,13 @@ describe('webhooks (e2e)', () => {
     ]);
     http = new HttpClient(api.baseUrl);
     // The worker signs the delivery URLs in webhook payloads, so it knows the API's public address.
-    worker = await startWorkerProcess({ ...WEBHOOKS, RECONCILE_INTERVAL_MS: '1000', PUBLIC_BASE_URL: api.baseUrl });
+    workerPort = await freePort();
+    worker = await startWorkerProcess({
+      ...WEBHOOKS,
+      RECONCILE_INTERVAL_MS: '1000',
+      PUBLIC_BASE_URL: api.baseUrl,
+      WORKER_METRICS_PORT: String(workerPort),
+    });
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
   });
@@ -70,6 +80,17 @@ describe('webhooks (e2e)', () => {
   }
 
   const deliveriesOf = async (user: TestUser, query: string) => (await user.http.get(`/v1/webhook-deliveries?${query}`)).body.items;
+
+  /** The worker's job lines (one per run of a job) matching `fields`, once `count` of them are there. */
+  const workerLines = (fields: Record<string, unknown>, count = 1) =>
+    pollUntil(
+      async () => worker.logLines().filter((line) => Object.entries(fields).every(([k, v]) => line[k] === v)),
+      (lines) => lines.length >= count,
+    );
+
+  /** The worker's /metrics lines of one metric. */
+  const workerMetric = async (name: string) =>
+    (await (await fetch(`http://127.0.0.1:${workerPort}/metrics`)).text()).split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
 
   it('a transformation with webhookUrl: exactly one job.succeeded, verified by the standardwebhooks package, whose result URL serves the image', async () => {
     const { user, imageId } = await userWithImage();
@@ -108,6 +129,80 @@ describe('webhooks (e2e)', () => {
     expect(delivery).toMatchObject({ status: 'succeeded', type: 'job.succeeded', target: 'url', messageId: headers['webhook-id'] });
     expect(delivery.attempts).toHaveLength(1);
     expect(delivery.attempts[0]).toMatchObject({ statusCode: 200, error: null });
+  });
+
+  it('the x-request-id of an upload and of a submission follows the work: worker log lines, webhook requests, the delivery log', async () => {
+    const user = await new UserFactory(http).plan('pro').create();
+    const url = receiver.url('traced');
+    const uploadRequest = `upload-${randomUUID()}`;
+    const uploaded = await user.http.request('POST', '/v1/images', {
+      body: uploadForm(await jpeg(160, 120), 'traced.jpg', { fields: { webhookUrl: url } }),
+      headers: { 'x-request-id': uploadRequest },
+    });
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.headers.get('x-request-id')).toBe(uploadRequest);
+    const imageId = uploaded.body.id;
+    const submitRequest = `submit-${randomUUID()}`;
+    const submitted = await user.http.post(
+      `/v1/images/${imageId}/transformations`,
+      { operations: [{ op: 'resize', width: 80 }, { op: 'watermark', text: 'traced' }, { op: 'resize', width: 60 }], output: { format: 'webp' }, webhookUrl: url },
+      { 'x-request-id': submitRequest },
+    );
+    expect(submitted.status).toBe(202);
+
+    // The receiver sees each message with the id of the request that caused it.
+    const messages = await receiver.waitFor(url, 2);
+    const byType = Object.fromEntries(messages.map((m) => [JSON.parse(m.body).type, m.headers]));
+    expect(byType['image.ready']['x-request-id']).toBe(uploadRequest);
+    expect(byType['job.succeeded']['x-request-id']).toBe(submitRequest);
+
+    // The worker logs one line per job run and per delivery attempt, each naming the request.
+    const [thumbnail] = await workerLines({ job: 'thumbnail', imageId });
+    expect(thumbnail).toMatchObject({
+      msg: 'thumbnail succeeded',
+      level: 30,
+      app: 'pixmill-worker',
+      requestId: uploadRequest,
+      userId: user.id,
+      outcome: 'succeeded',
+      attempts: 1,
+      durationMs: expect.any(Number),
+    });
+    const [transform] = await workerLines({ job: 'transform', jobId: submitted.body.id });
+    expect(transform).toMatchObject({
+      msg: 'transform succeeded',
+      requestId: submitRequest,
+      imageId,
+      userId: user.id,
+      ops: 'resize+watermark',
+      format: 'webp',
+      outcome: 'succeeded',
+      attempts: 1,
+      durationMs: expect.any(Number),
+    });
+    const deliveries = await pollUntil(
+      () => user.http.get('/v1/webhook-deliveries').then((r) => r.body.items),
+      (items: any[]) => items.length === 2 && items.every((d) => d.status === 'succeeded'),
+    );
+    for (const delivery of deliveries) {
+      const requestId = delivery.type === 'image.ready' ? uploadRequest : submitRequest;
+      expect(delivery.requestId).toBe(requestId);
+      const [line] = await workerLines({ job: 'webhook-delivery', deliveryId: delivery.id });
+      expect(line).toMatchObject({
+        msg: 'webhook-delivery succeeded',
+        requestId,
+        messageId: delivery.messageId,
+        statusCode: 200,
+        durationMs: delivery.attempts[0].durationMs,
+        outcome: 'succeeded',
+        attempts: 1,
+      });
+    }
+
+    // Job durations are labelled by the spec's operations (in order, each once) and the output format.
+    expect(await workerMetric('pixmill_job_duration_seconds_count')).toContainEqual(
+      expect.stringMatching(/^pixmill_job_duration_seconds_count\{job="transform",outcome="completed",ops="resize\+watermark",format="webp"\} [1-9]/),
+    );
   });
 
   it('a cache hit is reported too (the job is created succeeded); an idempotent replay sends nothing more', async () => {
@@ -183,6 +278,21 @@ describe('webhooks (e2e)', () => {
     expect(delivery.attempts.map((a: any) => a.statusCode)).toEqual([500, 500, 200]);
     expect(delivery.attempts[0].responseSnippet).toBe('answer 500');
     expect(delivery.attempts[0].error).toBe('HTTP 500');
+
+    // One worker line per attempt; the receiver's 500s are webhook outcomes, not job failures.
+    const lines = await workerLines({ job: 'webhook-delivery', deliveryId: delivery.id }, 3);
+    expect(lines.map((l) => [l.outcome, l.statusCode, l.attempts])).toEqual([
+      ['retrying', 500, 1],
+      ['retrying', 500, 2],
+      ['succeeded', 200, 3],
+    ]);
+    expect(lines[0]).toMatchObject({ level: 40, error: 'HTTP 500', requestId: job.headers.get('x-request-id') });
+    const attempts = await workerMetric('pixmill_webhook_attempts_total');
+    expect(attempts).toContainEqual(expect.stringMatching(/^pixmill_webhook_attempts_total\{outcome="failed"\} ([2-9]|\d\d+)$/));
+    expect(await workerMetric('pixmill_job_failures_total')).not.toContainEqual(expect.stringContaining('job="webhook-delivery"'));
+    expect(await workerMetric('pixmill_job_duration_seconds_count')).not.toContainEqual(
+      expect.stringContaining('job="webhook-delivery",outcome="failed"'),
+    );
   });
 
   it('a receiver that times out is retried, with the same webhook-id', async () => {
@@ -213,6 +323,11 @@ describe('webhooks (e2e)', () => {
     const event = new Webhook(secret).verify(msg.body, headersOf(msg.headers)) as any;
     expect(event.type).toBe('job.failed');
     expect(event.data).toMatchObject({ id: job.body.id, status: 'failed', error: { code: 'image_corrupt' } });
+
+    // The worker's line names the failure's code; the failure is counted as the transform job's.
+    const [line] = await workerLines({ job: 'transform', jobId: job.body.id });
+    expect(line).toMatchObject({ outcome: 'failed', errorCode: 'image_corrupt', ops: 'grayscale', format: 'jpeg', attempts: 1, level: 40 });
+    expect(await workerMetric('pixmill_job_failures_total')).toContainEqual(expect.stringMatching(/^pixmill_job_failures_total\{job="transform"\} [1-9]/));
   });
 
   it('endpoints: own secret, event filter, 410 disables the endpoint', async () => {

@@ -4,9 +4,41 @@ import { JobName } from '@pixmill/queue';
 
 export const JOB_PROCESSOR = 'pixmill:jobProcessor';
 
+/**
+ * What a processor adds to the one log line and the metrics the worker host writes for each
+ * run of a job, beyond what the host knows itself (job name and id, request id, duration,
+ * attempt, how it ended). Filled in as the processor learns it, so a run that throws halfway
+ * still reports what was known by then.
+ */
+export interface JobReport {
+  imageId?: string;
+  userId?: string;
+  /** Attempts as the user sees them (the job row's or the delivery's count), when that differs from BullMQ's. */
+  attempts?: number;
+  /** Transform jobs: labels of pixmill_job_duration_seconds (operationChain of the spec, output format). */
+  ops?: string;
+  format?: string;
+  /** The stable code of a failure (`image_corrupt`…), when the processor knows it. */
+  errorCode?: string;
+  /** The request id recorded with the work, when the job data has none (a job the reconciler enqueued again). */
+  requestId?: string;
+  deliveryId?: string;
+  messageId?: string;
+  endpointId?: string | null;
+  statusCode?: number | null;
+  /** Overrides the run's duration in the log line: a webhook delivery reports its HTTP attempt, as its delivery log shows it. */
+  durationMs?: number;
+  /**
+   * The run threw because a webhook receiver did not take the message (non-2xx, timeout,
+   * refused connection), not because the job failed: it is counted in
+   * pixmill_webhook_attempts_total, not in the job failure metrics.
+   */
+  refusedByReceiver?: boolean;
+}
+
 /** A worker-side handler of one job name. */
 export interface JobProcessor<D = unknown, R = unknown> {
-  process(job: Job<D, R>): Promise<R>;
+  process(job: Job<D, R>, report: JobReport): Promise<R>;
 }
 
 /** Registers a provider as the handler of `name`; the worker host finds it at boot. */

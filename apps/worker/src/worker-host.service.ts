@@ -14,7 +14,8 @@ import {
   webhookRetryDelaySeconds,
 } from '@pixmill/queue';
 import { finalFailureOf } from './final-failure.util';
-import { JOB_PROCESSOR, JobProcessor } from './job-processor.decorator';
+import { JOB_PROCESSOR, JobProcessor, JobReport } from './job-processor.decorator';
+import { jobRunLogLine } from './job-run-log.util';
 import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerMetrics } from './worker-metrics.service';
 
@@ -140,16 +141,27 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     const name = job.name as JobName;
     const processor = this.processors.get(name);
     if (!processor || JOB_QUEUE[name] === undefined) throw new Error(`no processor for job "${job.name}"`);
-    const end = this.metrics.jobDuration.startTimer({ job: name });
+    const report: JobReport = {};
+    const started = performance.now();
+    let result: unknown;
     try {
-      const result = await processor.process(job);
-      end({ outcome: 'completed' });
-      return result;
-    } catch (err) {
-      end({ outcome: 'failed' });
-      this.metrics.jobFailures.inc({ job: name });
-      throw err;
+      result = await processor.process(job, report);
+    } catch (error) {
+      this.finished(job, report, started, { error });
+      throw error;
     }
+    this.finished(job, report, started, { result });
+    return result;
+  }
+
+  /** The metrics and the one structured log line of a run. */
+  private finished(job: Job, report: JobReport, started: number, end: { result: unknown } | { error: unknown }): void {
+    const ms = performance.now() - started;
+    const failed = 'error' in end && !report.refusedByReceiver;
+    this.metrics.observeJob(job.name, failed ? 'failed' : 'completed', ms / 1000, job.name === JobName.Transform ? report : {});
+    const line = jobRunLogLine(job, report, ms, end);
+    if (line.outcome === 'succeeded' || line.outcome === 'skipped') this.logger.log(line);
+    else this.logger.warn(line);
   }
 
   /** Graceful: stop taking jobs, let the ones in hand finish. */

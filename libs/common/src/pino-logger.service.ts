@@ -1,6 +1,16 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 
+/**
+ * A structured entry for Nest's Logger: `logger.log({ msg: 'transform succeeded', jobId, durationMs })`
+ * becomes one JSON line with those fields next to `msg`.
+ */
+export type LogFields = { msg: string } & Record<string, unknown>;
+
+function isLogFields(message: unknown): message is LogFields {
+  return typeof message === 'object' && message !== null && !(message instanceof Error) && typeof (message as LogFields).msg === 'string';
+}
+
 /** Nest's logger backed by pino: one JSON line per entry, shared by the API and the worker. */
 export class PinoLoggerService implements LoggerService {
   readonly pino: Logger;
@@ -10,18 +20,26 @@ export class PinoLoggerService implements LoggerService {
   }
 
   log(message: unknown, context?: string): void {
-    this.pino.info({ context }, String(message));
+    this.pino.info(...entry(message, { context }));
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.pino.error({ context, trace }, message instanceof Error ? message.message : String(message));
+    this.pino.error(...entry(message, { context, trace }));
   }
   warn(message: unknown, context?: string): void {
-    this.pino.warn({ context }, String(message));
+    this.pino.warn(...entry(message, { context }));
   }
   debug(message: unknown, context?: string): void {
-    this.pino.debug({ context }, String(message));
+    this.pino.debug(...entry(message, { context }));
   }
   verbose(message: unknown, context?: string): void {
-    this.pino.trace({ context }, String(message));
+    this.pino.trace(...entry(message, { context }));
   }
+}
+
+function entry(message: unknown, base: Record<string, unknown>): [Record<string, unknown>, string] {
+  if (isLogFields(message)) {
+    const { msg, ...fields } = message;
+    return [{ ...base, ...fields }, msg];
+  }
+  return [base, message instanceof Error ? message.message : String(message)];
 }

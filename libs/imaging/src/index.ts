@@ -4,6 +4,7 @@ export * from './spec/parse-spec.util';
 export * from './spec/query-spec.parser';
 export * from './spec/spec-hash.util';
 export * from './spec/output-format.util';
+export * from './spec/operation-chain.util';
 export * from './spec/dto/resize-operation.dto';
 export * from './spec/dto/crop-operation.dto';
 export * from './spec/dto/rotate-operation.dto';

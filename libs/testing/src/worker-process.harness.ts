@@ -12,6 +12,8 @@ export interface WorkerProcess {
   /** SIGKILL: the process dies mid-work, as on a crashed machine. */
   kill(): Promise<void>;
   output(): string;
+  /** The JSON lines of its output (pino), parsed; other lines are left out. */
+  logLines(): Array<Record<string, unknown>>;
 }
 
 /**
@@ -47,6 +49,15 @@ export async function startWorkerProcess(overrides: Record<string, string> = {})
     child,
     pid: child.pid!,
     output: () => out,
+    logLines: () =>
+      out.split('\n').flatMap((line) => {
+        if (!line.startsWith('{')) return [];
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return []; // a line still being written
+        }
+      }),
     stop: async () => {
       child.kill('SIGTERM');
       return exited;

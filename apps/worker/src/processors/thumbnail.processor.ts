@@ -8,7 +8,7 @@ import { ImageViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/eve
 import { ImagingService, InputFormat } from '@pixmill/imaging';
 import { JobName, JobResults, ThumbnailJobData } from '@pixmill/queue';
 import { derivativeKey, IMMUTABLE_CACHE_CONTROL, StorageDriver } from '@pixmill/storage';
-import { JobProcessor, Processes } from '../job-processor.decorator';
+import { JobProcessor, JobReport, Processes } from '../job-processor.decorator';
 
 type Result = JobResults[JobName.Thumbnail];
 
@@ -29,9 +29,11 @@ export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result
     private readonly outbox: WebhookOutbox,
   ) {}
 
-  async process(job: Job<ThumbnailJobData>): Promise<Result> {
+  async process(job: Job<ThumbnailJobData>, report: JobReport): Promise<Result> {
+    report.imageId = job.data.imageId;
     const image = await this.images.findById(job.data.imageId);
     if (!image) return { skipped: 'image deleted' };
+    report.userId = image.userId;
     const original = await this.storage.getBuffer(image.storageKey); // storage faults throw → retried
     let thumb;
     try {
@@ -45,6 +47,7 @@ export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result
       if (err instanceof DomainException) {
         const reason = `${err.code}: ${err.message}`;
         await this.images.markThumbnailFailed(image.id, reason);
+        report.errorCode = err.code;
         throw new UnrecoverableError(reason);
       }
       throw err;

@@ -1,19 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { DomainException, ValidationFailedException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
 import { DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository } from '@pixmill/db';
 import { JobStateRecorder } from '@pixmill/events';
 import {
+  CanonicalTransformationSpec,
   ImagingService,
   InputFormat,
+  operationChain,
   outputExtension,
   RenderSpecException,
   TransformationSpec,
 } from '@pixmill/imaging';
 import { JobName, JobResults, TransformJobData } from '@pixmill/queue';
 import { derivativeKey, IMMUTABLE_CACHE_CONTROL, StorageDriver } from '@pixmill/storage';
-import { JobProcessor, Processes } from '../job-processor.decorator';
+import { JobProcessor, JobReport, Processes } from '../job-processor.decorator';
 
 type Result = JobResults[JobName.Transform];
 
@@ -46,8 +48,6 @@ const FOREIGN_KEY_VIOLATION = '23503';
 @Injectable()
 @Processes(JobName.Transform)
 export class TransformProcessor implements JobProcessor<TransformJobData, Result> {
-  private readonly logger = new Logger('TransformProcessor');
-
   constructor(
     private readonly jobs: JobRepository,
     private readonly images: ImageRepository,
@@ -58,12 +58,21 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
     private readonly states: JobStateRecorder,
   ) {}
 
-  async process(job: Job<TransformJobData>): Promise<Result> {
+  async process(job: Job<TransformJobData>, report: JobReport): Promise<Result> {
     // One conditional UPDATE that also counts the attempt: a row that is gone (its image was
     // deleted and the jobs cascaded), final or canceled is not started.
     const row = await this.jobs.markActive(job.data.jobId);
     if (!row) return { skipped: 'job deleted, finished or canceled' };
     if (!row.imageId) return { skipped: 'image deleted' }; // not reached: deleting an image cancels its jobs first
+    const spec = row.spec as unknown as CanonicalTransformationSpec;
+    Object.assign(report, {
+      imageId: row.imageId,
+      userId: row.userId,
+      attempts: row.attempts,
+      requestId: row.requestId ?? undefined,
+      ops: operationChain(spec),
+      format: spec.output?.format,
+    });
 
     // A previous attempt may have stored and recorded the derivative, then died before markSucceeded.
     const existing = await this.derivatives.find(row.imageId, row.specHash);
@@ -78,7 +87,7 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
       if (!(err instanceof DomainException) || !PERMANENT_CODES.has(err.code)) throw err;
       // Recorded before UnrecoverableError is thrown: if this write fails, the attempt is retried instead.
       await this.states.failed(row.id, err.code, err.message);
-      this.logger.log(`job ${row.id} failed for good: ${err.code}: ${err.message}`);
+      report.errorCode = err.code;
       throw new UnrecoverableError(`${err.code}: ${err.message}`);
     }
   }

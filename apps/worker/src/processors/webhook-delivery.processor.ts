@@ -1,11 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Counter, Histogram } from 'prom-client';
 import { AppConfig } from '@pixmill/config';
 import { UserRepository, WebhookDeliveryRepository, WebhookDeliveryRow, WebhookEndpointRepository } from '@pixmill/db';
 import { JobName, JobResults, WebhookDeliveryJobData, webhookRetryDelaySeconds } from '@pixmill/queue';
-import { deliverWebhook, DeliveryOutcome, generateWebhookSecret } from '@pixmill/webhooks';
-import { JobProcessor, Processes } from '../job-processor.decorator';
+import { deliverWebhook, generateWebhookSecret } from '@pixmill/webhooks';
+import { JobProcessor, JobReport, Processes } from '../job-processor.decorator';
 import { WorkerMetrics } from '../worker-metrics.service';
 
 type Result = JobResults[JobName.WebhookDelivery];
@@ -21,7 +21,6 @@ export class WebhookAttemptFailedError extends Error {}
 @Injectable()
 @Processes(JobName.WebhookDelivery)
 export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJobData, Result> {
-  private readonly logger = new Logger('WebhookDelivery');
   private readonly attempts: Counter;
   private readonly duration: Histogram;
 
@@ -46,11 +45,19 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
     });
   }
 
-  async process(job: Job<WebhookDeliveryJobData>): Promise<Result> {
+  async process(job: Job<WebhookDeliveryJobData>, report: JobReport): Promise<Result> {
+    report.deliveryId = job.data.deliveryId;
     const delivery = await this.deliveries.findById(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return { skipped: 'delivery gone or finished' };
     // The message's own request id: the job data has none when the reconciler or a redelivery enqueued it.
     const requestId = delivery.requestId ?? job.data.requestId;
+    Object.assign(report, {
+      messageId: delivery.messageId,
+      endpointId: delivery.endpointId,
+      userId: delivery.userId,
+      requestId,
+      attempts: delivery.attempts + 1,
+    });
 
     const secrets = await this.secretsFor(delivery);
     if (!secrets) {
@@ -70,6 +77,7 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
       requestId,
     });
     this.duration.observe(outcome.durationMs / 1000);
+    Object.assign(report, { statusCode: outcome.statusCode, durationMs: Math.round(outcome.durationMs) });
     const attempt = {
       attemptedAt,
       statusCode: outcome.statusCode,
@@ -88,12 +96,14 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
       this.attempts.inc({ outcome: 'gone' });
       await this.deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
       if (delivery.endpointId) await this.endpoints.disable(delivery.endpointId, 'the receiver answered 410 Gone');
+      report.refusedByReceiver = true;
       throw new UnrecoverableError(`${delivery.url} answered 410 Gone`);
     }
     this.attempts.inc({ outcome: 'failed' });
-    if (await this.recordFailure(delivery, attempt, outcome)) {
-      throw new UnrecoverableError(`gave up on ${delivery.url}: ${attempt.error}`);
-    }
+    const last = await this.recordFailure(delivery, attempt);
+    // Recorded: what is thrown now is the receiver's answer, for BullMQ to schedule, not a fault of the job.
+    report.refusedByReceiver = true;
+    if (last) throw new UnrecoverableError(`gave up on ${delivery.url}: ${attempt.error}`);
     throw new WebhookAttemptFailedError(attempt.error ?? 'delivery failed');
   }
 
@@ -105,13 +115,11 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
   private async recordFailure(
     delivery: WebhookDeliveryRow,
     attempt: Parameters<WebhookDeliveryRepository['recordAttempt']>[1],
-    outcome: DeliveryOutcome,
   ): Promise<boolean> {
     const schedule = this.config.webhooks.retryScheduleSeconds;
     const made = delivery.attempts + 1;
     if (made >= schedule.length) {
       await this.deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
-      this.logger.log(`delivery ${delivery.id} to ${delivery.url} failed for good after ${made} attempts: ${outcome.error ?? outcome.statusCode}`);
       return true;
     }
     const delaySeconds = webhookRetryDelaySeconds(schedule, made);
