@@ -1,6 +1,6 @@
 import { ValidationFailedException } from '@pixmill/common';
 import { parseSpec } from './parse-spec.util';
-import { parseQuerySpec } from './query-spec.parser';
+import { parseQuerySpec, QUERY_CONTROL_KEYS, QUERY_SPEC_KEYS } from './query-spec.parser';
 
 const q = (query: string) => parseQuerySpec(new URLSearchParams(query));
 function errorsOf(query: string): { field: string; message: string }[] {
@@ -129,6 +129,19 @@ describe('parseQuerySpec', () => {
     ['hue=30', 'hue'],
   ])('rejects %s with field %s', (query, field) => {
     expect(errorsOf(query).map((e) => e.field)).toEqual([field]);
+  });
+
+  it('knows every key it lists (the transform route documents these)', () => {
+    for (const key of [...QUERY_SPEC_KEYS, ...QUERY_CONTROL_KEYS]) {
+      let messages: string[] = [];
+      try {
+        q(`${key}=%00`);
+      } catch (e) {
+        messages = ((e as ValidationFailedException).errors ?? []).map((err) => err.message);
+      }
+      expect({ key, messages }).toEqual({ key, messages: expect.not.arrayContaining([`unknown parameter ${key}`]) });
+    }
+    expect(errorsOf('bogus=1')).toEqual([{ field: 'bogus', message: 'unknown parameter bogus' }]);
   });
 
   it('lists every bad key at once', () => {

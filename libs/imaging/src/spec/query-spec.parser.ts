@@ -2,8 +2,39 @@ import { DomainException, FieldError, ValidationFailedException } from '@pixmill
 import { parseSpec } from './parse-spec.util';
 import { Operation, TransformationSpec } from './transformation-spec.types';
 
+/**
+ * Every query key that makes part of a spec (SPEC §4). The switch in
+ * `parseQuerySpec` is checked against this list by the compiler, so the list
+ * (which the OpenAPI document of the transform route is tested against) cannot
+ * drift from what is parsed.
+ */
+export const QUERY_SPEC_KEYS = [
+  'resize',
+  'fit',
+  'crop',
+  'rotate',
+  'flip',
+  'mirror',
+  'grayscale',
+  'sepia',
+  'blur',
+  'sharpen',
+  'brightness',
+  'saturation',
+  'contrast',
+  'watermark',
+  'format',
+  'quality',
+  'compress',
+] as const;
+export type QuerySpecKey = (typeof QUERY_SPEC_KEYS)[number];
+
 /** Query keys the transform endpoint reads itself; they are not part of the spec. */
-const NON_SPEC_KEYS = new Set(['wait', 'webhookUrl']);
+export const QUERY_CONTROL_KEYS = ['wait', 'webhookUrl'] as const;
+
+const SPEC_KEYS: ReadonlySet<string> = new Set(QUERY_SPEC_KEYS);
+const CONTROL_KEYS: ReadonlySet<string> = new Set(QUERY_CONTROL_KEYS);
+const isSpecKey = (key: string): key is QuerySpecKey => SPEC_KEYS.has(key);
 
 const NUMBER = /^[+-]?(\d+(\.\d+)?|\.\d+)$/;
 const INTEGER = /^\d+$/;
@@ -35,7 +66,11 @@ export function parseQuerySpec(params: URLSearchParams | Iterable<[string, strin
   let leadingFit: string | null = null;
 
   for (const [key, value] of entries) {
-    if (NON_SPEC_KEYS.has(key)) continue;
+    if (CONTROL_KEYS.has(key)) continue;
+    if (!isSpecKey(key)) {
+      bad(key, `unknown parameter ${key}`);
+      continue;
+    }
     switch (key) {
       case 'resize': {
         const box = RESIZE_BOX.exec(value);
@@ -137,8 +172,10 @@ export function parseQuerySpec(params: URLSearchParams | Iterable<[string, strin
           bad(key, 'compress must be true or false');
         }
         break;
-      default:
-        bad(key, `unknown parameter ${key}`);
+      default: {
+        const unhandled: never = key; // a key listed in QUERY_SPEC_KEYS without a case
+        throw new Error(`query key ${String(unhandled)} is listed but not parsed`);
+      }
     }
   }
 
