@@ -9,6 +9,7 @@ import {
   exifOrientedJpeg,
   HttpClient,
   jpeg,
+  rawMultipart,
   RunningApi,
   startApi,
   startWorkerProcess,
@@ -195,6 +196,36 @@ describe('transformations and jobs (e2e)', () => {
       expectProblem(refused, 400, 'validation_failed');
       expect(refused.body.errors[0].field).toBe('eager[0].operations[0].width');
       expect((await u.http.get('/v1/images')).body.items).toHaveLength(1);
+    });
+
+    it('eager is read as a text field, a field sent as application/json, or a JSON part with a file name', async () => {
+      const u = await new UserFactory(http).create();
+      const specs = [{ operations: [{ op: 'resize', width: 128 }], output: { format: 'webp' } }];
+      const json = JSON.stringify(specs);
+      const asJsonField = rawMultipart(await jpeg(64, 48), 'a.jpg', 'image/jpeg', [{ name: 'eager', value: json, contentType: 'application/json' }]);
+      const asBlob = uploadForm(await jpeg(64, 48), 'b.jpg');
+      asBlob.append('eager', new Blob([json], { type: 'application/json' })); // FormData names it "blob": a file part
+      for (const [how, body, headers] of [
+        ['json field', asJsonField.body, { 'content-type': asJsonField.contentType }],
+        ['blob part', asBlob, {}],
+      ] as const) {
+        const res = await u.http.request('POST', '/v1/images', { body, headers });
+        expect({ how, status: res.status, eagerJobs: res.body.eagerJobs }).toEqual({
+          how,
+          status: 201,
+          eagerJobs: [{ jobId: expect.any(String), error: null }],
+        });
+      }
+
+      const bad = rawMultipart(await jpeg(64, 48), 'c.jpg', 'image/jpeg', [{ name: 'eager', value: '[{', contentType: 'application/json' }]);
+      const refused = await u.http.request('POST', '/v1/images', { body: bad.body, headers: { 'content-type': bad.contentType } });
+      expectProblem(refused, 400, 'validation_failed');
+      const badBlob = uploadForm(await jpeg(64, 48), 'd.jpg');
+      badBlob.append('eager', new Blob([JSON.stringify([{ operations: [{ op: 'blur', sigma: 0 }] }])], { type: 'application/json' }));
+      const refusedBlob = await u.http.request('POST', '/v1/images', { body: badBlob });
+      expectProblem(refusedBlob, 400, 'validation_failed');
+      expect(refusedBlob.body.errors[0].field).toBe('eager[0].operations[0].sigma');
+      expect((await u.http.get('/v1/images')).body.items).toHaveLength(2);
     });
 
     it('query syntax errors → 400 naming the key', async () => {

@@ -322,12 +322,23 @@ export function uploadForm(
 
 /**
  * A multipart body written byte for byte, for what FormData would escape or refuse: a file
- * name with directory parts and control characters goes out exactly as given.
+ * name with directory parts and control characters goes out exactly as given, and `fields`
+ * (before the file) may carry their own Content-Type, which FormData cannot give a text field.
  */
-export function rawMultipart(bytes: Buffer, filename: string, contentType = 'image/jpeg'): { body: Buffer; contentType: string } {
+export function rawMultipart(
+  bytes: Buffer,
+  filename: string,
+  contentType = 'image/jpeg',
+  fields: { name: string; value: string; contentType?: string }[] = [],
+): { body: Buffer; contentType: string } {
   const boundary = `----pixmill-test-${sha256(bytes).slice(0, 16)}`;
+  const fieldParts = fields.map(
+    (f) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"\r\n` +
+      `${f.contentType ? `Content-Type: ${f.contentType}\r\n` : ''}\r\n${f.value}\r\n`,
+  );
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
+    `${fieldParts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
     'utf8', // as browsers send non-ASCII names
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1');

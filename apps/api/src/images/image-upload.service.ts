@@ -10,6 +10,9 @@ import { TransformationsService } from '../transformations/transformations.servi
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { ImageIntakeService, StagedImage } from './image-intake.service';
 
+/** As much as a text field may hold (`fieldSize` of the multipart limits in api.factory). */
+const MAX_EAGER_PART_BYTES = 256 * 1024;
+
 /** Reads a multipart upload: form fields, then exactly one `file` part, streamed. */
 @Injectable()
 export class ImageUploadService {
@@ -37,8 +40,8 @@ export class ImageUploadService {
     let webhookUrl: string | null = null;
     try {
       for await (const part of req.parts()) {
-        if (part.type === 'field' && part.fieldname === 'eager') {
-          eager = await this.transformations.parseEager(userId, String(part.value));
+        if (part.fieldname === 'eager') {
+          eager = await this.readEager(userId, part);
           continue;
         }
         if (part.type === 'field' && part.fieldname === 'webhookUrl') {
@@ -50,11 +53,39 @@ export class ImageUploadService {
     } catch (err) {
       // The request as a whole is refused: a file already stored from it goes too.
       if (staged) await this.intake.discard(staged);
+      if ((err as { code?: string })?.code === 'FST_INVALID_JSON_FIELD_ERROR') {
+        // @fastify/multipart parses a field sent as application/json itself, and would answer 406.
+        throw new ValidationFailedException([{ field: 'body', message: 'a form field sent as application/json is not valid JSON' }]);
+      }
       throw err;
     }
     if (!staged) throw new ValidationFailedException([{ field: 'file', message: 'file is required' }]);
     staged.image.webhookUrl = webhookUrl;
     return { image: await this.intake.commit(staged), eager, webhookUrl };
+  }
+
+  /**
+   * `eager` as clients send it: a text field (curl -F, a browser form), a field with
+   * `Content-Type: application/json` (which @fastify/multipart has parsed already), or a
+   * JSON part with a file name (a Blob, as generated clients and /docs send it).
+   */
+  private async readEager(userId: string, part: Multipart): Promise<TransformationSpec[]> {
+    if (part.type === 'field') {
+      return typeof part.value === 'string'
+        ? this.transformations.parseEager(userId, part.value)
+        : this.transformations.parseEagerList(userId, part.value);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of part.file as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_EAGER_PART_BYTES) {
+        part.file.resume();
+        throw new ValidationFailedException([{ field: 'eager', message: `eager must be at most ${MAX_EAGER_PART_BYTES} bytes` }]);
+      }
+      chunks.push(chunk);
+    }
+    return this.transformations.parseEager(userId, Buffer.concat(chunks).toString('utf8'));
   }
 
   private async readPart(
