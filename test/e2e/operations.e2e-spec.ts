@@ -7,6 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import {
+  MAX_OPERATIONS,
+  OPERATION_DTOS,
+  OPERATION_NAMES,
+  OUTPUT_FORMATS,
+  QUERY_CONTROL_KEYS,
+  QUERY_SPEC_KEYS,
+} from '@pixmill/imaging';
 import { freePort, HttpClient, pollUntil, RunningApi, startApi, startApiProcess, startWorkerProcess, UserFactory, WorkerProcess } from '@pixmill/testing';
 
 /** Every route the application registers, as "METHOD /path" with OpenAPI-style params. */
@@ -129,6 +137,57 @@ describe('operations (e2e)', () => {
       }
     }
     expect((await http.get('/docs')).status).toBe(200);
+  });
+
+  it('/openapi.json describes the transformation spec, the eager fields and every query key of /transform', async () => {
+    const doc = (await http.get('/openapi.json')).body;
+    /** Follows a $ref (or a lone allOf around one) to the schema it names. */
+    const resolve = (s: any): any =>
+      s?.$ref ? resolve(doc.components.schemas[s.$ref.replace('#/components/schemas/', '')]) : s?.allOf?.length === 1 ? resolve(s.allOf[0]) : s;
+
+    const body = resolve(doc.paths['/v1/images/{id}/transformations'].post.requestBody.content['application/json'].schema);
+    const operations = body.properties.operations;
+    expect(operations).toMatchObject({ type: 'array', maxItems: MAX_OPERATIONS });
+    // Every op the parser dispatches on (a new op without a schema fails here), each schema naming its op.
+    const parsedOps = Object.keys(OPERATION_DTOS).sort();
+    expect(parsedOps).toEqual([...OPERATION_NAMES].sort());
+    expect(operations.items.oneOf.map((ref: any) => resolve(ref).properties.op.enum).sort()).toEqual(parsedOps.map((op) => [op]));
+    expect(operations.items.discriminator.propertyName).toBe('op');
+    for (const op of parsedOps) {
+      const schema = resolve({ $ref: operations.items.discriminator.mapping[op] });
+      expect({ op, enum: schema.properties.op.enum, required: schema.required, described: typeof schema.description }).toEqual({
+        op,
+        enum: [op],
+        required: expect.arrayContaining(['op']),
+        described: 'string',
+      });
+    }
+    const output = resolve(body.properties.output);
+    expect(output.properties.format.enum).toEqual([...OUTPUT_FORMATS]);
+    expect(output.properties.quality).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+    expect(Object.keys(output.properties).sort()).toEqual(['compress', 'format', 'lossless', 'progressive', 'quality']);
+    expect(body.properties.webhookUrl).toMatchObject({ type: 'string', format: 'uri' });
+
+    // The eager specs of both upload kinds are the same spec schema.
+    const multipart = doc.paths['/v1/images'].post.requestBody.content['multipart/form-data'];
+    const direct = doc.paths['/v1/uploads'].post.requestBody.content['application/json'];
+    for (const eager of [resolve(multipart.schema).properties.eager, resolve(direct.schema).properties.eager]) {
+      expect(eager.type).toBe('array');
+      const spec = resolve(eager.items);
+      expect(spec.properties.operations).toEqual(operations);
+      expect(resolve(spec.properties.output)).toEqual(output);
+    }
+    expect(multipart.encoding.eager.contentType).toBe('application/json');
+
+    // Every key the query parser accepts (and only those) is documented, with a description and an example.
+    const query = doc.paths['/v1/images/{id}/transform'].get.parameters.filter((p: any) => p.in === 'query');
+    expect(query.map((p: any) => p.name).sort()).toEqual([...QUERY_SPEC_KEYS, ...QUERY_CONTROL_KEYS].sort());
+    for (const p of query) {
+      expect(p).toMatchObject({ required: false, description: expect.any(String), schema: { example: expect.anything() } });
+    }
+    const param = (name: string) => query.find((p: any) => p.name === name);
+    expect(param('format').schema.enum).toEqual([...OUTPUT_FORMATS]);
+    expect(param('wait').schema).toMatchObject({ type: 'integer', minimum: 0, maximum: 30, default: 10 });
   });
 
   describe('with a worker process', () => {

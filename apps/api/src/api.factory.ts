@@ -16,6 +16,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
+import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -107,6 +108,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       .build(),
     { extraModels: [ProblemDto, FieldErrorDto] },
   );
+  documentTransformationSpec(doc);
   documentRateLimits(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;

@@ -25,7 +25,8 @@ export class ImagesController {
       'The file is streamed to storage as it arrives. Its type is decided by magic bytes (JPEG, PNG, GIF, WebP, AVIF, HEIC, TIFF), its header is probed for pixel and frame limits, and it is fully decoded once. Rejected uploads leave nothing behind. A 256 px WebP thumbnail is rendered by a worker and appears in `urls.thumbnail`.',
   })
   @ApiConsumes('multipart/form-data')
-  @ApiBody({ type: UploadImageBodyDto })
+  // eager is one JSON part (OpenAPI's default for an array of objects in a form, said outright).
+  @ApiBody({ type: UploadImageBodyDto, encoding: { eager: { contentType: 'application/json' } } })
   @ApiResponse({ status: 201, type: ImageDto })
   @ApiProblems(400, 401, 403, 413, 415, 422, 503)
   async upload(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImageDto> {

@@ -1,8 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { TransformationSpecDto } from '@pixmill/imaging';
+import { Operation, OutputSpec } from '@pixmill/imaging';
+import { SPEC_PROPERTIES } from './transformation-spec.openapi';
 
-/** The body of POST /v1/images/{id}/transformations, for OpenAPI (validation is parseSpec plus the webhook URL check). */
-export class SubmitTransformationDto extends TransformationSpecDto {
+/**
+ * The body of POST /v1/images/{id}/transformations, for OpenAPI: a spec (the same
+ * `operations` and `output` as TransformationSpecDto) plus `webhookUrl`.
+ * Validation is parseSpec plus the webhook URL check.
+ */
+export class SubmitTransformationDto {
+  @ApiPropertyOptional(SPEC_PROPERTIES.operations)
+  operations?: Operation[];
+
+  @ApiPropertyOptional(SPEC_PROPERTIES.output)
+  output?: OutputSpec;
+
   @ApiPropertyOptional({
     format: 'uri',
     example: 'https://example.com/hooks/pixmill',

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainException, ValidationFailedException } from '@pixmill/common';
 import { DeliveryUrlService } from '@pixmill/storage';
@@ -8,6 +8,9 @@ import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { JobDto } from '../jobs/job.dto';
 import { JobsService } from '../jobs/jobs.service';
 import { SubmitTransformationDto } from './submit-transformation.dto';
+import { ApiTransformQuery } from './transform-query.openapi';
+import { DEFAULT_TRANSFORM_WAIT_SECONDS, MAX_TRANSFORM_WAIT_SECONDS } from './transformation.limits';
+import { SPEC_EXAMPLE } from './transformation-spec.openapi';
 import { TransformationsService } from './transformations.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -30,10 +33,30 @@ export class TransformationsController {
   })
   @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters.' })
-  @ApiBody({ type: SubmitTransformationDto })
+  @ApiBody({
+    type: SubmitTransformationDto,
+    examples: {
+      chain: { summary: 'Resize, rotate, watermark; WebP', value: SPEC_EXAMPLE },
+      smartCrop: {
+        summary: 'Smart square crop, compressed AVIF, with a webhook',
+        value: {
+          operations: [{ op: 'crop', width: 1024, height: 1024, gravity: 'attention' }],
+          output: { format: 'avif', quality: 60, compress: true },
+          webhookUrl: 'https://example.com/hooks/pixmill',
+        },
+      },
+      reencode: { summary: 'No operations: re-encode only', value: { output: { format: 'jpeg', quality: 85, progressive: true } } },
+    },
+  })
   @ApiResponse({ status: 202, type: JobDto, description: 'Queued (or already in flight).' })
   @ApiResponse({ status: 200, type: JobDto, description: 'The derivative exists: a succeeded job with `cached: true`.' })
-  @ApiProblems(400, 401, 404, 409)
+  @ApiProblems(
+    400,
+    401,
+    404,
+    409,
+    [422, 'A valid spec that cannot fit this image (`spec_not_applicable`: a crop region outside it; `image_too_large`: an output over the size limits); no job is made.'],
+  )
   async submit(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -57,12 +80,12 @@ export class TransformationsController {
   @ApiOperation({
     summary: 'On-the-fly transformation by query string',
     description:
-      'Query syntax of SPEC §4, applied in query order, e.g. `?resize=300x200&rotate=90&format=webp`. 302 to the derivative’s delivery URL when it exists or is rendered within `wait` seconds (default 10, max 30); otherwise 202 with the job.',
+      'The query syntax of the transformation spec: each operation key adds an operation, in query order (keys may repeat), ' +
+      'e.g. `?resize=300x200&fit=cover&rotate=90&format=webp`; the same rules and ranges as the JSON spec (TransformationSpecDto) apply. ' +
+      `302 to the derivative’s delivery URL when it exists or is rendered within \`wait\` seconds (default ${DEFAULT_TRANSFORM_WAIT_SECONDS}, max ${MAX_TRANSFORM_WAIT_SECONDS}); otherwise 202 with the job.`,
   })
   @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
-  @ApiQuery({ name: 'resize', required: false, example: '300x200' })
-  @ApiQuery({ name: 'format', required: false, example: 'webp' })
-  @ApiQuery({ name: 'wait', required: false, example: 10 })
+  @ApiTransformQuery()
   @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
   @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.' })
   @ApiProblems(
@@ -77,9 +100,9 @@ export class TransformationsController {
   async transform(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = new URLSearchParams(req.url.split('?')[1] ?? '');
     const waitRaw = params.get('wait');
-    const wait = waitRaw === null ? 10 : Number(waitRaw);
-    if (!Number.isInteger(wait) || wait < 0 || wait > 30) {
-      throw new ValidationFailedException([{ field: 'wait', message: 'wait must be an integer from 0 to 30' }]);
+    const wait = waitRaw === null ? DEFAULT_TRANSFORM_WAIT_SECONDS : Number(waitRaw);
+    if (!Number.isInteger(wait) || wait < 0 || wait > MAX_TRANSFORM_WAIT_SECONDS) {
+      throw new ValidationFailedException([{ field: 'wait', message: `wait must be an integer from 0 to ${MAX_TRANSFORM_WAIT_SECONDS}` }]);
     }
     const { spec, webhookUrl } = await this.transformations.parseQuery(params);
     // Rendered already: straight to it, without writing a job (on-the-fly URLs are hit often),

@@ -9,9 +9,8 @@ import { JobDispatcher } from '@pixmill/queue';
 import { ImagesService } from '../images/images.service';
 import { DailyQuotaService } from '../quota/daily-quota.service';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
+import { MAX_EAGER } from './transformation.limits';
 
-/** Eager specs per upload: each is a render, so the list is kept short. */
-const MAX_EAGER = 10;
 /** Distinct webhookUrls one render in flight reports to (requests for the same render each add theirs). */
 const MAX_WEBHOOK_URLS_PER_JOB = 10;
 

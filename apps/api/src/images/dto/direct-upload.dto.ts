@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, MinLength } from 'class-validator';
+import { EAGER_PROPERTY } from '../../transformations/transformation-spec.openapi';
 
 export const DIRECT_UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'image/tiff'];
 
@@ -17,11 +18,8 @@ export class CreateUploadDto {
   bytes: number;
 
   @ApiPropertyOptional({
-    type: 'array',
-    items: { type: 'object' },
-    maxItems: 10,
-    description: 'Transformation specs (§4) to render as soon as the upload completes, as with a multipart upload. Validated now.',
-    example: [{ operations: [{ op: 'resize', width: 1024 }], output: { format: 'webp' } }],
+    ...EAGER_PROPERTY,
+    description: `${EAGER_PROPERTY.description} Validated now; rendered when the upload completes.`,
   })
   @IsOptional() @IsArray()
   eager?: unknown[];

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { TransformationSpec } from '@pixmill/imaging';
+import { EAGER_PROPERTY } from '../../transformations/transformation-spec.openapi';
 
 export class EagerJobErrorDto {
   @ApiProperty({ example: 'daily_quota_exceeded' }) code: string;
@@ -65,8 +67,12 @@ export class ListImagesQueryDto {
 
 export class UploadImageBodyDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'The image (≤ MAX_UPLOAD_BYTES).' }) file: unknown;
-  @ApiPropertyOptional({ description: 'JSON array of transformation specs to render right away.', example: '[{"operations":[{"op":"resize","width":1024}],"output":{"format":"webp"}}]' })
-  eager?: string;
+  @ApiPropertyOptional({
+    ...EAGER_PROPERTY,
+    description:
+      `${EAGER_PROPERTY.description} Sent as one form field holding the JSON array: as text, or as a part with \`Content-Type: application/json\`.`,
+  })
+  eager?: TransformationSpec[];
   @ApiPropertyOptional({
     format: 'uri',
     example: 'https://example.com/hooks/pixmill',
