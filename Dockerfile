@@ -55,5 +55,11 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 
 EXPOSE 3000
+# Stopping: on SIGTERM Pixmill finishes the work in hand for up to its grace period,
+# API_SHUTDOWN_TIMEOUT_MS (40 s) for the API and WORKER_SHUTDOWN_TIMEOUT_MS (120 s) for a
+# worker, then ends itself (a worker hands its unfinished jobs back to the queue first).
+# Let the orchestrator wait ~10 s longer before its SIGKILL: `docker stop` waits only 10 s
+# unless told (`docker run --stop-timeout 130`, compose `stop_grace_period`, Kubernetes
+# `terminationGracePeriodSeconds`).
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/apps/api/src/main.js"]

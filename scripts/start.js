@@ -13,15 +13,21 @@ async function main() {
   const config = loadConfigOrExit();
   await require('./migrate').main();
 
+  // Each child ends itself once its grace period is over (API_SHUTDOWN_TIMEOUT_MS,
+  // WORKER_SHUTDOWN_TIMEOUT_MS; the worker hands its jobs back first). SIGKILL from here is
+  // only the backstop, for a child that is stuck even then.
+  const BACKSTOP_MARGIN_MS = 10_000;
+  const graceMs = { api: config.http.shutdownTimeoutMs, worker: config.worker.shutdownTimeoutMs };
   const children = new Map();
   let stopping = false;
   const stopAll = (signal) => {
     if (stopping) return;
     stopping = true;
-    log(`stopping (${signal})…`);
-    for (const child of children.values()) child.kill('SIGTERM');
-    // A child that does not finish its in-hand work within 30 s is killed.
-    setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 30_000).unref();
+    log(`stopping (${signal}); jobs in hand may take up to ${Math.round(graceMs.worker / 1000)} s…`);
+    for (const [name, child] of children) {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), graceMs[name] + BACKSTOP_MARGIN_MS).unref();
+    }
   };
 
   const run = (name, entry, env = process.env) => {
@@ -33,6 +39,9 @@ async function main() {
         log(`${name} exited unexpectedly (${signal ?? code}); stopping the other process`);
         process.exitCode = 1;
         stopAll('child exit');
+      } else if (code !== 0) {
+        log(`${name} stopped without finishing its work in hand (${signal ?? code})`);
+        process.exitCode = 1;
       }
       if (children.size === 0) process.exit(process.exitCode ?? 0);
     });

@@ -61,9 +61,14 @@ describe('worker resilience (e2e)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(workers.filter((w) => w.child.exitCode === null).map((w) => w.stop()));
+    await stopWorkers();
     await api?.close();
   });
+
+  /** SIGTERM to every worker of this suite still running, and wait for them to end. */
+  async function stopWorkers(): Promise<void> {
+    await Promise.all(workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).map((w) => w.stop()));
+  }
 
   async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
     const worker = await startWorkerProcess({ ...workerEnv(), ...env });
@@ -220,7 +225,7 @@ describe('worker resilience (e2e)', () => {
   describe('graceful shutdown', () => {
     it('SIGTERM mid-render: the worker finishes the job in hand, then exits 0', async () => {
       // Only the worker under test may take the job.
-      await Promise.all(workers.filter((w) => w.child.exitCode === null).map((w) => w.stop()));
+      await stopWorkers();
       const draining = await startWorker();
       const slow = await upload(user, await jpeg(1600, 1200, { seed: 5 }));
       const jobId = await submit(slow, { operations: [{ op: 'flip' }], output: { format: 'avif', compress: true } });
@@ -231,6 +236,45 @@ describe('worker resilience (e2e)', () => {
       expect(row).toMatchObject({ status: 'succeeded', attempts: 1 });
       expect(await derivatives.listForImage(slow.id)).toHaveLength(1);
     });
+
+    it('a render longer than the grace period: the worker hands the job back and ends; another worker takes it at once and makes one derivative', async () => {
+      await stopWorkers();
+      // Locks that outlast this test: the job can only come back by being handed back, not by its lock expiring.
+      const lockOutlastsTest = { WORKER_LOCK_DURATION_MS: '600000', WORKER_STALLED_INTERVAL_MS: '600000' };
+      const impatient = await startWorker({ ...lockOutlastsTest, WORKER_SHUTDOWN_TIMEOUT_MS: '500' });
+      const slow = await upload(user, await jpeg(1600, 1200, { seed: 6 }));
+      const jobId = await submit(slow, { operations: [{ op: 'mirror' }], output: { format: 'avif', compress: true } });
+      const rendering = await pollUntil(() => jobs.findById(jobId), (j) => !j || j.progress >= 10 || j.status === 'failed', 15_000, 50);
+      expect(rendering).toMatchObject({ status: 'active', progress: 10 });
+
+      // The render takes seconds, the grace period half of one: the worker gives up on it and
+      // ends itself (process.exit would have waited for the native render to end).
+      expect(await impatient.stop()).toBe('SIGKILL');
+      expect(impatient.output()).toMatch(new RegExp(`handed back \\d job\\(s\\) in hand to their queues: .*transform/${jobId}`));
+      expect(impatient.output()).toContain('exiting now');
+      // Nothing is recorded about the unfinished attempt; the job waits in its queue, not as a stalled job.
+      expect(await jobs.findById(jobId)).toMatchObject({ status: 'active', attempts: 1, derivativeId: null, errorCode: null });
+      expect(await derivatives.listForImage(slow.id)).toEqual([]);
+      const transforms = queue.queue(QueueName.Transform);
+      expect(await transforms.getJobState(jobId)).toBe('waiting');
+
+      await startWorker(lockOutlastsTest);
+      const row = await settled(jobId, 60_000);
+      expect(row).toMatchObject({ status: 'succeeded', attempts: 2, errorCode: null });
+      const list = await derivatives.listForImage(slow.id);
+      expect(list).toHaveLength(1);
+      expect(row.derivativeId).toBe(list[0].id);
+      const meta = await sharp(await storage.getBuffer(list[0].storageKey)).metadata();
+      expect([meta.format, meta.compression, meta.width, meta.height]).toEqual(['heif', 'av1', 1600, 1200]);
+      // BullMQ's view: started twice, one attempt made (the one that completed), never stalled.
+      const bull = await transforms.getJob(jobId);
+      expect({
+        state: await bull!.getState(),
+        attemptsStarted: bull!.attemptsStarted,
+        attemptsMade: bull!.attemptsMade,
+        stalledCounter: bull!.stalledCounter,
+      }).toEqual({ state: 'completed', attemptsStarted: 2, attemptsMade: 1, stalledCounter: 0 });
+    });
   });
 
   describe('Redis loses its data; two workers', () => {
@@ -238,7 +282,7 @@ describe('worker resilience (e2e)', () => {
 
     beforeAll(async () => {
       // Nothing of this run may be consuming while the queue data is dropped.
-      await Promise.all(workers.filter((w) => w.child.exitCode === null).map((w) => w.stop()));
+      await stopWorkers();
       redis = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
     });
     afterAll(() => redis?.disconnect());

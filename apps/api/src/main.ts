@@ -7,7 +7,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const app = await createApiApp(config);
   await app.listen({ port: config.http.port, host: config.http.host });
-  exitGracefullyOn(() => app.close(), (msg) => process.stdout.write(`${JSON.stringify({ level: 30, app: 'pixmill-api', msg })}\n`));
+  // SIGTERM/SIGINT: stop accepting, answer the requests in hand (up to API_SHUTDOWN_TIMEOUT_MS), then close.
+  exitGracefullyOn(() => app.close(), (msg) => process.stdout.write(`${JSON.stringify({ level: 30, app: 'pixmill-api', msg })}\n`), {
+    timeoutMs: config.http.shutdownTimeoutMs,
+  });
   process.stdout.write(
     `${JSON.stringify({ level: 30, app: 'pixmill-api', msg: `Pixmill API listening on ${config.http.publicBaseUrl} (docs at ${config.http.publicBaseUrl}/docs)` })}\n`,
   );

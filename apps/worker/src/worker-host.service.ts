@@ -39,6 +39,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly processors = new Map<JobName, JobProcessor>();
   private readonly workers: Worker[] = [];
   private readonly connections: IORedis[] = [];
+  /** Jobs being processed right now, with the lock token each was taken under (for handBack). */
+  private readonly inHand = new Map<string, { job: Job; token: string | undefined }>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -85,7 +87,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     // for event-loop pauses on a loaded host (GC of large buffers), since a lock that lapses
     // mid-render makes a second worker render the same job. The price: a dead worker's job
     // waits up to lockDuration + stalledInterval (~75 s by default) before it runs again.
-    const worker = new Worker(queue, (job) => this.dispatch(job), {
+    const worker = new Worker(queue, (job, token) => this.dispatch(job, token), {
       connection,
       prefix: this.config.redis.queuePrefix,
       concurrency: this.config.worker.concurrency,
@@ -137,10 +139,12 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  private async dispatch(job: Job): Promise<unknown> {
+  private async dispatch(job: Job, token: string | undefined): Promise<unknown> {
     const name = job.name as JobName;
     const processor = this.processors.get(name);
     if (!processor || JOB_QUEUE[name] === undefined) throw new Error(`no processor for job "${job.name}"`);
+    const key = `${job.queueName}/${job.id}`;
+    this.inHand.set(key, { job, token });
     const report: JobReport = {};
     const started = performance.now();
     let result: unknown;
@@ -149,6 +153,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     } catch (error) {
       this.finished(job, report, started, { error });
       throw error;
+    } finally {
+      this.inHand.delete(key);
     }
     this.finished(job, report, started, { result });
     return result;
@@ -164,10 +170,36 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     else this.logger.warn(line);
   }
 
-  /** Graceful: stop taking jobs, let the ones in hand finish. */
+  /** Graceful: stop taking jobs, let the ones in hand finish (for up to WORKER_SHUTDOWN_TIMEOUT_MS; then handBack). */
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.workers.map((w) => w.close()));
     this.connections.forEach((c) => c.disconnect());
+  }
+
+  /**
+   * The grace period is over and jobs are still in hand (a long render): each goes back to
+   * the front of its queue, so another worker starts it now rather than once its lock has
+   * expired and a stalled check has found it (lockDuration + stalledInterval, ~75 s by
+   * default; BullMQ's close(force) only stops waiting, it leaves the job active and locked).
+   * A job handed back does not count as stalled (MAX_STALLED_COUNT).
+   *
+   * Nothing is written to PostgreSQL: the attempt neither failed nor succeeded, and its row
+   * stays `active` until the next worker's attempt takes it over. Should this process's
+   * render still end before the process does, what it writes is true and idempotent (one
+   * derivative per image and spec, final states only from queued or active), and BullMQ
+   * refuses its completion since the lock is gone.
+   */
+  async handBack(): Promise<void> {
+    const jobs = [...this.inHand.values()];
+    const results = await Promise.allSettled(jobs.map(({ job, token }) => job.moveToWait(token)));
+    const handedBack = jobs.filter((_, i) => results[i].status === 'fulfilled').map(({ job }) => `${job.queueName}/${job.id}`);
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') {
+        const { job } = jobs[i];
+        this.logger.warn(`could not hand back ${job.queueName}/${job.id} (${(r.reason as Error)?.message}); it runs again once its lock expires`);
+      }
+    });
+    this.logger.log(`handed back ${handedBack.length} job(s) in hand to their queues: ${handedBack.join(', ') || 'none'}`);
   }
 
   isRunning(): boolean {

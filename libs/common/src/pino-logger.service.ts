@@ -15,8 +15,13 @@ function isLogFields(message: unknown): message is LogFields {
 export class PinoLoggerService implements LoggerService {
   readonly pino: Logger;
 
-  constructor(level: string, base: Record<string, unknown>) {
-    this.pino = pino({ level, base: { ...base, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  /**
+   * `sync`: write each line to stdout before returning, instead of pino's default (asynchronous,
+   * through the libuv threadpool, flushed on a normal exit).
+   */
+  constructor(level: string, base: Record<string, unknown>, { sync = false }: { sync?: boolean } = {}) {
+    const options = { level, base: { ...base, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
+    this.pino = sync ? pino(options, pino.destination({ dest: 1, sync: true })) : pino(options);
   }
 
   log(message: unknown, context?: string): void {

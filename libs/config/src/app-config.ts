@@ -11,7 +11,14 @@ export interface PlanLimits {
 export class AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
-  http: { host: string; port: number; publicBaseUrl: string; trustProxy: boolean | string[] };
+  http: {
+    host: string;
+    port: number;
+    publicBaseUrl: string;
+    trustProxy: boolean | string[];
+    /** The API's grace period after SIGTERM (API_SHUTDOWN_TIMEOUT_MS). */
+    shutdownTimeoutMs: number;
+  };
   database: { url: string; poolSize: number };
   redis: { url: string; queuePrefix: string };
   readCache: { enabled: boolean; ttlSeconds: number };
@@ -51,6 +58,8 @@ export class AppConfig {
     lockDurationMs: number;
     stalledIntervalMs: number;
     reconcileIntervalMs: number;
+    /** A worker's grace period after SIGTERM (WORKER_SHUTDOWN_TIMEOUT_MS). */
+    shutdownTimeoutMs: number;
   };
   webhooks: {
     retryScheduleSeconds: number[];

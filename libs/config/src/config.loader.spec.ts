@@ -73,6 +73,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAX_ACTIVE_JOBS_PER_USER: '0' })).toThrow(/MAX_ACTIVE_JOBS_PER_USER/);
   });
 
+  it('shutdown grace periods: 40 s for the API (a 30 s long-poll fits), 120 s for a worker (the slowest renders)', () => {
+    expect(loadConfig({}).http.shutdownTimeoutMs).toBe(40_000);
+    expect(loadConfig({}).worker.shutdownTimeoutMs).toBe(120_000);
+    const c = loadConfig({ API_SHUTDOWN_TIMEOUT_MS: '5000', WORKER_SHUTDOWN_TIMEOUT_MS: '0' });
+    expect([c.http.shutdownTimeoutMs, c.worker.shutdownTimeoutMs]).toEqual([5000, 0]);
+    expect(() => loadConfig({ WORKER_SHUTDOWN_TIMEOUT_MS: '-1' })).toThrow(/WORKER_SHUTDOWN_TIMEOUT_MS/);
+  });
+
   it('refuses the default JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).not.toThrow();

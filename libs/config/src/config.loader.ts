@@ -56,6 +56,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.PORT,
       publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      shutdownTimeoutMs: e.API_SHUTDOWN_TIMEOUT_MS,
     },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
@@ -102,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
     },
     webhooks: {
       retryScheduleSeconds: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => parseDurationSeconds(s.trim())),

@@ -32,6 +32,14 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   PORT: number = 3000;
 
+  /**
+   * How long the API may take to finish the requests in hand after SIGTERM before it ends
+   * itself. The longest legitimate request is a long-poll (`?wait=` up to 30 s), plus time
+   * to answer it and close connections.
+   */
+  @Transform(toInt) @IsInt() @Min(0)
+  API_SHUTDOWN_TIMEOUT_MS: number = 40_000;
+
   @IsString()
   HOST: string = '0.0.0.0';
 
@@ -149,6 +157,17 @@ export class Environment {
   /** How often each worker looks for stalled jobs (active, lock expired) to take back. */
   @Transform(toInt) @IsInt() @Min(100)
   WORKER_STALLED_INTERVAL_MS: number = 15_000;
+
+  /**
+   * How long a worker may take to finish the jobs in hand after SIGTERM. The slowest render
+   * measured, a 48 MP AVIF with `compress` at effort 4, took 64 s alone on 2 vCPU, and two
+   * such renders in hand finished 78 s after SIGTERM (BENCHMARKS.md, docs/decisions/013):
+   * 120 s covers that with room. Past it, the worker hands its jobs back to the queue and
+   * ends itself; the orchestrator's grace (stop_grace_period, terminationGracePeriodSeconds)
+   * must be longer.
+   */
+  @Transform(toInt) @IsInt() @Min(0)
+  WORKER_SHUTDOWN_TIMEOUT_MS: number = 120_000;
 
   /** How often the elected worker compares the jobs table with the queues and re-enqueues what Redis lost. */
   @Transform(toInt) @IsInt() @Min(100)

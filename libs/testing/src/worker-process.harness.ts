@@ -7,8 +7,10 @@ const ROOT = path.resolve(__dirname, '../../..');
 export interface WorkerProcess {
   child: ChildProcess;
   pid: number;
-  /** SIGTERM and wait for a graceful exit. */
-  stop(): Promise<number | null>;
+  /** Resolves with the exit code, or the signal that ended the process. */
+  exited: Promise<number | NodeJS.Signals | null>;
+  /** SIGTERM and wait for the process to end (exit code, or signal). */
+  stop(): Promise<number | NodeJS.Signals | null>;
   /** SIGKILL: the process dies mid-work, as on a crashed machine. */
   kill(): Promise<void>;
   output(): string;
@@ -28,7 +30,8 @@ export async function startWorkerProcess(overrides: Record<string, string> = {})
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then the process's last output has been read too.
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start in 30 s:\n${out}`)), 30_000);
     const onData = (d: Buffer) => {
@@ -48,6 +51,7 @@ export async function startWorkerProcess(overrides: Record<string, string> = {})
   return {
     child,
     pid: child.pid!,
+    exited,
     output: () => out,
     logLines: () =>
       out.split('\n').flatMap((line) => {
