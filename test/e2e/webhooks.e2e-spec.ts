@@ -528,4 +528,58 @@ describe('webhooks (e2e)', () => {
     // The queue job the reconciler made carries no request id; the message row does.
     expect(msg.headers['x-request-id']).toBe('delete-before-crash');
   }, 90_000);
+
+  describe("a user whose receiver hangs, and everyone else's webhooks", () => {
+    /**
+     * An attempt here waits a minute for an answer, so whatever arrives meanwhile was not
+     * held up by one. One render at a time; four deliveries at once; two per user.
+     */
+    const PATIENT = { WEBHOOK_TIMEOUT_MS: '60000', WORKER_CONCURRENCY: '1', WEBHOOK_CONCURRENCY: '4', WEBHOOK_MAX_IN_FLIGHT_PER_USER: '2' };
+    let patient: WorkerProcess;
+    let hangingUser: TestUser | undefined;
+
+    beforeAll(async () => {
+      // Only this worker may send: the suite's own would time the hanging attempts out after 1 s.
+      await worker.stop();
+      patient = await startWorkerProcess({ ...WEBHOOKS, ...PATIENT, RECONCILE_INTERVAL_MS: '1000', PUBLIC_BASE_URL: api.baseUrl });
+    });
+    afterAll(async () => {
+      // Nothing more for the hanging endpoints, then the attempts in flight end at once.
+      for (const e of hangingUser ? (await hangingUser.http.get('/v1/webhook-endpoints')).body.items : []) {
+        await hangingUser!.http.delete(`/v1/webhook-endpoints/${e.id}`);
+      }
+      receiver.releaseHanging();
+      await patient?.stop();
+    });
+
+    it("another user's job.succeeded goes out while the first user's deliveries hang, and those hold only their user's share of the slots", async () => {
+      const a = await userWithImage();
+      hangingUser = a.user;
+      const hanging: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const url = receiver.url(`hang-${i}`, ['hang']);
+        expect((await a.user.http.post('/v1/webhook-endpoints', { url, events: ['job.succeeded'] })).status).toBe(201);
+        hanging.push(url);
+      }
+      // One job, six deliveries (one per endpoint), more than the worker's four slots.
+      expect((await a.user.http.post(`/v1/images/${a.imageId}/transformations`, { operations: [{ op: 'grayscale' }] })).status).toBe(202);
+      const sentToA = () => hanging.reduce((n, url) => n + receiver.requestsTo(url).length, 0);
+      // Two go out (A's cap) and hang; the other four wait in the queue.
+      expect(await pollUntil(async () => sentToA(), (n) => n >= 2, 30_000)).toBe(2);
+
+      const b = await userWithImage();
+      const url = receiver.url('not-held-up');
+      const job = await b.user.http.post(`/v1/images/${b.imageId}/transformations`, { operations: [{ op: 'flip' }], webhookUrl: url });
+      expect(job.status).toBe(202);
+      const [msg] = await receiver.waitFor(url, 1, 40_000);
+      expect(msg).toBeDefined();
+      expect(JSON.parse(msg.body)).toMatchObject({ type: 'job.succeeded', data: { id: job.body.id } });
+
+      // B was told while every one of A's first attempts was still waiting for its answer:
+      // none has been recorded, and A still has only two requests out.
+      const rows = await db.query('SELECT status, attempts FROM webhook_deliveries WHERE user_id = $1', [a.user.id]);
+      expect(rows.rows).toEqual(Array(6).fill({ status: 'pending', attempts: 0 }));
+      expect(sentToA()).toBe(2);
+    }, 90_000);
+  });
 });

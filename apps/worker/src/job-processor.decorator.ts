@@ -38,7 +38,8 @@ export interface JobReport {
 
 /** A worker-side handler of one job name. */
 export interface JobProcessor<D = unknown, R = unknown> {
-  process(job: Job<D, R>, report: JobReport): Promise<R>;
+  /** `token`: the job's lock, for a processor that moves its own job (webhook deliveries over their user's cap). */
+  process(job: Job<D, R>, report: JobReport, token?: string): Promise<R>;
 }
 
 /** Registers a provider as the handler of `name`; the worker host finds it at boot. */

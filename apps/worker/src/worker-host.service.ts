@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { Job, Worker } from 'bullmq';
+import { DelayedError, Job, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
 import {
@@ -53,7 +53,20 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   onApplicationBootstrap(): void {
     this.collectProcessors();
     for (const queue of Object.values(QueueName)) this.workers.push(this.startWorker(queue));
-    this.logger.log(`consuming ${Object.values(QueueName).join(', ')} with concurrency ${this.config.worker.concurrency}`);
+    this.logger.log(
+      `consuming ${Object.values(QueueName).join(', ')}: ${this.config.worker.concurrency} jobs at once per queue, ` +
+        `${this.config.webhooks.concurrency} for ${QueueName.Webhook}`,
+    );
+  }
+
+  /**
+   * Renders are CPU-bound: WORKER_CONCURRENCY of them per process. Webhook deliveries mostly
+   * wait on receivers (up to WEBHOOK_TIMEOUT_MS each when one hangs), so they get their own,
+   * larger WEBHOOK_CONCURRENCY: slow receivers do not hold up renders, nor a handful of them
+   * every other user's deliveries.
+   */
+  private concurrencyOf(queue: QueueName): number {
+    return queue === QueueName.Webhook ? this.config.webhooks.concurrency : this.config.worker.concurrency;
   }
 
   private collectProcessors(): void {
@@ -90,7 +103,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     const worker = new Worker(queue, (job, token) => this.dispatch(job, token), {
       connection,
       prefix: this.config.redis.queuePrefix,
-      concurrency: this.config.worker.concurrency,
+      concurrency: this.concurrencyOf(queue),
       lockDuration: this.config.worker.lockDurationMs,
       stalledInterval: this.config.worker.stalledIntervalMs,
       maxStalledCount: MAX_STALLED_COUNT,
@@ -149,9 +162,12 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     const started = performance.now();
     let result: unknown;
     try {
-      result = await processor.process(job, report);
+      result = await processor.process(job, report, token);
     } catch (error) {
-      this.finished(job, report, started, { error });
+      // A processor that put its job back for later itself (a webhook delivery over its user's
+      // cap) neither failed nor ran: no log line, and pixmill_webhook_over_cap_total counts it.
+      if (error instanceof DelayedError) this.metrics.observeJob(job.name, 'delayed', (performance.now() - started) / 1000);
+      else this.finished(job, report, started, { error });
       throw error;
     } finally {
       this.inHand.delete(key);

@@ -33,8 +33,11 @@ export class WorkerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'pixmill_worker_' });
   }
 
-  /** One finished run of a job; `labels` only for transform jobs (a job that ended before its row was read has none). */
-  observeJob(job: string, outcome: 'completed' | 'failed', seconds: number, labels: { ops?: string; format?: string } = {}): void {
+  /**
+   * One finished run of a job; `labels` only for transform jobs (a job that ended before its row was read has none).
+   * `delayed`: the processor put the job back for later without running it (a webhook delivery over its user's cap).
+   */
+  observeJob(job: string, outcome: 'completed' | 'failed' | 'delayed', seconds: number, labels: { ops?: string; format?: string } = {}): void {
     const extra = labels.ops !== undefined && labels.format !== undefined ? { ops: this.boundedOps(labels.ops), format: labels.format } : {};
     this.jobDuration.observe({ job, outcome, ...extra }, seconds);
     if (outcome === 'failed') this.jobFailures.inc({ job });

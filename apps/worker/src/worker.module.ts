@@ -15,6 +15,7 @@ import { WebhookDeliveryProcessor } from './processors/webhook-delivery.processo
 import { ReconcilerService } from './reconciler.service';
 import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerHost } from './worker-host.service';
+import { WebhookInFlightLimiter } from './webhook-in-flight.limiter';
 import { WorkerHttpServer } from './worker-http.server';
 import { WorkerMetrics } from './worker-metrics.service';
 
@@ -36,6 +37,7 @@ export class WorkerModule {
         StorageCleanupProcessor,
         TransformProcessor,
         WebhookDeliveryProcessor,
+        WebhookInFlightLimiter,
         ReconcilerService,
       ],
     };

@@ -65,6 +65,10 @@ export class AppConfig {
     retryScheduleSeconds: number[];
     timeoutMs: number;
     allowedHosts: string[];
+    /** Deliveries one worker process sends at once (WEBHOOK_CONCURRENCY). */
+    concurrency: number;
+    /** One user's deliveries in flight at once, fleet-wide (WEBHOOK_MAX_IN_FLIGHT_PER_USER). */
+    maxInFlightPerUser: number;
     /** Test-only fault injection (FAULT_CRASH_AFTER_OUTBOX_COMMIT). */
     crashAfterOutboxCommit: boolean;
   };

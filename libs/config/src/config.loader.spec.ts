@@ -81,6 +81,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_SHUTDOWN_TIMEOUT_MS: '-1' })).toThrow(/WORKER_SHUTDOWN_TIMEOUT_MS/);
   });
 
+  it('webhook deliveries: 20 at once per worker, whatever WORKER_CONCURRENCY; 5 in flight per user', () => {
+    const c = loadConfig({ WORKER_CONCURRENCY: '1' });
+    expect([c.worker.concurrency, c.webhooks.concurrency, c.webhooks.maxInFlightPerUser]).toEqual([1, 20, 5]);
+    expect(loadConfig({ WEBHOOK_CONCURRENCY: '50', WEBHOOK_MAX_IN_FLIGHT_PER_USER: '2' }).webhooks).toMatchObject({ concurrency: 50, maxInFlightPerUser: 2 });
+    expect(() => loadConfig({ WEBHOOK_CONCURRENCY: '0', WEBHOOK_MAX_IN_FLIGHT_PER_USER: '0' })).toThrow(/WEBHOOK_CONCURRENCY[\s\S]*WEBHOOK_MAX_IN_FLIGHT_PER_USER/);
+  });
+
   it('refuses the default JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).not.toThrow();

@@ -111,6 +111,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',')
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      maxInFlightPerUser: e.WEBHOOK_MAX_IN_FLIGHT_PER_USER,
       crashAfterOutboxCommit: e.FAULT_CRASH_AFTER_OUTBOX_COMMIT,
     },
   });

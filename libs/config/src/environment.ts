@@ -211,6 +211,22 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(100)
   WEBHOOK_TIMEOUT_MS: number = 10_000;
 
+  /**
+   * Webhook deliveries each worker process sends at once. Independent of
+   * WORKER_CONCURRENCY: a delivery mostly waits on the network (up to WEBHOOK_TIMEOUT_MS
+   * for a receiver that hangs), so many run side by side on little CPU.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  WEBHOOK_CONCURRENCY: number = 20;
+
+  /**
+   * One user's webhook deliveries in flight at once, across all workers. A delivery over the
+   * cap waits a moment in the queue instead of taking a slot, so one user's dead receiver
+   * cannot hold every slot (docs/decisions/014).
+   */
+  @Transform(toInt) @IsInt() @Min(1)
+  WEBHOOK_MAX_IN_FLIGHT_PER_USER: number = 5;
+
   @IsString()
   WEBHOOK_ALLOWED_HOSTS: string = '';
 

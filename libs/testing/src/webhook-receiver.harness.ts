@@ -73,8 +73,14 @@ export class WebhookReceiver {
     res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer >= 400 ? `answer ${answer}` : 'ok');
   }
 
-  async close(): Promise<void> {
+  /** Ends every request left hanging: its sender sees the connection reset. */
+  releaseHanging(): void {
     for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+  }
+
+  async close(): Promise<void> {
+    this.releaseHanging();
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }

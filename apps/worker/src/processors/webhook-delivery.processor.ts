@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { randomUUID } from 'node:crypto';
 import { Counter, Histogram } from 'prom-client';
 import { AppConfig } from '@pixmill/config';
 import { UserRepository, WebhookDeliveryRepository, WebhookDeliveryRow, WebhookEndpointRepository } from '@pixmill/db';
 import { JobName, JobResults, WebhookDeliveryJobData, webhookRetryDelaySeconds } from '@pixmill/queue';
 import { deliverWebhook, generateWebhookSecret } from '@pixmill/webhooks';
 import { JobProcessor, JobReport, Processes } from '../job-processor.decorator';
+import { overCapDelayMs } from '../over-cap-delay.util';
+import { WebhookInFlightLimiter } from '../webhook-in-flight.limiter';
 import { WorkerMetrics } from '../worker-metrics.service';
 
 type Result = JobResults[JobName.WebhookDelivery];
@@ -17,18 +20,22 @@ export class WebhookAttemptFailedError extends Error {}
  * Sends one message to one target, once per attempt, and records every attempt.
  * `webhook-id` is the message id on every attempt (receivers dedupe on it);
  * `webhook-timestamp` and the signatures are made fresh for each attempt.
+ * A delivery whose user already has WEBHOOK_MAX_IN_FLIGHT_PER_USER in flight waits in
+ * the queue instead (docs/decisions/014).
  */
 @Injectable()
 @Processes(JobName.WebhookDelivery)
 export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJobData, Result> {
   private readonly attempts: Counter;
   private readonly duration: Histogram;
+  private readonly overCap: Counter;
 
   constructor(
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly endpoints: WebhookEndpointRepository,
     private readonly users: UserRepository,
     private readonly config: AppConfig,
+    private readonly inFlight: WebhookInFlightLimiter,
     metrics: WorkerMetrics,
   ) {
     this.attempts = new Counter({
@@ -43,9 +50,14 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [metrics.registry],
     });
+    this.overCap = new Counter({
+      name: 'pixmill_webhook_over_cap_total',
+      help: 'Deliveries put back in the queue for a moment because their user had WEBHOOK_MAX_IN_FLIGHT_PER_USER in flight.',
+      registers: [metrics.registry],
+    });
   }
 
-  async process(job: Job<WebhookDeliveryJobData>, report: JobReport): Promise<Result> {
+  async process(job: Job<WebhookDeliveryJobData>, report: JobReport, token?: string): Promise<Result> {
     report.deliveryId = job.data.deliveryId;
     const delivery = await this.deliveries.findById(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return { skipped: 'delivery gone or finished' };
@@ -59,6 +71,23 @@ export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJob
       attempts: delivery.attempts + 1,
     });
 
+    const attemptId = randomUUID();
+    if (!(await this.inFlight.tryTake(delivery.userId, attemptId))) {
+      // Not an attempt: nothing is recorded, BullMQ counts none, and the slot goes to the next job.
+      // Each start that made no attempt was a time over the cap (or a hand-back at shutdown).
+      const timesOverCap = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+      this.overCap.inc();
+      await job.moveToDelayed(Date.now() + overCapDelayMs(timesOverCap, this.config.webhooks.timeoutMs), token);
+      throw new DelayedError();
+    }
+    try {
+      return await this.attempt(delivery, report, requestId);
+    } finally {
+      await this.inFlight.release(delivery.userId, attemptId);
+    }
+  }
+
+  private async attempt(delivery: WebhookDeliveryRow, report: JobReport, requestId: string | undefined): Promise<Result> {
     const secrets = await this.secretsFor(delivery);
     if (!secrets) {
       await this.deliveries.cancel(delivery.id, 'the endpoint was deleted or disabled');
