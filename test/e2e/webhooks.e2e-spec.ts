@@ -374,6 +374,16 @@ describe('webhooks (e2e)', () => {
     await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'grayscale' }] });
     await receiver.waitFor(goneUrl, 2);
 
+    // A new url takes the deliveries still to be made: the retry after a 500 goes to the new address.
+    const failing = receiver.url('moving-from', [500]);
+    const movedTo = receiver.url('moving-to');
+    const moving = await user.http.post('/v1/webhook-endpoints', { url: failing, events: ['job.succeeded'] });
+    await user.http.post(`/v1/images/${imageId}/transformations`, { operations: [{ op: 'sepia' }, { op: 'flip' }] });
+    await receiver.waitFor(failing, 1);
+    expect((await user.http.request('PATCH', `/v1/webhook-endpoints/${moving.body.id}`, { json: { url: movedTo } })).status).toBe(200);
+    const [arrived] = await receiver.waitFor(movedTo, 1);
+    expect(verifyWebhook(moving.body.secret, arrived.headers, arrived.body)).toMatchObject({ type: 'job.succeeded' });
+
     expect((await user.http.delete(`/v1/webhook-endpoints/${live.body.id}`)).status).toBe(204);
     expect((await user.http.get(`/v1/webhook-endpoints/${live.body.id}`)).status).toBe(404);
   });

@@ -127,7 +127,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * One pass now, after the one in hand (never beside it); true when this process leads
-   * and so made it. The timer calls this; tests call it to repair without waiting.
+   * and made a whole pass (false when it does not lead, or the pass failed part way).
+   * The timer calls this; tests call it to repair without waiting.
    */
   reconcileOnce(): Promise<boolean> {
     const pass = this.tickInHand.then(() => this.tick());
@@ -148,6 +149,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     } catch (err) {
       // Redis or PostgreSQL down: nothing to repair with; try again next tick.
       this.logger.warn(`reconcile tick failed: ${(err as Error).message}`);
+      return false;
     }
     return true;
   }
@@ -270,7 +272,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       requeued++;
     }
     if (requeued) {
-      this.repaired.inc({ queue: 'thumbnails', action: 'enqueued' }, requeued);
+      this.repaired.inc({ queue: QueueName.Transform, action: 'thumbnail_enqueued' }, requeued);
       this.logger.log(`re-enqueued ${requeued} thumbnail job(s) the queue did not know`);
     }
   }

@@ -73,3 +73,19 @@ export class UnavailableException extends DomainException {
     super(503, 'unavailable', message);
   }
 }
+
+/**
+ * The HTTP status of a failed job's error code, when the failure is answered on a request
+ * (the on-the-fly route): the status its exception carries where the job failed.
+ */
+const FAILED_JOB_STATUS: Record<string, number> = {
+  validation_failed: 400,
+  unsupported_media_type: 415,
+  image_corrupt: 422,
+  image_too_large: 422,
+  spec_not_applicable: 422,
+};
+
+export function failedJobStatus(code: string): number {
+  return FAILED_JOB_STATUS[code] ?? 500;
+}

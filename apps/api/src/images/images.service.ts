@@ -91,9 +91,9 @@ export class ImagesService {
     });
     await this.outbox.enqueue(pending);
     await this.jobs.enqueueStorageCleanup(cleanupId).catch(() => undefined);
-    // Its pending jobs were canceled: they never rendered, so their quota units come back,
+    // Its pending jobs were canceled: those that never started rendering give their quota units back,
     // and any that were dispatched held slots the user's other jobs can take.
-    for (const job of canceled) await this.quota.refundCanceled({ userId, ...job }).catch(() => undefined);
+    for (const job of canceled.filter((j) => !j.started)) await this.quota.refundCanceled(userId, job.createdAt).catch(() => undefined);
     await this.dispatcher.dispatch(userId).catch(() => undefined);
   }
 }

@@ -87,7 +87,7 @@ export class JobsService {
     const canceled = await this.jobs.cancelQueued(userId, id);
     if (!canceled) throw new JobNotCancelableException((await this.jobs.findById(id))?.status ?? job.status);
     // It never rendered: the daily quota unit it took comes back.
-    await this.quota.refundCanceled(canceled).catch(() => undefined);
+    await this.quota.refundCanceled(userId, canceled.createdAt).catch(() => undefined);
     // The row says canceled, so a worker that still picks the job up skips it; removing it is a courtesy.
     await this.queue.queue(QueueName.Transform).remove(id).catch(() => undefined);
     // A dispatched job held one of the user's slots: the next waiting job takes it.

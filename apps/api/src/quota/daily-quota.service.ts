@@ -49,7 +49,7 @@ export class DailyQuotaService {
   }
 
   /** A job canceled before it rendered gives its unit back (to the day it was taken on). */
-  async refundCanceled(job: { userId: string; cached: boolean; createdAt: Date }): Promise<void> {
-    if (!job.cached) await this.users.refundDailyTransform(job.userId, new Date(job.createdAt));
+  async refundCanceled(userId: string, takenAt: Date): Promise<void> {
+    await this.users.refundDailyTransform(userId, new Date(takenAt));
   }
 }

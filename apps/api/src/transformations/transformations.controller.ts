@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainException, ValidationFailedException } from '@pixmill/common';
+import { DomainException, failedJobStatus, ValidationFailedException } from '@pixmill/common';
 import { DeliveryUrlService } from '@pixmill/storage';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
@@ -93,6 +93,7 @@ export class TransformationsController {
     401,
     404,
     [409, 'The render was canceled before it ran (`job_canceled`); `Location` names the job.'],
+    [415, 'The stored image uses a codec that cannot be decoded here (`unsupported_media_type`); `Location` names the job.'],
     [422, 'The image or spec could not be rendered: the job’s error code (`image_corrupt`, `image_too_large`, `spec_not_applicable`); `Location` names the job.'],
     429,
     [500, 'The render failed after its retries (`internal_error`); `Location` names the job.'],
@@ -123,8 +124,8 @@ export class TransformationsController {
     const location = { location: `/v1/jobs/${job.id}` };
     if (settled.status === 'failed') {
       const code = settled.errorCode ?? 'internal_error';
-      // The input or spec cannot be rendered (422), or the service failed at it after its retries (500).
-      throw new DomainException(code === 'internal_error' ? 500 : 422, code, settled.errorMessage ?? 'The render failed.', undefined, location);
+      // The status the failure had where it happened: the input or spec (4xx), or the service after its retries (500).
+      throw new DomainException(failedJobStatus(code), code, settled.errorMessage ?? 'The render failed.', undefined, location);
     }
     if (settled.status === 'canceled') {
       throw new DomainException(409, 'job_canceled', 'The render was canceled before it ran; request it again to render it.', undefined, location);

@@ -59,8 +59,8 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
   ) {}
 
   async process(job: Job<TransformJobData>, report: JobReport): Promise<Result> {
-    // One conditional UPDATE that also counts the attempt: a row that is gone (its image was
-    // deleted and the jobs cascaded), final or canceled is not started.
+    // One conditional UPDATE that also counts the attempt: a row that is gone, final or canceled
+    // (deleting an image cancels its pending jobs) is not started.
     const row = await this.jobs.markActive(job.data.jobId);
     if (!row) return { skipped: 'job deleted, finished or canceled' };
     if (!row.imageId) return { skipped: 'image deleted' }; // not reached: deleting an image cancels its jobs first

@@ -32,8 +32,9 @@ function reviveImage(row: ImageEntity): ImageEntity {
 /** A pending job canceled because its image was deleted. */
 export interface CanceledJob {
   id: string;
-  cached: boolean;
   createdAt: Date;
+  /** A render was under way (the job was active): it is not given back to the quota. */
+  started: boolean;
 }
 
 /** The deleted image's row, and the pending jobs its deletion canceled. */
@@ -119,9 +120,10 @@ export class ImageRepository {
 
   /**
    * Deletes the row and returns it, or null if the caller does not own such an image.
-   * Its jobs go with it (ON DELETE CASCADE), so their cached rows are invalidated too:
-   * the row lock taken first keeps new jobs of this image out until the delete commits,
-   * so the job ids read next are all the cascade removes.
+   * Its pending jobs are canceled and kept (their image_id becomes NULL), its finished
+   * ones deleted; the cached rows of all of them are invalidated. The row lock taken
+   * first keeps new jobs of this image out until the delete commits, so the job ids
+   * read next are all there are.
    */
   async deleteOwned(userId: string, id: string, em: EntityManager = this.ds.manager): Promise<DeletedImage | null> {
     if (!ImageRepository.isId(id)) return null;
@@ -129,22 +131,20 @@ export class ImageRepository {
     const locked = await em.query(`SELECT id FROM images WHERE id = $1 AND user_id = $2 FOR UPDATE`, [id, userId]);
     if (!locked.length) return null;
     // Its pending jobs are canceled and kept (their image_id becomes NULL with the image); finished ones go.
+    const jobs: Array<{ id: string }> = await em.query(`SELECT id FROM jobs WHERE image_id = $1`, [id]);
     const canceled = returnedRows<CanceledJob>(
       await em.query(
         `UPDATE jobs SET status = 'canceled', finished_at = now() WHERE image_id = $1 AND status IN ('queued', 'active')
-         RETURNING id, cached, created_at AS "createdAt"`,
+         RETURNING id, created_at AS "createdAt", started_at IS NOT NULL AS started`,
         [id],
       ),
     );
-    const removed = returnedRows<{ id: string }>(
-      await em.query(`DELETE FROM jobs WHERE image_id = $1 AND status IN ('succeeded', 'failed') RETURNING id`, [id]),
-    );
-    const kept: Array<{ id: string }> = await em.query(`SELECT id FROM jobs WHERE image_id = $1`, [id]);
+    await em.query(`DELETE FROM jobs WHERE image_id = $1 AND status IN ('succeeded', 'failed')`, [id]);
     const rows = returnedRows<ImageEntity>(
       await em.query(`DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`, [id, userId]),
     );
     await this.cache.afterWrite('image', [id], em);
-    await this.cache.afterWrite('job', [...canceled, ...removed, ...kept].map((j) => j.id), em);
+    await this.cache.afterWrite('job', jobs.map((j) => j.id), em);
     return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes), canceledJobs: canceled } : null;
   }
 

@@ -75,7 +75,13 @@ export class WebhookEndpointRepository {
   ): Promise<WebhookEndpointRow | null> {
     if (!UUID.test(id)) return null;
     const rows = await this.ds.query(
-      `UPDATE webhook_endpoints
+      `WITH moved AS (
+         -- Deliveries still to be made follow the endpoint to its new url; sent ones keep the url they went to.
+         UPDATE webhook_deliveries SET url = $3
+          WHERE $3::text IS NOT NULL AND status = 'pending'
+            AND endpoint_id = (SELECT id FROM webhook_endpoints WHERE id = $1 AND user_id = $2)
+       )
+       UPDATE webhook_endpoints
           SET url = coalesce($3, url),
               events = coalesce($4, events),
               description = CASE WHEN $5 THEN $6 ELSE description END,
