@@ -12,7 +12,7 @@ export const MAX_OPS_LABEL_VALUES = 50;
 @Injectable()
 export class WorkerMetrics {
   readonly registry = new Registry();
-  readonly jobDuration = new Histogram({
+  private readonly jobDuration = new Histogram({
     name: 'pixmill_job_duration_seconds',
     help:
       'Time spent processing a job, by job name and outcome; transform jobs also by ops (their operation names in order, ' +
@@ -21,7 +21,7 @@ export class WorkerMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
-  readonly jobFailures = new Counter({
+  private readonly jobFailures = new Counter({
     name: 'pixmill_job_failures_total',
     help: 'Job attempts that failed, by job name. A webhook receiver that does not take a message is counted in pixmill_webhook_attempts_total only.',
     labelNames: ['job'],

@@ -160,10 +160,9 @@ export class TransformationsService {
   }
 
   /**
-   * The `eager` field of an upload: a JSON array of specs, each validated (watermark
-   * sources included) before the upload is accepted.
+   * The `eager` field of a multipart upload, as text: a JSON array of specs, each
+   * validated (watermark sources included) before the upload is accepted.
    */
-  /** The `eager` field of a multipart upload: a JSON array, as text. */
   async parseEager(userId: string, raw: string): Promise<TransformationSpec[]> {
     let list: unknown;
     try {

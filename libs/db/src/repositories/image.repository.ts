@@ -24,11 +24,6 @@ function reviveImage(row: ImageEntity): ImageEntity {
   return row;
 }
 
-/**
- * Images, always scoped to their owner: there is no way to read another user's row.
- * Writes invalidate the read cache (ReadCache) after their statement, or after the
- * caller's transaction when they ran through its `em`; inserts need none.
- */
 /** A pending job canceled because its image was deleted. */
 export interface CanceledJob {
   id: string;
@@ -40,6 +35,11 @@ export interface CanceledJob {
 /** The deleted image's row, and the pending jobs its deletion canceled. */
 export type DeletedImage = ImageEntity & { canceledJobs: CanceledJob[] };
 
+/**
+ * Images, always scoped to their owner: there is no way to read another user's row.
+ * Writes invalidate the read cache (ReadCache) after their statement, or after the
+ * caller's transaction when they ran through its `em`; inserts need none.
+ */
 @Injectable()
 export class ImageRepository {
   constructor(

@@ -359,7 +359,6 @@ function predictResize(op: ResizeOperation, W: number, H: number): { width: numb
   return { width, height };
 }
 
-/** Final output: ≤ 8192 px a side and ≤ MAX_OUTPUT_PIXELS (over all frames). */
 /** What the size checks read: the limits and how many frames the output has. */
 type SizeLimits = { options: Pick<RenderOptions, 'maxInputPixels' | 'maxOutputPixels'>; frames: number };
 
@@ -387,6 +386,7 @@ export function checkSpecFits(
   checkOutputSize(stage.width, stage.height, ctx);
 }
 
+/** Final output: ≤ 8192 px a side and ≤ MAX_OUTPUT_PIXELS (over all frames). */
 function checkOutputSize(width: number, height: number, ctx: SizeLimits): void {
   if (width > MAX_OUTPUT_SIDE || height > MAX_OUTPUT_SIDE) {
     throw new ImageTooLargeException(
