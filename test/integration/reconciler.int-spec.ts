@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { Webhook } from 'standardwebhooks';
 import { Client } from 'pg';
+import { ImageRepository } from '@pixmill/db';
 import { JobName, JobQueue, jobIds, QueueName } from '@pixmill/queue';
 import { LocalStorageDriver, originalKey } from '@pixmill/storage';
 import {
@@ -128,6 +129,30 @@ describe('reconciler: thumbnails and webhook deliveries (integration)', () => {
       await reconcile();
       expect(await transforms.getJobState(jobIds.thumbnail(imageId))).toBe('completed');
       expect(receiver.requestsTo(url)).toHaveLength(1);
+    });
+
+    it('the scan for missing thumbnails goes on from where its last page ended, in creation order', async () => {
+      const user = await new UserFactory(http).create();
+      const images = worker.app.get(ImageRepository);
+      // The queue is held throughout, so the three stay without a thumbnail while the scan is read.
+      await whilePaused(transforms, async () => {
+        const ids: string[] = [];
+        for (const seed of [41, 42, 43]) ids.push(await upload(user, await jpeg(64, 48, { seed })));
+        // Older than everything else in the table, a second apart: these three come first, in this order.
+        for (const [i, id] of ids.entries()) {
+          await db.query(`UPDATE images SET created_at = '2000-01-01T00:00:00Z'::timestamptz + make_interval(secs => $2) WHERE id = $1`, [id, i]);
+        }
+        try {
+          const first = await images.missingThumbnail(5, 2);
+          expect(first.map((r) => r.id)).toEqual(ids.slice(0, 2));
+          const next = await images.missingThumbnail(5, 2, first[1]);
+          expect(next[0].id).toBe(ids[2]);
+          expect(next.map((r) => r.id)).not.toContain(ids[1]);
+        } finally {
+          // Back to now, so other scans are not changed by these three.
+          await db.query(`UPDATE images SET created_at = now() WHERE id = ANY($1)`, [ids]);
+        }
+      });
     });
 
     it('an original that does not decode: the thumbnail fails once, is marked on the row, and is not enqueued again after BullMQ drops the failed job', async () => {

@@ -5,6 +5,7 @@ import { AppConfig } from '@pixmill/config';
 import {
   DerivativeRepository,
   ImageRepository,
+  ThumbnailScanPosition,
   JobEntity,
   JobRepository,
   StorageCleanupRepository,
@@ -23,6 +24,8 @@ import { WorkerMetrics } from './worker-metrics.service';
 export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
 /** Rows younger than this may still be on their way into the queue (row first, then enqueue): jobs and images. */
 const IN_FLIGHT_GRACE_SECONDS = 5;
+/** Images without a thumbnail looked at per pass. */
+const THUMBNAIL_PAGE = 500;
 /** A cleanup row older than this should have run by now; its job was probably lost. */
 const STALE_CLEANUP_SECONDS = 60;
 /** A webhook delivery this overdue was probably never enqueued (crash after commit) or lost with Redis. */
@@ -68,6 +71,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private timer?: NodeJS.Timeout;
   private tickInHand: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Where the scan for images without a thumbnail goes on next pass (undefined: from the oldest). */
+  private thumbnailCursor?: ThumbnailScanPosition;
   private readonly leaderGauge: Gauge;
   private readonly repaired: Counter;
 
@@ -260,14 +265,18 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
    */
   private async reconcileThumbnails(): Promise<void> {
     const queue = this.queues.queue(QueueName.Transform);
+    // A page per pass, going on from where the last one ended: images the queue still holds
+    // (a failed job is kept a day) would otherwise fill every page and hide newer losses.
+    const page = await this.images.missingThumbnail(IN_FLIGHT_GRACE_SECONDS, THUMBNAIL_PAGE, this.thumbnailCursor);
+    this.thumbnailCursor = page.length < THUMBNAIL_PAGE ? undefined : page[page.length - 1];
+    // The states are read together: one pipelined exchange with Redis, not one round trip per image.
+    const states = await Promise.all(page.map(({ id }) => queue.getJobState(jobIds.thumbnail(id))));
     let requeued = 0;
-    for (const { id } of await this.images.missingThumbnail(IN_FLIGHT_GRACE_SECONDS)) {
+    for (const [i, { id }] of page.entries()) {
       if (this.stopped) return;
-      const jobId = jobIds.thumbnail(id);
-      const state = await queue.getJobState(jobId);
       // Completed without recording a thumbnail: a re-add under the same id would be a no-op.
-      if (state === 'completed') await queue.remove(jobId);
-      else if (state !== 'unknown') continue; // waiting, delayed, active, or failed (see above)
+      if (states[i] === 'completed') await queue.remove(jobIds.thumbnail(id));
+      else if (states[i] !== 'unknown') continue; // waiting, delayed, active, or failed (see above)
       await this.queues.enqueueThumbnail(id);
       requeued++;
     }

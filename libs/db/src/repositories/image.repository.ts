@@ -24,6 +24,12 @@ function reviveImage(row: ImageEntity): ImageEntity {
   return row;
 }
 
+/** Where a scan of images without a thumbnail stands: created_at as PostgreSQL wrote it (to the microsecond), and id. */
+export interface ThumbnailScanPosition {
+  id: string;
+  createdAt: string;
+}
+
 /** A pending job canceled because its image was deleted. */
 export interface CanceledJob {
   id: string;
@@ -106,15 +112,21 @@ export class ImageRepository {
 
   /**
    * Images still without a thumbnail `olderThanSeconds` after they were stored, oldest
-   * first, except those whose thumbnail failed for good: their thumbnail job may have been
-   * lost with Redis (the reconciler asks the queue).
+   * first from `after` (a page of a scan that goes on where the last page ended), except
+   * those whose thumbnail failed for good: their thumbnail job may have been lost with
+   * Redis (the reconciler asks the queue).
    */
-  async missingThumbnail(olderThanSeconds: number, limit = 500): Promise<Array<{ id: string }>> {
+  async missingThumbnail(
+    olderThanSeconds: number,
+    limit: number,
+    after?: ThumbnailScanPosition,
+  ): Promise<Array<ThumbnailScanPosition>> {
     return this.ds.query(
-      `SELECT id FROM images
+      `SELECT id, created_at::text AS "createdAt" FROM images
         WHERE thumbnail_key IS NULL AND thumbnail_error IS NULL AND created_at < now() - make_interval(secs => $1)
-        ORDER BY created_at LIMIT $2`,
-      [olderThanSeconds, limit],
+          AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))
+        ORDER BY created_at, id LIMIT $2`,
+      [olderThanSeconds, limit, after?.createdAt ?? null, after?.id ?? null],
     );
   }
 
