@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from '@pixmill/events';
@@ -30,19 +30,8 @@ export class CreateWebhookEndpointDto {
   description?: string;
 }
 
-export class UpdateWebhookEndpointDto {
-  @ApiPropertyOptional({ example: 'https://example.com/pixmill/webhooks', description: 'http(s); checked like a new endpoint’s.' })
-  @IsOptional() @IsString() @MaxLength(2048)
-  url?: string;
-
-  @ApiPropertyOptional({ enum: WEBHOOK_EVENT_TYPES, isArray: true, example: ['job.succeeded', 'job.failed'] })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length) @ArrayUnique() @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
-  events?: string[];
-
-  @ApiPropertyOptional({ nullable: true, type: String, example: 'production receiver' })
-  @IsOptional() @IsString() @MaxLength(200)
-  description?: string | null;
-
+/** Any of a new endpoint's fields (the same rules, each optional), plus `enabled`. */
+export class UpdateWebhookEndpointDto extends PartialType(CreateWebhookEndpointDto) {
   @ApiPropertyOptional({ example: true, description: 'true turns an endpoint that answered 410 Gone back on; false stops deliveries to it.' })
   @IsOptional() @IsBoolean()
   enabled?: boolean;
