@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ERROR_CODES, isErrorCode } from '@pixmill/common';
 import {
   MAX_OPERATIONS,
   OPERATION_DTOS,
@@ -133,6 +134,18 @@ describe('operations (e2e)', () => {
         expect({ route: `${m} ${p}`, ok: statuses.some((s) => /^[23]/.test(s)) }).toEqual({ route: `${m} ${p}`, ok: true });
         if (p.startsWith('/v1/') && !p.startsWith('/v1/auth/signup') && !p.startsWith('/v1/auth/login') && !p.startsWith('/v1/auth/refresh')) {
           expect({ route: `${m} ${p}`, has401: statuses.includes('401') }).toEqual({ route: `${m} ${p}`, has401: true });
+        }
+        // Every documented error names its codes, each under the status the registry gives it.
+        for (const [status, res] of Object.entries(op.responses) as [string, any][]) {
+          const problem = res.content?.['application/problem+json'];
+          if (!problem) continue;
+          const codes: string[] = problem.schema.allOf?.[1]?.properties?.code?.enum ?? [];
+          const statusOf = (c: string) => (isErrorCode(c) ? ERROR_CODES[c].status : 'unregistered');
+          expect({ route: `${m} ${p} ${status}`, listed: codes.length > 0, statuses: codes.map(statusOf) }).toEqual({
+            route: `${m} ${p} ${status}`,
+            listed: true,
+            statuses: codes.map(() => Number(status)),
+          });
         }
       }
     }

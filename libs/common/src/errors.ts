@@ -3,89 +3,73 @@ import { DomainException, FieldError } from './domain.exception';
 /** The error vocabulary of SPEC §3: one class per stable code. */
 export class ValidationFailedException extends DomainException {
   constructor(errors: FieldError[], message = 'The request is not valid.') {
-    super(400, 'validation_failed', message, errors);
+    super('validation_failed', message, errors);
   }
 }
 export class UnauthorizedException extends DomainException {
   constructor(message = 'Authentication is required.') {
-    super(401, 'unauthorized', message);
+    super('unauthorized', message);
   }
 }
 export class InvalidCredentialsException extends DomainException {
   constructor() {
-    super(401, 'invalid_credentials', 'The email or password is wrong.');
+    super('invalid_credentials', 'The email or password is wrong.');
   }
 }
 export class StorageQuotaExceededException extends DomainException {
   constructor(message = 'This upload would exceed your storage quota.') {
-    super(403, 'storage_quota_exceeded', message);
+    super('storage_quota_exceeded', message);
   }
 }
 export class NotFoundException extends DomainException {
   constructor(what = 'Resource') {
-    super(404, 'not_found', `${what} not found.`);
+    super('not_found', `${what} not found.`);
   }
 }
 export class EmailTakenException extends DomainException {
   constructor() {
-    super(409, 'email_taken', 'An account with this email already exists.');
+    super('email_taken', 'An account with this email already exists.');
   }
 }
 export class IdempotencyConflictException extends DomainException {
   constructor() {
-    super(409, 'idempotency_conflict', 'This Idempotency-Key was already used with a different request.');
+    super('idempotency_conflict', 'This Idempotency-Key was already used with a different request.');
   }
 }
 export class FileTooLargeException extends DomainException {
   constructor(maxBytes: number) {
-    super(413, 'file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
+    super('file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
   }
 }
 export class UnsupportedMediaTypeException extends DomainException {
   constructor(message = 'The content is not an allowed image type (JPEG, PNG, GIF, WebP, AVIF, HEIC, TIFF).') {
-    super(415, 'unsupported_media_type', message);
+    super('unsupported_media_type', message);
   }
 }
 export class ImageCorruptException extends DomainException {
   constructor(message = 'The image cannot be decoded.') {
-    super(422, 'image_corrupt', message);
+    super('image_corrupt', message);
   }
 }
 export class ImageTooLargeException extends DomainException {
   constructor(message: string) {
-    super(422, 'image_too_large', message);
+    super('image_too_large', message);
   }
 }
 export class RateLimitedException extends DomainException {
   constructor(retryAfterSeconds: number, headers: Record<string, string> = {}) {
-    super(429, 'rate_limited', 'Too many requests.', undefined, { 'Retry-After': String(retryAfterSeconds), ...headers });
+    super('rate_limited', 'Too many requests.', undefined, { 'Retry-After': String(retryAfterSeconds), ...headers });
   }
 }
 export class DailyQuotaExceededException extends DomainException {
   constructor(retryAfterSeconds: number) {
-    super(429, 'daily_quota_exceeded', 'The daily transformation quota is used up.', undefined, {
+    super('daily_quota_exceeded', 'The daily transformation quota is used up.', undefined, {
       'Retry-After': String(retryAfterSeconds),
     });
   }
 }
 export class UnavailableException extends DomainException {
   constructor(message = 'A dependency is unavailable; try again shortly.') {
-    super(503, 'unavailable', message);
+    super('unavailable', message);
   }
-}
-
-/**
- * The HTTP status of a failed job's error code, when the failure is answered on a request
- * (the on-the-fly route): the status its exception carries where the job failed.
- */
-const FAILED_JOB_STATUS: Record<string, number> = {
-  validation_failed: 400,
-  unsupported_media_type: 415,
-  image_corrupt: 422,
-  image_too_large: 422,
-  spec_not_applicable: 422,
-};
-
-export function failedJobStatus(code: string): number {
-  return FAILED_JOB_STATUS[code] ?? 500;
 }

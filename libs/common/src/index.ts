@@ -1,3 +1,4 @@
+export * from './error-codes';
 export * from './domain.exception';
 export * from './errors';
 export * from './pino-logger.service';

@@ -14,7 +14,7 @@ export class MeController {
   @Get()
   @ApiOperation({ summary: 'The caller’s account, plan and usage' })
   @ApiResponse({ status: 200, type: MeDto })
-  @ApiProblems(401)
+  @ApiProblems('unauthorized')
   me(@CurrentUser() user: AuthUser): Promise<MeDto> {
     return this.account.me(user.id);
   }

@@ -17,7 +17,7 @@ export class AuthController {
   @Post('signup')
   @ApiOperation({ summary: 'Create an account', description: 'Password of at least 8 characters, hashed with argon2id.' })
   @ApiResponse({ status: 201, type: AuthResponseDto })
-  @ApiProblems(400, [409, 'Email already registered (`email_taken`).'])
+  @ApiProblems('validation_failed', 'email_taken')
   signup(@Body() body: CredentialsDto): Promise<AuthResponseDto> {
     return this.auth.signup(body.email, body.password);
   }
@@ -27,7 +27,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with email and password' })
   @ApiResponse({ status: 200, type: AuthResponseDto })
-  @ApiProblems(400, [401, 'Wrong email or password (`invalid_credentials`), same answer for unknown emails.'])
+  @ApiProblems('validation_failed', ['invalid_credentials', 'wrong email or password, the same answer for unknown emails'])
   login(@Body() body: CredentialsDto): Promise<AuthResponseDto> {
     return this.auth.login(body.email, body.password);
   }
@@ -40,7 +40,7 @@ export class AuthController {
     description: 'Refresh tokens are single-use and rotate. Presenting a spent one revokes its whole session.',
   })
   @ApiResponse({ status: 200, type: AuthResponseDto })
-  @ApiProblems(400, [401, 'Invalid, expired, revoked or reused refresh token (`unauthorized`).'])
+  @ApiProblems('validation_failed', ['unauthorized', 'invalid, expired, revoked or reused refresh token'])
   refresh(@Body() body: RefreshTokenDto): Promise<AuthResponseDto> {
     return this.auth.refresh(body.refreshToken);
   }
@@ -50,7 +50,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the session of a refresh token', description: 'Revokes the token and its rotation family.' })
   @ApiResponse({ status: 204, description: 'Logged out.' })
-  @ApiProblems(400, 401)
+  @ApiProblems('validation_failed', 'unauthorized')
   async logout(@CurrentUser() user: AuthUser, @Body() body: RefreshTokenDto): Promise<void> {
     await this.auth.logout(user.id, body.refreshToken);
   }

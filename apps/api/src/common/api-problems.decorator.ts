@@ -1,29 +1,97 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, ResponseObject } from '@nestjs/swagger';
+import { ERROR_CODES, ErrorCode } from '@pixmill/common';
 
-const DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid request (`validation_failed`); every bad field is listed in `errors`.',
-  401: 'Missing, invalid or expired access token (`unauthorized`).',
-  403: 'Quota exceeded (`storage_quota_exceeded`).',
-  404: 'Not found, or owned by another user (`not_found`).',
-  409: 'Conflict (`email_taken`, `idempotency_conflict`).',
-  413: 'Upload larger than MAX_UPLOAD_BYTES (`file_too_large`).',
-  415: 'Not an allowed image type (`unsupported_media_type`).',
-  422: 'Image cannot be decoded or is too large (`image_corrupt`, `image_too_large`).',
-  429: 'Rate limit or daily quota (`rate_limited`, `daily_quota_exceeded`); see Retry-After.',
-  503: 'A dependency is unavailable (`unavailable`).',
+/** A code a route can answer with, alone or with a note on when this route answers it. */
+export type ProblemEntry = ErrorCode | [ErrorCode, string];
+
+/** Notes that hold wherever a code is answered; a route's own note replaces them. */
+const NOTES: Partial<Record<ErrorCode, string>> = {
+  validation_failed: 'every bad field is listed in `errors`',
+  unauthorized: 'missing, invalid or expired access token',
+  not_found: 'it does not exist or belongs to another user',
+  file_too_large: 'larger than MAX_UPLOAD_BYTES',
+  rate_limited: 'see Retry-After',
+  daily_quota_exceeded: 'see Retry-After',
 };
 
-/** Documents problem+json error responses of a route, with the codes each status can carry. */
-export function ApiProblems(...statuses: Array<number | [number, string]>): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ...statuses.map((s) => {
-      const [status, description] = Array.isArray(s) ? s : [s, DESCRIPTIONS[s]];
-      return ApiResponse({
-        status,
-        description,
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
-      });
-    }),
-  );
+function describe(code: ErrorCode, note: string | undefined): string {
+  const why = note ?? NOTES[code];
+  return `${ERROR_CODES[code].title} (\`${code}\`)${why ? `: ${why}` : ''}`;
+}
+
+/** The problem+json schema of one status, its `code` narrowed to the codes listed for it. */
+function problemContent(status: number, codes: ErrorCode[]): ResponseObject['content'] {
+  return {
+    'application/problem+json': {
+      schema: {
+        allOf: [
+          { $ref: '#/components/schemas/ProblemDto' },
+          { type: 'object', properties: { status: { type: 'integer', enum: [status] }, code: { type: 'string', enum: codes } } },
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * The documented error responses of the given codes, one per status: each code sits
+ * under the status the registry gives it, so a code cannot be documented with another.
+ */
+export function problemResponses(entries: ProblemEntry[]): Map<number, ResponseObject> {
+  const byStatus = new Map<number, Array<[ErrorCode, string | undefined]>>();
+  for (const entry of entries) {
+    const [code, note] = Array.isArray(entry) ? entry : [entry, undefined];
+    const status = ERROR_CODES[code].status;
+    const listed = byStatus.get(status) ?? [];
+    if (!listed.some(([c]) => c === code)) listed.push([code, note]);
+    byStatus.set(status, listed);
+  }
+  const responses = new Map<number, ResponseObject>();
+  for (const [status, listed] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses.set(status, {
+      description: `${listed.map(([code, note]) => describe(code, note)).join('; ')}.`,
+      content: problemContent(status, listed.map(([code]) => code)),
+    });
+  }
+  return responses;
+}
+
+/** The codes a documented problem response lists (empty for a response not made here). */
+export function problemCodesOf(response: ResponseObject | undefined): ErrorCode[] {
+  const schema = response?.content?.['application/problem+json']?.schema as
+    | { allOf?: Array<{ properties?: { code?: { enum?: ErrorCode[] } } }> }
+    | undefined;
+  return schema?.allOf?.[1]?.properties?.code?.enum ?? [];
+}
+
+/**
+ * Adds codes to the documented responses of an operation: a status not documented yet
+ * gets its response; one documented here gets the codes it lacks.
+ */
+export function addProblemResponses(responses: Record<string, ResponseObject>, entries: ProblemEntry[]): void {
+  for (const [status, added] of problemResponses(entries)) {
+    const existing = responses[String(status)];
+    if (!existing) {
+      responses[String(status)] = added;
+      continue;
+    }
+    const known = problemCodesOf(existing);
+    const missing = entries.filter((e) => {
+      const code = Array.isArray(e) ? e[0] : e;
+      return ERROR_CODES[code].status === status && !known.includes(code);
+    });
+    if (known.length === 0 || missing.length === 0) continue;
+    const merged = problemResponses(missing).get(status)!;
+    existing.description = `${existing.description.replace(/\.$/, '')}; ${merged.description}`;
+    existing.content = problemContent(status, [...known, ...problemCodesOf(merged)]);
+  }
+}
+
+/**
+ * Documents the problem+json error responses of a route by the codes it can answer
+ * with: statuses, code lists and titles come from the error-code registry.
+ */
+export function ApiProblems(...entries: ProblemEntry[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(...[...problemResponses(entries)].map(([status, response]) => ApiResponse({ status, ...response })));
 }

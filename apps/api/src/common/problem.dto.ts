@@ -8,7 +8,7 @@ export class FieldErrorDto {
 /** RFC 9457 problem details, the body of every error Pixmill answers. */
 export class ProblemDto {
   @ApiProperty({ example: 'https://pixmill.dev/problems/validation_failed' }) type: string;
-  @ApiProperty({ example: 'Bad Request' }) title: string;
+  @ApiProperty({ example: 'Validation failed', description: 'The title of the code, the same on every answer with it.' }) title: string;
   @ApiProperty({ example: 400 }) status: number;
   @ApiProperty({ example: 'The request is not valid.' }) detail: string;
   @ApiProperty({ example: 'validation_failed', description: 'Stable, machine-readable error code.' }) code: string;

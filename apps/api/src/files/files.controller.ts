@@ -9,7 +9,7 @@ import { Public } from '../common/public.decorator';
 
 class ForbiddenSignatureException extends DomainException {
   constructor() {
-    super(403, 'invalid_signature', 'The URL signature is invalid or has expired.');
+    super('invalid_signature', 'The URL signature is invalid or has expired.');
   }
 }
 
@@ -47,7 +47,7 @@ export class FilesController {
   @ApiProduces('image/*')
   @ApiResponse({ status: 200, description: 'The object bytes.' })
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match).' })
-  @ApiProblems([403, 'Bad or expired signature (`invalid_signature`).'], 404)
+  @ApiProblems(['invalid_signature', 'bad or expired signature'], 'not_found')
   async get(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('expires') expires?: string, @Query('sig') sig?: string) {
     if (this.storage.kind !== 'local') throw new NotFoundException('File');
     const key = decodeURIComponent(req.url.split('?')[0].replace(/^\/files\//, ''));

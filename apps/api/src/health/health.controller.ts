@@ -28,7 +28,7 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: PostgreSQL, Redis and storage reachable', description: '503 names the dependencies that are down in `checks`.' })
   @ApiResponse({ status: 200, type: ReadyDto })
-  @ApiProblems([503, 'A dependency is down (`unavailable`); `checks` says which.'])
+  @ApiProblems(['unavailable', 'a dependency is down; `checks` says which'])
   async ready(): Promise<ReadyDto> {
     const checks = await this.health.check();
     const down = Object.entries(checks).filter(([, s]) => s === 'down').map(([n]) => n);

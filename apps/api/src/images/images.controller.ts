@@ -28,7 +28,16 @@ export class ImagesController {
   // eager is one JSON part (OpenAPI's default for an array of objects in a form, said outright).
   @ApiBody({ type: UploadImageBodyDto, encoding: { eager: { contentType: 'application/json' } } })
   @ApiResponse({ status: 201, type: ImageDto })
-  @ApiProblems(400, 401, 403, 413, 415, 422, 503)
+  @ApiProblems(
+    'validation_failed',
+    'unauthorized',
+    'storage_quota_exceeded',
+    'file_too_large',
+    'unsupported_media_type',
+    'image_corrupt',
+    'image_too_large',
+    'unavailable',
+  )
   async upload(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImageDto> {
     const { image, eager, webhookUrl } = await this.uploads.fromMultipart(user.id, req);
     // Eager renders are queued once the image row exists (validated before it was accepted); eager jobs report to the upload's webhookUrl too.
@@ -40,7 +49,7 @@ export class ImagesController {
   @Get()
   @ApiOperation({ summary: 'List your images, newest first', description: 'Cursor pagination (`cursor`), or `page` for offset pages.' })
   @ApiResponse({ status: 200, type: ImagePageDto })
-  @ApiProblems(400, 401)
+  @ApiProblems('validation_failed', 'unauthorized')
   list(@CurrentUser() user: AuthUser, @Query() q: ListImagesQueryDto): Promise<ImagePageDto> {
     return this.images.list(user.id, q);
   }
@@ -49,7 +58,7 @@ export class ImagesController {
   @ApiOperation({ summary: 'One image' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: ImageDto })
-  @ApiProblems(401, 404)
+  @ApiProblems('unauthorized', 'not_found')
   async get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<ImageDto> {
     return this.images.toDto(await this.images.getOwned(user.id, id));
   }
@@ -58,7 +67,7 @@ export class ImagesController {
   @ApiOperation({ summary: 'Redirect to the original’s delivery URL' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 302, description: '`Location` is a signed, expiring delivery URL.' })
-  @ApiProblems(401, 404)
+  @ApiProblems('unauthorized', 'not_found')
   async original(@CurrentUser() user: AuthUser, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
     const dto = await this.images.toDto(await this.images.getOwned(user.id, id));
     void reply.status(302).header('location', dto.urls.original).header('cache-control', 'private, no-store').send();
@@ -68,7 +77,7 @@ export class ImagesController {
   @ApiOperation({ summary: 'Derivatives rendered so far' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: DerivativeListDto })
-  @ApiProblems(401, 404)
+  @ApiProblems('unauthorized', 'not_found')
   async derivatives(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<DerivativeListDto> {
     return { items: await this.images.derivatives(user.id, id) };
   }
@@ -78,7 +87,7 @@ export class ImagesController {
   @ApiOperation({ summary: 'Delete an image', description: 'Rows go now; the original and every derivative are removed from storage by a retried cleanup job.' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 204, description: 'Deleted.' })
-  @ApiProblems(401, 404)
+  @ApiProblems('unauthorized', 'not_found')
   async delete(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
     await this.images.delete(user.id, id, String(req.id));
   }

@@ -24,7 +24,13 @@ export class UploadsController {
       'Returns a presigned POST (S3 policy limited to the declared size and Content-Type, 15 minutes). Storage quota is reserved now. Needs STORAGE_DRIVER=s3; the local driver answers 400 `unsupported_operation`.',
   })
   @ApiResponse({ status: 201, type: DirectUploadDto })
-  @ApiProblems([400, 'Invalid body (`validation_failed`) or direct uploads unavailable with local storage (`unsupported_operation`).'], 401, 403, 413)
+  @ApiProblems(
+    'validation_failed',
+    ['unsupported_operation', 'direct uploads are unavailable with local storage'],
+    'unauthorized',
+    'storage_quota_exceeded',
+    'file_too_large',
+  )
   create(@CurrentUser() user: AuthUser, @Body() body: CreateUploadDto): Promise<DirectUploadDto> {
     return this.direct.create(user.id, body);
   }
@@ -33,7 +39,16 @@ export class UploadsController {
   @ApiOperation({ summary: 'Finish a direct upload', description: 'Validates the uploaded object like a multipart upload; a rejected object is deleted.' })
   @ApiParam({ name: 'uploadId', format: 'uuid' })
   @ApiResponse({ status: 201, type: ImageDto })
-  @ApiProblems(400, 401, 404, 413, 415, 422, 503)
+  @ApiProblems(
+    'validation_failed',
+    'unauthorized',
+    'not_found',
+    'file_too_large',
+    'unsupported_media_type',
+    'image_corrupt',
+    'image_too_large',
+    'unavailable',
+  )
   async complete(@CurrentUser() user: AuthUser, @Param('uploadId') uploadId: string, @Req() req: FastifyRequest): Promise<ImageDto> {
     const { image, eagerJobs } = await this.direct.complete(user.id, uploadId, String(req.id));
     return { ...(await this.images.toDto(image)), ...(eagerJobs ? { eagerJobs } : {}) };

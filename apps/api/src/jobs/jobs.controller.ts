@@ -19,7 +19,7 @@ export class JobsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: JobDto })
-  @ApiProblems(400, 401, 404)
+  @ApiProblems('validation_failed', 'unauthorized', 'not_found')
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -34,7 +34,7 @@ export class JobsController {
   @Get()
   @ApiOperation({ summary: 'Your jobs, newest first', description: 'Filter by `imageId` and `status`; cursor pagination.' })
   @ApiResponse({ status: 200, type: JobPageDto })
-  @ApiProblems(400, 401)
+  @ApiProblems('validation_failed', 'unauthorized')
   list(@CurrentUser() user: AuthUser, @Query() q: ListJobsQueryDto): Promise<JobPageDto> {
     return this.jobs.list(user.id, q);
   }
@@ -43,7 +43,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Cancel a queued job' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: JobDto, description: 'The canceled job.' })
-  @ApiProblems(401, 404, [409, 'The job has started or ended (`job_not_cancelable`).'])
+  @ApiProblems('unauthorized', 'not_found', ['job_not_cancelable', 'the job has started or ended'])
   async cancel(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<JobDto> {
     return this.jobs.toDto(await this.jobs.cancel(user.id, id));
   }

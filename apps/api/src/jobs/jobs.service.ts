@@ -9,7 +9,7 @@ import { JobDto, JobPageDto } from './job.dto';
 
 export class JobNotCancelableException extends DomainException {
   constructor(status: string) {
-    super(409, 'job_not_cancelable', `Only queued jobs can be canceled; this job is ${status}.`);
+    super('job_not_cancelable', `Only queued jobs can be canceled; this job is ${status}.`);
   }
 }
 

@@ -28,7 +28,7 @@ export class PingController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Round-trip a ping job through a worker', description: 'Waits up to 10 s for a worker to answer.' })
   @ApiResponse({ status: 200, type: PingResultDto })
-  @ApiProblems(400, 401, [503, 'No worker answered within 10 s, or Redis is down (`unavailable`).'])
+  @ApiProblems('validation_failed', 'unauthorized', ['unavailable', 'no worker answered within 10 s, or Redis is down'])
   async ping(@Body() body: PingDto, @Req() req: FastifyRequest): Promise<PingResultDto> {
     const started = Date.now();
     let jobId: string;

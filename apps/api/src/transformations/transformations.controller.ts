@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainException, failedJobStatus, ValidationFailedException } from '@pixmill/common';
+import { DomainException, isErrorCode, ValidationFailedException } from '@pixmill/common';
 import { DeliveryUrlService } from '@pixmill/storage';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
@@ -51,11 +51,13 @@ export class TransformationsController {
   @ApiResponse({ status: 202, type: JobDto, description: 'Queued (or already in flight).' })
   @ApiResponse({ status: 200, type: JobDto, description: 'The derivative exists: a succeeded job with `cached: true`.' })
   @ApiProblems(
-    400,
-    401,
-    404,
-    409,
-    [422, 'A valid spec that cannot fit this image (`spec_not_applicable`: a crop region outside it; `image_too_large`: an output over the size limits); no job is made.'],
+    'validation_failed',
+    'unauthorized',
+    'not_found',
+    'idempotency_conflict',
+    ['spec_not_applicable', 'a valid spec that cannot fit this image (a crop region outside it); no job is made'],
+    ['image_too_large', 'an output over the size limits; no job is made'],
+    'daily_quota_exceeded',
   )
   async submit(
     @CurrentUser() user: AuthUser,
@@ -89,14 +91,16 @@ export class TransformationsController {
   @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
   @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.' })
   @ApiProblems(
-    400,
-    401,
-    404,
-    [409, 'The render was canceled before it ran (`job_canceled`); `Location` names the job.'],
-    [415, 'The stored image uses a codec that cannot be decoded here (`unsupported_media_type`); `Location` names the job.'],
-    [422, 'The image or spec could not be rendered: the job’s error code (`image_corrupt`, `image_too_large`, `spec_not_applicable`); `Location` names the job.'],
-    429,
-    [500, 'The render failed after its retries (`internal_error`); `Location` names the job.'],
+    'validation_failed',
+    'unauthorized',
+    'not_found',
+    ['job_canceled', 'the render was canceled before it ran; `Location` names the job'],
+    ['unsupported_media_type', 'the stored image uses a codec that cannot be decoded here; `Location` names the job'],
+    ['image_corrupt', 'the stored image could not be decoded; `Location` names the job'],
+    ['image_too_large', 'the image or an output is over the size limits; `Location` names the job'],
+    ['spec_not_applicable', 'the spec cannot fit this image; `Location` names the job'],
+    'daily_quota_exceeded',
+    ['internal_error', 'the render failed after its retries; `Location` names the job'],
   )
   async transform(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = new URLSearchParams(req.url.split('?')[1] ?? '');
@@ -123,12 +127,12 @@ export class TransformationsController {
     // A render that ended without an image is an error like any other (problem+json), naming the job.
     const location = { location: `/v1/jobs/${job.id}` };
     if (settled.status === 'failed') {
-      const code = settled.errorCode ?? 'internal_error';
-      // The status the failure had where it happened: the input or spec (4xx), or the service after its retries (500).
-      throw new DomainException(failedJobStatus(code), code, settled.errorMessage ?? 'The render failed.', undefined, location);
+      // The code's own status, as where the failure happened: the input or spec (4xx), or the service after its retries (500).
+      const code = isErrorCode(settled.errorCode) ? settled.errorCode : 'internal_error';
+      throw new DomainException(code, settled.errorMessage ?? 'The render failed.', undefined, location);
     }
     if (settled.status === 'canceled') {
-      throw new DomainException(409, 'job_canceled', 'The render was canceled before it ran; request it again to render it.', undefined, location);
+      throw new DomainException('job_canceled', 'The render was canceled before it ran; request it again to render it.', undefined, location);
     }
     void reply.status(202).header('retry-after', '1').header('location', location.location).send(dto);
   }

@@ -18,7 +18,7 @@ export class WebhookDeliveriesController {
     description: 'One delivery per (message, target). Filter by `jobId` or `endpointId`; cursor pagination.',
   })
   @ApiResponse({ status: 200, type: WebhookDeliveryPageDto })
-  @ApiProblems(400, 401)
+  @ApiProblems('validation_failed', 'unauthorized')
   list(@CurrentUser() user: AuthUser, @Query() q: ListWebhookDeliveriesQueryDto): Promise<WebhookDeliveryPageDto> {
     return this.webhooks.listDeliveries(user.id, q);
   }
@@ -30,7 +30,7 @@ export class WebhookDeliveriesController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 202, type: WebhookDeliveryDto })
-  @ApiProblems(401, 404, [409, 'The endpoint is disabled or deleted (`webhook_endpoint_disabled`).'])
+  @ApiProblems('unauthorized', 'not_found', ['webhook_endpoint_disabled', 'the endpoint is disabled or deleted'])
   async redeliver(@CurrentUser() user: AuthUser, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebhookDeliveryDto> {
     const delivery = await this.webhooks.redeliver(user.id, id);
     void reply.status(202);

@@ -19,7 +19,7 @@ export class WebhookEndpointsController {
       'Receives every event of yours in `events`, signed with the endpoint’s own secret. The URL must be http(s) and must not resolve to a loopback, private, link-local, CGNAT, multicast or cloud-metadata address (SSRF guard); redirects are not followed.',
   })
   @ApiResponse({ status: 201, type: WebhookEndpointDto })
-  @ApiProblems(400, 401)
+  @ApiProblems('validation_failed', 'unauthorized')
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateWebhookEndpointDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebhookEndpointDto> {
     const endpoint = await this.webhooks.createEndpoint(user.id, body);
     void reply.status(201).header('location', `/v1/webhook-endpoints/${endpoint.id}`);
@@ -29,7 +29,7 @@ export class WebhookEndpointsController {
   @Get()
   @ApiOperation({ summary: 'Your webhook endpoints' })
   @ApiResponse({ status: 200, type: WebhookEndpointListDto })
-  @ApiProblems(401)
+  @ApiProblems('unauthorized')
   async list(@CurrentUser() user: AuthUser): Promise<WebhookEndpointListDto> {
     return { items: await this.webhooks.listEndpoints(user.id) };
   }
@@ -38,7 +38,7 @@ export class WebhookEndpointsController {
   @ApiOperation({ summary: 'One webhook endpoint' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: WebhookEndpointDto })
-  @ApiProblems(401, 404)
+  @ApiProblems('unauthorized', 'not_found')
   get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<WebhookEndpointDto> {
     return this.webhooks.getEndpoint(user.id, id);
   }
@@ -51,7 +51,7 @@ export class WebhookEndpointsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: WebhookEndpointDto })
-  @ApiProblems(400, 401, 404)
+  @ApiProblems('validation_failed', 'unauthorized', 'not_found')
   update(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: UpdateWebhookEndpointDto): Promise<WebhookEndpointDto> {
     return this.webhooks.updateEndpoint(user.id, id, body);
   }
@@ -61,7 +61,7 @@ export class WebhookEndpointsController {
   @ApiOperation({ summary: 'Delete a webhook endpoint', description: 'Nothing more is sent to it; its delivery log stays.' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 204, description: 'Deleted.' })
-  @ApiProblems(401, 404)
+  @ApiProblems('unauthorized', 'not_found')
   async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
     await this.webhooks.deleteEndpoint(user.id, id);
   }

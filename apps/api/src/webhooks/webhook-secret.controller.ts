@@ -17,7 +17,7 @@ export class WebhookSecretController {
     description: 'Signs messages sent to the `webhookUrl` of your jobs and uploads (Standard Webhooks, `whsec_…`). Created on first use.',
   })
   @ApiResponse({ status: 200, type: WebhookSecretDto })
-  @ApiProblems(401)
+  @ApiProblems('unauthorized')
   get(@CurrentUser() user: AuthUser): Promise<WebhookSecretDto> {
     return this.webhooks.secret(user.id);
   }
@@ -29,7 +29,7 @@ export class WebhookSecretController {
     description: 'A new secret signs from now on; for 24 h the previous one signs too, so every message carries two `v1,` signatures while receivers switch.',
   })
   @ApiResponse({ status: 200, type: WebhookSecretDto })
-  @ApiProblems(401)
+  @ApiProblems('unauthorized')
   rotate(@CurrentUser() user: AuthUser): Promise<WebhookSecretDto> {
     return this.webhooks.rotateSecret(user.id);
   }

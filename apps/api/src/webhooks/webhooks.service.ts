@@ -22,7 +22,7 @@ export const MAX_ENDPOINTS = 20;
 
 export class WebhookEndpointDisabledException extends DomainException {
   constructor() {
-    super(409, 'webhook_endpoint_disabled', 'This delivery’s endpoint is disabled (it answered 410 Gone) or was deleted; nothing can be sent to it.');
+    super('webhook_endpoint_disabled', 'This delivery’s endpoint is disabled (it answered 410 Gone) or was deleted; nothing can be sent to it.');
   }
 }
 

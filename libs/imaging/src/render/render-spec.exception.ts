@@ -7,6 +7,6 @@ import { DomainException } from '@pixmill/common';
  */
 export class RenderSpecException extends DomainException {
   constructor(message: string) {
-    super(422, 'spec_not_applicable', message);
+    super('spec_not_applicable', message);
   }
 }
