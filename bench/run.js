@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick] [--no-build] [--no-doc|--doc] [--storage local|s3] [--read-cache on|off]
-//                  [--profile|--profile-api] [--only w1,w3,...]`
+//                  [--profile|--profile-api] [--instance NAME] [--only w1,w3,...]`
 //
 // Pixmill's benchmark (issue 7). Starts a private stack (bench/lib/stack.js: API, worker(s),
 // local PostgreSQL and Redis, local storage), generates its inputs deterministically with
@@ -9,13 +9,15 @@
 // it measured) and bench/results/chart.svg, and, for a full run, the results block of
 // BENCHMARKS.md.
 //
-// Scenarios: W1 (sharp's benchmark task vs raw sharp), W3 (orchestration overhead), API
-// (autocannon), peers (ImageMagick, vipsthumbnail), scale-out (1 worker × 2 vs 2 × 1),
-// W2 (upload with three eager derivatives) with worker memory, API upload memory.
+// Scenarios: W1 (sharp's benchmark task vs raw sharp, and the CPU each job costs each process),
+// W3 (orchestration overhead), API (autocannon), peers (ImageMagick, vipsthumbnail), scale-out
+// (1 worker × 2 vs 2 × 1), fleet (fair scheduling on 3 workers × 2), W2 (upload with three eager
+// derivatives) with worker memory, API upload memory.
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { cpuWindow, nodeThreadRoles, postgresProcesses, postmasterPids, processCpuMs, redisPids, ticksPerSecond, HAS_SCHEDSTAT } = require('./lib/cpu');
 const { startStack } = require('./lib/stack');
 const { summarize } = require('./lib/profile-summary');
 const { photoJpeg, photoPng, sharp } = require('./lib/images');
@@ -23,21 +25,21 @@ const { root } = require('../scripts/ensure-build');
 
 const autocannon = require(require.resolve('autocannon', { paths: [root] }));
 
-const GOALS = { w1Ratio: 0.9, w3P50: 15, w3P99: 50, pollRps: 3000, pollP99: 25 };
-const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'w2', 'upload'];
+const GOALS = { w1Ratio: 0.9, w3P50: 15, w3P99: 50, pollRps: 3000, pollP99: 25, orchestrationCpuMs: 5 };
+const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'fleet', 'w2', 'upload'];
 
 // ---------------------------------------------------------------- options
 
-const USAGE = `usage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--storage local|s3] [--read-cache on|off] [--profile|--profile-api] [--worker-concurrency=N] [--sharp-concurrency=N] [--env=KEY=VALUE …] [--only=${SCENARIOS.join(',')}]`;
+const USAGE = `usage: node bench/run.js [--quick] [--no-build] [--doc|--no-doc] [--storage local|s3] [--read-cache on|off] [--profile|--profile-api] [--worker-concurrency=N] [--sharp-concurrency=N] [--env=KEY=VALUE …] [--instance=NAME] [--only=${SCENARIOS.join(',')}]`;
 
 function parseArgs(argv) {
-  const o = { quick: false, build: true, doc: null, profile: null, only: null, storage: 'local', readCache: true, workerConcurrency: null, sharpConcurrency: null, env: {} };
+  const o = { quick: false, build: true, doc: null, profile: null, only: null, storage: 'local', readCache: true, workerConcurrency: null, sharpConcurrency: null, env: {}, instance: 'run' };
   const bad = (msg) => {
     process.stderr.write(`${msg}\n${USAGE}\n`);
     process.exit(2);
   };
   // `--name value` and `--name=value` both work for the options that take a value.
-  const args = argv.flatMap((a) => (/^--(storage|read-cache|only|worker-concurrency|sharp-concurrency|env)=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
+  const args = argv.flatMap((a) => (/^--(storage|read-cache|only|worker-concurrency|sharp-concurrency|env|instance)=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--quick') o.quick = true;
@@ -62,6 +64,11 @@ function parseArgs(argv) {
       const kv = args[++i] ?? '';
       if (!/^[A-Z_][A-Z0-9_]*=/.test(kv)) bad(`--env takes KEY=VALUE, not ${kv}`);
       o.env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    } else if (a === '--instance') {
+      // Another database and queue prefix (pixmill_bench_<name>, {pixmill-bench-<name>}), so two
+      // checkouts can be benched side by side without dropping each other's data.
+      o.instance = args[++i] ?? '';
+      if (!/^[a-z0-9_]+$/.test(o.instance)) bad('--instance takes lower-case letters, digits and _');
     } else if (a === '--worker-concurrency') {
       o.workerConcurrency = Number(args[++i]);
       if (!Number.isInteger(o.workerConcurrency) || o.workerConcurrency < 1) bad('--worker-concurrency must be a positive integer');
@@ -73,8 +80,8 @@ function parseArgs(argv) {
 
 function settingsFor(quick) {
   return quick
-    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, apiWarmupSeconds: 2, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 } }
-    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, apiWarmupSeconds: 3, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 } };
+    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, apiWarmupSeconds: 2, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 }, fleetBurst: 40, fleetTrials: 1 }
+    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, apiWarmupSeconds: 3, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 }, fleetBurst: 40, fleetTrials: 3 };
 }
 
 // ---------------------------------------------------------------- helpers
@@ -174,6 +181,10 @@ const w1Spec = (i) => ({ operations: [{ op: 'resize', width: 720 - (i % 8), heig
 const W1_PER_IMAGE = 128;
 const w3Spec = (i) => ({ operations: [{ op: 'resize', width: 256 - (i % 8) }], output: { format: 'webp', quality: 80 - (Math.floor(i / 8) % 10) } });
 const W3_PER_IMAGE = 80;
+// Fleet: a render of about 90 ms of CPU (1200×900 JPEG → 800 px WebP), short enough for bursts
+// of 40 to drain in seconds, long enough that 6 slots are seen busy by a 50 ms sampler.
+const fleetSpec = (i) => ({ operations: [{ op: 'resize', width: 800 - (i % 16) }], output: { format: 'webp', quality: 80 - (Math.floor(i / 16) % 20) } });
+const FLEET = { workers: 3, concurrency: 2, sampleEveryMs: 50 };
 const W2_EAGER = [
   { operations: [{ op: 'resize', width: 256 }], output: { format: 'webp' } },
   { operations: [{ op: 'resize', width: 1024 }], output: { format: 'jpeg' } },
@@ -187,7 +198,8 @@ function machine() {
   try {
     distro = fs.readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? null;
   } catch {}
-  return { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? null, ramMb: Math.round(os.totalmem() / 2 ** 20), os: `${distro ?? os.type()} (${os.platform()} ${os.release()} ${os.arch()})` };
+  // The load average says how much else shared the machine: throughput moves with it.
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? null, ramMb: Math.round(os.totalmem() / 2 ** 20), os: `${distro ?? os.type()} (${os.platform()} ${os.release()} ${os.arch()})`, loadAverageAtStart: os.loadavg().map(r2) };
 }
 
 function versions() {
@@ -220,12 +232,18 @@ function findVipsthumbnail() {
 
 // ---------------------------------------------------------------- scenarios
 
-/** Raw sharp in this process: `parallel` pipelines at once, sharp.concurrency(1) like the worker. */
+/**
+ * Raw sharp in this process: `parallel` pipelines at once, sharp.concurrency(1) like the worker.
+ * Also this process's CPU per op, all threads (libuv's and libvips'), the floor of a job's CPU.
+ */
 async function rawSharp(input, make, ops, parallel) {
   for (let i = 0; i < parallel; i++) await make(sharp(input)).toBuffer(); // warm-up
+  const cpu = cpuWindow({ bench: () => [process.pid] });
   const t0 = now();
   await pool(ops, parallel, () => make(sharp(input)).toBuffer());
-  return ops / ((now() - t0) / 1000);
+  const seconds = (now() - t0) / 1000;
+  const c = cpu.stop().bench;
+  return { opsPerSec: ops / seconds, cpuMsPerOp: c.ms === null ? null : c.ms / ops, cpuReason: c.reason ?? null };
 }
 
 async function rawMedianMs(input, make, n) {
@@ -294,10 +312,96 @@ async function w3Run(api, imageIds, rate, seconds) {
   return { latencies: lat, errors, achievedRate: total / ((now() - t0) / 1000) };
 }
 
-/** User + system CPU time of a process so far, in ms (from /proc; clock ticks of 10 ms). */
-function cpuMs(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime (fields 14, 15 of stat)
+/**
+ * The processes a Pixmill job costs CPU in, as cpuWindow() groups: the stack's API(s) and
+ * worker(s), PostgreSQL (the bench database's backends, and the server's own processes, which
+ * work for every database; other databases' backends are kept apart, not counted), Redis (one
+ * server for every client on the machine) and this process (the HTTP client).
+ */
+function stackCpuGroups(stack, database) {
+  const attempt = (fn) => {
+    try {
+      return fn();
+    } catch (err) {
+      return err;
+    }
+  };
+  const masters = attempt(postmasterPids);
+  const redis = attempt(() => redisPids(Number(new URL(stack.env.REDIS_URL).port || 6379)));
+  const found = (x) => {
+    if (x instanceof Error) throw x;
+    return x;
+  };
+  // One listing of the postmasters' children per sample, shared by the three PostgreSQL groups.
+  let pg = null;
+  let pgAt = -Infinity;
+  const pgNow = () => {
+    if (now() - pgAt > 50) {
+      pg = postgresProcesses(database, found(masters));
+      pgAt = now();
+    }
+    return pg;
+  };
+  return {
+    api: () => [stack.apiPid],
+    worker: () => stack.workerPids,
+    postgresBackends: () => pgNow().bench,
+    postgresServer: () => pgNow().server,
+    postgresOtherDatabases: () => pgNow().other,
+    redis: () => found(redis),
+    benchClient: () => [process.pid],
+  };
+}
+
+/**
+ * CPU ms per job by process from a stackCpuGroups() window; the worker split by thread role
+ * (bench/lib/cpu.js nodeThreadRoles). Unreadable processes are null, with the reason in `skipped`.
+ */
+function cpuPerJob(c, jobs, stack, skipped, seconds, cpuUsageMs) {
+  const per = (ms) => (ms === null || ms === undefined ? null : r2(ms / jobs));
+  const threadOpts = { uvThreadpoolSize: Number(stack.env.UV_THREADPOOL_SIZE) || 4, v8PoolSize: Number(/--v8-pool-size[= ](\d+)/.exec(stack.env.NODE_OPTIONS ?? '')?.[1]) || 4 };
+  for (const [name, g] of Object.entries(c)) if (g.ms === null && name !== 'postgresOtherDatabases') skipped[`w1Cpu.${name}`] = g.reason;
+  let roles = null;
+  let threadCounts = null;
+  if (c.worker.ms !== null) {
+    roles = { eventLoop: 0, libuvThreadpool: 0, libvipsWorkers: 0, nodePlatform: 0, other: 0 };
+    threadCounts = { node: 0, libvipsWorkers: 0, other: 0 };
+    for (const pid of c.worker.pids) {
+      const ts = c.worker.threads.filter((t) => t.pid === pid);
+      for (const [k, ms] of Object.entries(nodeThreadRoles(pid, ts, threadOpts))) roles[k] += ms;
+      for (const t of ts) threadCounts[t.comm === 'node' ? 'node' : /^libvips/.test(t.comm) ? 'libvipsWorkers' : 'other']++;
+    }
+    // Threads that were born and exited between two samples show only in the processes' stat.
+    roles.exitedThreads = c.worker.ms - c.worker.threadMs;
+  }
+  const pgParts = [c.postgresBackends.ms, c.postgresServer.ms].filter((x) => x !== null);
+  const postgres = pgParts.length ? pgParts.reduce((a, b) => a + b, 0) : null;
+  const out = {
+    api: per(c.api.ms),
+    workerEventLoop: per(roles?.eventLoop),
+    workerRenderThreads: per(roles && roles.libuvThreadpool + roles.libvipsWorkers),
+    workerOther: per(roles && roles.nodePlatform + roles.other + roles.exitedThreads),
+    postgres: per(postgres),
+    redis: per(c.redis.ms),
+    benchClient: per(c.benchClient.ms),
+  };
+  const parts = [c.api.ms, c.worker.ms, postgres, c.redis.ms, c.benchClient.ms];
+  out.total = parts.every((x) => x === null) ? null : per(parts.reduce((a, b) => a + (b ?? 0), 0));
+  if (parts.some((x) => x === null)) skipped['w1Cpu.total'] = 'leaves out the processes that could not be read (w1Cpu.*)';
+  const detail = {
+    jobs,
+    windowSeconds: r2(seconds),
+    source: HAS_SCHEDSTAT ? '/proc/<pid>/task/<tid>/schedstat (ns)' : `/proc/<pid>/task/<tid>/stat utime+stime (1/${ticksPerSecond()} s ticks)`,
+    workerMsPerJob: roles && Object.fromEntries(Object.entries(roles).map(([k, ms]) => [k, per(ms)])),
+    workerThreadCounts: threadCounts,
+    workerThreadRoles: `main thread = event loop; render = libuv threadpool (${threadOpts.uvThreadpoolSize}, the "node" threads made after Node's ${threadOpts.v8PoolSize + 2} start-up threads) + "libvips worker" threads; other = V8 platform (GC, compiler), Node's scheduler and signal threads, anything else`,
+    postgresMsPerJob: { benchBackends: per(c.postgresBackends.ms), serverProcesses: per(c.postgresServer.ms), otherDatabasesNotCounted: per(c.postgresOtherDatabases.ms) ?? 0, benchBackendCount: c.postgresBackends.pids?.length ?? 0 },
+    processStatMsPerJob: Object.fromEntries(Object.entries(c).map(([k, g]) => [k, per(g.processMs)])),
+    benchClientCpuUsageMsPerJob: per(cpuUsageMs),
+    pids: { api: c.api.pids ?? null, worker: c.worker.pids ?? null, redis: c.redis.pids ?? null },
+    note: 'Redis and the PostgreSQL server processes also serve whatever else runs on the machine meanwhile; the bench database backends are only the stack\'s',
+  };
+  return { perJob: out, detail };
 }
 
 function cannon(opts) {
@@ -350,6 +454,123 @@ async function w2Run(api, input, seconds, uploaders, sampleWorkers) {
   return { latencies: lat, errors, uploadsPerSec: lat.length / wallS, jobsPerSec: (lat.length * 3) / wallS, seconds: wallS };
 }
 
+const FINAL_STATUSES = ['succeeded', 'failed', 'canceled'];
+
+/** Polls the jobs table until every one of `ids` is final; resolves to their rows. */
+async function untilFinal(db, ids, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db.query('SELECT id, user_id, status, created_at, started_at, finished_at FROM jobs WHERE id = ANY($1)', [ids]);
+    if (rows.length === ids.length && rows.every((r) => FINAL_STATUSES.includes(r.status))) return rows;
+    if (Date.now() > deadline) throw new Error(`fleet: ${ids.length - rows.filter((r) => FINAL_STATUSES.includes(r.status)).length} of ${ids.length} jobs not final after ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/**
+ * From job rows: while at least one job waited (created, not started), the time-weighted mean and
+ * the max of jobs running at once. A check on the sampled figure that cannot miss a short peak.
+ */
+function concurrencyFromRows(rows) {
+  const t = (d) => (d ? d.getTime() : Infinity);
+  const times = [...new Set(rows.flatMap((r) => [t(r.created_at), t(r.started_at), t(r.finished_at)]).filter(Number.isFinite))].sort((a, b) => a - b);
+  let weighted = 0;
+  let span = 0;
+  let max = 0;
+  for (let i = 0; i + 1 < times.length; i++) {
+    const at = times[i];
+    const running = rows.filter((r) => t(r.started_at) <= at && t(r.finished_at) > at).length;
+    const waiting = rows.filter((r) => t(r.created_at) <= at && t(r.started_at) > at).length;
+    if (!waiting) continue;
+    weighted += running * (times[i + 1] - at);
+    span += times[i + 1] - at;
+    max = Math.max(max, running);
+  }
+  return { meanRunning: span ? r2(weighted / span) : null, maxRunning: max, waitingSeconds: r2(span / 1000) };
+}
+
+/**
+ * Fleet fairness, read from the jobs table (status and timestamps only), so it holds whatever
+ * the scheduler does in between. Phase 1: user A alone submits a burst; every ~50 ms, how many of
+ * A's jobs are active while more of A's wait (slots a lone user gets). Phase 2, `trials` times: A
+ * submits another burst, then user B one job; how many of A's jobs start between B's submission
+ * and B's start (in rounds of `slots` jobs: how long a newcomer waits behind a backlog).
+ */
+async function fleetRun(stack, slots, burst, trials, input) {
+  const { Client } = require(require.resolve('pg', { paths: [root] }));
+  const db = new Client({ connectionString: stack.env.DATABASE_URL });
+  await db.connect();
+  try {
+    const a = new Api(stack.baseUrl, await stack.signup());
+    const b = new Api(stack.baseUrl, await stack.signup());
+    const aUser = (await a.json('GET', '/v1/me', null, [200])).id;
+    const [aImage] = await uploadMany(a, [input], 'fleet.jpg', 'image/jpeg');
+    const [bImage] = await uploadMany(b, [input], 'fleet.jpg', 'image/jpeg');
+    let cacheHits = 0;
+    let nextSpec = 0;
+    // All of a burst's requests at once, so the backlog is there before the first jobs end.
+    const submitBurst = async (api, image, n) => {
+      const jobs = await Promise.all(Array.from({ length: n }, () => api.submit(image, fleetSpec(nextSpec++))));
+      cacheHits += jobs.filter((j) => j.status === 'succeeded').length;
+      return jobs.map((j) => j.id);
+    };
+    const failed = (rows) => rows.filter((r) => r.status !== 'succeeded').length;
+
+    const samples = []; // [ms, A's active, A's waiting]
+    let sampling = true;
+    const t0 = now();
+    const sampler = (async () => {
+      while (sampling) {
+        // Waiting = any status that is neither running nor final (queued, or held back by admission).
+        const { rows } = await db.query(
+          `SELECT count(*) FILTER (WHERE status = 'active')::int AS active, count(*) FILTER (WHERE status <> 'active' AND status <> ALL($2))::int AS waiting FROM jobs WHERE user_id = $1`,
+          [aUser, FINAL_STATUSES],
+        );
+        samples.push([Math.round(now() - t0), rows[0].active, rows[0].waiting]);
+        await sleep(FLEET.sampleEveryMs);
+      }
+    })();
+    const aloneRows = await untilFinal(db, await submitBurst(a, aImage, burst)).finally(() => (sampling = false));
+    await sampler;
+    const aloneSeconds = (now() - t0) / 1000;
+    const busy = samples.filter((x) => x[2] > 0).map((x) => x[1]);
+
+    const runs = [];
+    for (let k = 0; k < trials; k++) {
+      const aIds = await submitBurst(a, aImage, burst);
+      const bJob = await b.submit(bImage, fleetSpec(k));
+      const rows = await untilFinal(db, [...aIds, bJob.id]);
+      const bRow = rows.find((r) => r.id === bJob.id);
+      const aRows = rows.filter((r) => r.id !== bJob.id);
+      const at = (d) => (d ? d.getTime() : Infinity);
+      const created = at(bRow.created_at);
+      const started = at(bRow.started_at);
+      const before = aRows.filter((r) => at(r.started_at) > created && at(r.started_at) < started).length;
+      runs.push({
+        aJobsStartedBeforeB: before,
+        roundsWaited: r2(before / slots),
+        aWaitingAtB: aRows.filter((r) => at(r.created_at) <= created && at(r.started_at) > created).length,
+        aRunningAtB: aRows.filter((r) => at(r.started_at) <= created && at(r.finished_at) > created).length,
+        bWaitMs: Number.isFinite(started) ? started - created : null,
+        bLatencyMs: bRow.finished_at ? at(bRow.finished_at) - created : null,
+        failed: failed(rows),
+      });
+    }
+    return {
+      alone: { slotsUsedP50: median(busy), slotsUsedMax: busy.length ? Math.max(...busy) : null },
+      shared: { roundsWaited: median(runs.map((x) => x.roundsWaited)), aJobsStartedBeforeB: median(runs.map((x) => x.aJobsStartedBeforeB)) },
+      detail: {
+        alone: { jobs: burst, seconds: r2(aloneSeconds), samplesWhileWaiting: busy.length, samples: samples.length, fromRows: concurrencyFromRows(aloneRows), failed: failed(aloneRows) },
+        trials: runs,
+        cacheHits,
+        timeline: samples,
+      },
+    };
+  } finally {
+    await db.end();
+  }
+}
+
 function rssSampler(stack, pids, everyMs) {
   const samples = []; // [ms, total MB]
   for (const pid of pids) {
@@ -384,8 +605,14 @@ function rssSampler(stack, pids, everyMs) {
 function emptyResult(o, s) {
   return {
     date: new Date().toISOString(),
-    ratios: { w1VsRawSharp: null, vsImageMagick: null, vsVipsthumbnail: null, twoWorkersVsOne: null },
-    w1: { jobsPerSec: null, rawSharpOpsPerSec: null },
+    ratios: { w1VsRawSharp: null, vsImageMagick: null, vsVipsthumbnail: null, twoWorkersVsOne: null, orchestrationCpuMsPerJob: null },
+    w1: {
+      jobsPerSec: null,
+      rawSharpOpsPerSec: null,
+      // CPU ms per job by process over W1's timed part (bench/lib/cpu.js), and raw sharp's per op.
+      cpuMsPerJob: { api: null, workerEventLoop: null, workerRenderThreads: null, workerOther: null, postgres: null, redis: null, benchClient: null, total: null },
+      rawCpuMsPerOp: null,
+    },
     w2: { jobsPerSec: null, p50Ms: null, p95Ms: null, p99Ms: null },
     w3: { overheadP50Ms: null, overheadP95Ms: null, overheadP99Ms: null },
     api: {
@@ -401,9 +628,10 @@ function emptyResult(o, s) {
       cachedSubmitP99Ms: null,
     },
     memory: { workerPeakRssMb: null, workerGrowthMb: null, apiUploadRssGrowthMb: null },
+    fleet: { slots: null, alone: { slotsUsedP50: null, slotsUsedMax: null }, shared: { roundsWaited: null, aJobsStartedBeforeB: null } },
     machine: machine(),
     versions: versions(),
-    settings: { ...s, storage: o.storage, readCache: o.readCache, quick: o.quick, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
+    settings: { ...s, storage: o.storage, readCache: o.readCache, quick: o.quick, instance: o.instance, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
     skipped: {},
     detail: {},
     goals: {},
@@ -418,6 +646,7 @@ function evaluateGoals(R) {
     w3OverheadP99AtMost50Ms: g(R.w3.overheadP99Ms, R.w3.overheadP99Ms <= GOALS.w3P99),
     pollAtLeast3000Rps: g(R.api.pollRps, R.api.pollRps >= GOALS.pollRps),
     pollP99AtMost25Ms: g(R.api.pollP99Ms, R.api.pollP99Ms <= GOALS.pollP99),
+    orchestrationCpuAtMost5Ms: g(R.ratios.orchestrationCpuMsPerJob, R.ratios.orchestrationCpuMsPerJob <= GOALS.orchestrationCpuMs),
   };
 }
 
@@ -430,9 +659,12 @@ function tableRows(R) {
     [`W1 raw sharp (${R.settings.workerConcurrency} pipelines, sharp.concurrency ${R.settings.sharpConcurrency})`, `${v(R.w1.rawSharpOpsPerSec)} ops/s${sk('w1')}`],
     [`W1 Pixmill end to end (1 worker × ${R.settings.workerConcurrency})`, `${v(R.w1.jobsPerSec)} jobs/s, ${v(d.w1?.jobsPerSecPerCore)} jobs/s per core`],
     ['W1 ratio Pixmill / raw sharp (goal ≥ 0.90)', `${v(R.ratios.w1VsRawSharp)}${goal('w1RatioAtLeast090')}`],
+    ...cpuRows(R, v),
     [`W1 ImageMagick convert (${R.settings.workerConcurrency} processes)`, `${v(d.peers?.imageMagickOpsPerSec)} ops/s, Pixmill / ImageMagick ${v(R.ratios.vsImageMagick)}${sk('imageMagick')}`],
     [`W1 vipsthumbnail (${R.settings.workerConcurrency} processes)`, `${v(d.peers?.vipsthumbnailOpsPerSec)} ops/s, Pixmill / vipsthumbnail ${v(R.ratios.vsVipsthumbnail)}${sk('vipsthumbnail')}`],
     [`W1 scale-out: 2 workers × ${R.settings.workerConcurrency / 2}`, `${v(d.scale?.twoWorkersJobsPerSec)} jobs/s, ratio vs 1 × ${R.settings.workerConcurrency} ${v(R.ratios.twoWorkersVsOne)}${sk('scale')}`],
+    [`Fleet (${FLEET.workers} workers × ${FLEET.concurrency}): user A alone, slots its jobs hold while more wait`, `p50 ${v(R.fleet.alone.slotsUsedP50)}, max ${v(R.fleet.alone.slotsUsedMax)} of ${v(R.fleet.slots)}${d.fleet ? ` (from the rows: mean ${v(d.fleet.alone.fromRows.meanRunning)})` : ''}${sk('fleet')}`],
+    ['Fleet: user B\'s one job behind A\'s backlog', `${v(R.fleet.shared.roundsWaited)} rounds waited (${v(R.fleet.shared.aJobsStartedBeforeB)} of A's jobs started first${d.fleet ? `, B waited ${v(median(d.fleet.trials.map((x) => x.bWaitMs)), ' ms')}, ${d.fleet.trials.length} trial(s)` : ''})`],
     ['W2 upload + 3 eager (webp 256, jpeg 1024, avif 2048)', `${v(d.w2?.uploadsPerSec)} uploads/s, ${v(R.w2.jobsPerSec)} jobs/s; p50 ${v(R.w2.p50Ms, ' ms')}, p95 ${v(R.w2.p95Ms, ' ms')}, p99 ${v(R.w2.p99Ms, ' ms')}${sk('w2')}`],
     ['W3 latency submit → succeeded', `p50 ${v(d.w3?.latencyP50Ms, ' ms')}, p95 ${v(d.w3?.latencyP95Ms, ' ms')}, p99 ${v(d.w3?.latencyP99Ms, ' ms')} (raw render median ${v(d.w3?.rawRenderMedianMs, ' ms')})${sk('w3')}`],
     ['W3 overhead (goal p50 ≤ 15 ms, p99 ≤ 50 ms)', `p50 ${v(R.w3.overheadP50Ms, ' ms')}${goal('w3OverheadP50AtMost15Ms')}, p95 ${v(R.w3.overheadP95Ms, ' ms')}, p99 ${v(R.w3.overheadP99Ms, ' ms')}${goal('w3OverheadP99AtMost50Ms')}`],
@@ -444,6 +676,28 @@ function tableRows(R) {
     ['API cache-hit POST …/transformations', `${v(R.api.cachedSubmitRps)} req/s, p99 ${v(R.api.cachedSubmitP99Ms, ' ms')}`],
     ['Worker RSS during W2', `peak ${v(R.memory.workerPeakRssMb, ' MB')}, growth first→last window ${v(R.memory.workerGrowthMb, ' MB')}`],
     ['API RSS growth, concurrent 10 MiB uploads', `${v(R.memory.apiUploadRssGrowthMb, ' MB')}${d.uploadMemory ? ` (${d.uploadMemory.uploads} uploads)` : ''}${sk('uploadMemory')}`],
+  ];
+}
+
+/** One row per process of W1's CPU per job, then the total and the orchestration (total − raw sharp). */
+function cpuRows(R, v) {
+  const c = R.w1.cpuMsPerJob;
+  const ms = (x) => v(x, ' ms');
+  // [label, value, the cpuWindow group whose skip reason explains a missing value]
+  const rows = [
+    ['API', c.api, 'api'],
+    ['worker event loop', c.workerEventLoop, 'worker'],
+    ['worker render threads (libuv threadpool + libvips)', c.workerRenderThreads, 'worker'],
+    ['worker other threads (V8 GC and compiler, …)', c.workerOther, 'worker'],
+    ['PostgreSQL (bench database backends + server processes)', c.postgres, 'postgresBackends'],
+    ['Redis', c.redis, 'redis'],
+    ['bench client (HTTP, long-polls)', c.benchClient, 'benchClient'],
+  ].map(([name, x, group]) => [`W1 CPU per job: ${name}`, `${ms(x)}${R.skipped[`w1Cpu.${group}`] ? ` (skipped: ${R.skipped[`w1Cpu.${group}`]})` : ''}`]);
+  const goal = R.goals.orchestrationCpuAtMost5Ms?.met;
+  return [
+    ...rows,
+    ['W1 CPU per job: total (raw sharp per op)', `${ms(c.total)} (${ms(R.w1.rawCpuMsPerOp)})`],
+    ['W1 orchestration CPU per job, total − raw sharp (goal ≤ 5 ms)', `${ms(R.ratios.orchestrationCpuMsPerJob)}${goal === undefined || goal === null ? '' : goal ? ' ✅' : ' ❌'}`],
   ];
 }
 
@@ -617,6 +871,7 @@ async function main() {
   const w3Inputs = [];
   for (let i = 0; i < Math.ceil((S.w3Rate * S.w3Seconds) / W3_PER_IMAGE); i++) w3Inputs.push(await photoPng(640, 480, 3000 + i));
   const w2Input = want('w2') ? await photoJpeg(4000, 3000, 2000) : null;
+  const fleetInput = want('fleet') ? await photoJpeg(1200, 900, 4000) : null;
   const w1File = path.join(tmp, 'w1.jpg');
   fs.writeFileSync(w1File, w1Inputs[0]);
   R.detail.inputs = { w1: { width: 2725, height: 2225, bytes: w1Inputs[0].length }, w3: { width: 640, height: 480, bytes: w3Inputs[0].length }, w2: w2Input && { width: 4000, height: 3000, bytes: w2Input.length } };
@@ -627,10 +882,14 @@ async function main() {
   // Baselines first, on an idle machine.
   if (want('w1')) {
     log('W1 raw sharp…');
-    R.w1.rawSharpOpsPerSec = r2(await rawSharp(w1Inputs[0], makeW1, S.w1RawOps, S.workerConcurrency));
+    const raw = await rawSharp(w1Inputs[0], makeW1, S.w1RawOps, S.workerConcurrency);
+    R.w1.rawSharpOpsPerSec = r2(raw.opsPerSec);
+    R.w1.rawCpuMsPerOp = r2(raw.cpuMsPerOp);
+    if (raw.cpuReason) R.skipped['w1Cpu.raw'] = raw.cpuReason;
   } else R.skipped.w1 = 'not selected (--only)';
   let w3RawMs = null;
   if (want('w3')) w3RawMs = await rawMedianMs(w3Inputs[0], makeW3, o.quick ? 20 : 60);
+  const fleetRawMs = want('fleet') ? await rawMedianMs(fleetInput, (p) => p.resize(800).webp({ quality: 80 }), 10) : null;
 
   if (want('peers') && R.w1.rawSharpOpsPerSec !== null) {
     const im = findImageMagick();
@@ -648,9 +907,9 @@ async function main() {
   save();
 
   const stackOpts = {
-    database: 'pixmill_bench_run',
+    database: `pixmill_bench_${o.instance}`,
     redisDb: 13,
-    queuePrefix: '{pixmill-bench-run}',
+    queuePrefix: `{pixmill-bench-${o.instance.replace(/_/g, '-')}}`,
     build: o.build,
     env: {
       MAX_UPLOAD_BYTES: String(64 * 2 ** 20),
@@ -688,10 +947,17 @@ async function main() {
     if (want('w1')) {
       log(`W1 Pixmill: ${S.w1Jobs} jobs…`);
       const ids = await uploadMany(api, w1Inputs.slice(0, Math.ceil(S.w1Jobs / W1_PER_IMAGE)), 'w1.jpg', 'image/jpeg');
+      // CPU over the whole timed part, first submission to last completion: every job is in it.
+      const cpu = cpuWindow(stackCpuGroups(stack, stackOpts.database));
+      const usage0 = process.cpuUsage();
       const t = await pixmillThroughput(api, ids, w1Spec, W1_PER_IMAGE, S.w1Jobs);
+      const usage = process.cpuUsage(usage0);
+      const perJob = cpuPerJob(cpu.stop(), S.w1Jobs, stack, R.skipped, t.seconds, (usage.user + usage.system) / 1000);
+      R.w1.cpuMsPerJob = perJob.perJob;
+      if (R.w1.cpuMsPerJob.total !== null && R.w1.rawCpuMsPerOp !== null) R.ratios.orchestrationCpuMsPerJob = r2(R.w1.cpuMsPerJob.total - R.w1.rawCpuMsPerOp);
       R.w1.jobsPerSec = r2(t.jobsPerSec);
       R.ratios.w1VsRawSharp = r3(t.jobsPerSec / R.w1.rawSharpOpsPerSec);
-      R.detail.w1 = { jobs: S.w1Jobs, wallJobsPerSec: r2(t.wallJobsPerSec), seconds: r2(t.seconds), jobsPerSecPerCore: r2(t.jobsPerSec / os.cpus().length), rawSharpOpsPerSecPerCore: r2(R.w1.rawSharpOpsPerSec / os.cpus().length) };
+      R.detail.w1 = { jobs: S.w1Jobs, wallJobsPerSec: r2(t.wallJobsPerSec), seconds: r2(t.seconds), jobsPerSecPerCore: r2(t.jobsPerSec / os.cpus().length), rawSharpOpsPerSecPerCore: r2(R.w1.rawSharpOpsPerSec / os.cpus().length), cpu: perJob.detail, loadAverageAtEnd: os.loadavg().map(r2) };
       if (R.detail.peers?.imageMagickOpsPerSec) R.ratios.vsImageMagick = r3(t.jobsPerSec / R.detail.peers.imageMagickOpsPerSec);
       if (R.detail.peers?.vipsthumbnailOpsPerSec) R.ratios.vsVipsthumbnail = r3(t.jobsPerSec / R.detail.peers.vipsthumbnailOpsPerSec);
       lastImage = ids[0];
@@ -706,7 +972,7 @@ async function main() {
       w3Latencies = w.latencies.map((l) => Number(l.toFixed(2)));
       const over = w.latencies.map((l) => l - w3RawMs);
       R.w3 = { overheadP50Ms: r1(pct(over, 50)), overheadP95Ms: r1(pct(over, 95)), overheadP99Ms: r1(pct(over, 99)) };
-      R.detail.w3 = { jobs: w.latencies.length, errors: w.errors.slice(0, 5), errorCount: w.errors.length, achievedRate: r2(w.achievedRate), rawRenderMedianMs: r1(w3RawMs), latencyP50Ms: r1(pct(w.latencies, 50)), latencyP95Ms: r1(pct(w.latencies, 95)), latencyP99Ms: r1(pct(w.latencies, 99)), latencyMaxMs: r1(pct(w.latencies, 100)), latenciesMs: w3Latencies };
+      R.detail.w3 = { jobs: w.latencies.length, errors: w.errors.slice(0, 5), errorCount: w.errors.length, achievedRate: r2(w.achievedRate), rawRenderMedianMs: r1(w3RawMs), latencyP50Ms: r1(pct(w.latencies, 50)), latencyP95Ms: r1(pct(w.latencies, 95)), latencyP99Ms: r1(pct(w.latencies, 99)), latencyMaxMs: r1(pct(w.latencies, 100)), loadAverageAtEnd: os.loadavg().map(r2), latenciesMs: w3Latencies };
       lastImage ??= ids[0];
       lastSpec ??= w3Spec(0);
       save();
@@ -728,10 +994,10 @@ async function main() {
       const pidOf = { [stack.baseUrl]: stack.apiPid, [other.baseUrl]: other.pid };
       const run = async (name, base, p, extra = {}) => {
         log(`API: autocannon ${S.apiConnections} connections × ${S.apiSeconds} s, ${name}…`);
-        const cpu0 = cpuMs(pidOf[base]);
+        const cpu0 = processCpuMs(pidOf[base]);
         const res = await cannon({ url: `${base}${p}`, connections: S.apiConnections, duration: S.apiSeconds, headers, ...extra });
         // CPU time of the API process per request: steadier than req/s on a machine shared with other work.
-        const cpuMsPerRequest = r3((cpuMs(pidOf[base]) - cpu0) / res.requests.total);
+        const cpuMsPerRequest = r3((processCpuMs(pidOf[base]) - cpu0) / res.requests.total);
         return { res, detail: { requests: res.requests.total, non2xx: res.non2xx, errors: res.errors, timeouts: res.timeouts, p50Ms: res.latency.p50, p90Ms: res.latency.p90, p99Ms: res.latency.p99, cpuMsPerRequest } };
       };
       const jobPath = `/v1/jobs/${lastJob.id}`;
@@ -810,6 +1076,24 @@ async function main() {
     }
   } else R.skipped.scale = want('scale') ? 'needs W1' : 'not selected (--only)';
 
+  if (want('fleet')) {
+    const slots = FLEET.workers * FLEET.concurrency;
+    const tFleet = now();
+    log(`fleet: restarting with ${FLEET.workers} workers × ${FLEET.concurrency}; user A ${S.fleetBurst} jobs alone, then ${S.fleetTrials} × (A ${S.fleetBurst} + B 1)…`);
+    // The scheduler's own defaults are what is measured: no per-user cap from the bench (one given with --env still applies).
+    const { MAX_ACTIVE_JOBS_PER_USER: _cap, ...env } = stackOpts.env;
+    stack = await startStack({ ...stackOpts, apiNodeArgs: [], workerNodeArgs: [], workers: FLEET.workers, env: { ...env, WORKER_CONCURRENCY: String(FLEET.concurrency), ...o.env } });
+    try {
+      const f = await fleetRun(stack, slots, S.fleetBurst, S.fleetTrials, fleetInput);
+      R.fleet = { slots, alone: f.alone, shared: f.shared };
+      R.detail.fleet = { workers: FLEET.workers, workerConcurrency: FLEET.concurrency, burst: S.fleetBurst, task: '1200×900 JPEG → 800 px WebP q80 (width and quality step per job)', rawRenderMedianMs: r1(fleetRawMs), sampleEveryMs: FLEET.sampleEveryMs, ...f.detail, scenarioSeconds: r1((now() - tFleet) / 1000) };
+      if (stack.crashed()) R.detail.fleet.crashes = stack.crashes();
+      save();
+    } finally {
+      await stack.stop();
+    }
+  } else R.skipped.fleet = 'not selected (--only)';
+
   if (want('upload')) {
     const { uploads, mb } = S.uploadMemory;
     log(`API upload memory: bench/upload-memory.js --uploads ${uploads} --mb ${mb}…`);
@@ -825,6 +1109,7 @@ async function main() {
 
   R.detail.httpRetries = Api.retries;
   R.detail.totalSeconds = r1((now() - tStart) / 1000);
+  R.detail.loadAverageAtEnd = os.loadavg().map(r2);
   await s3?.handle.stop();
   if (profileDir) R.detail.profiles = profileSummaries(profileDir, profileRoles);
   save();
