@@ -1,5 +1,5 @@
 /** One jest run covers unit tests (next to the code), integration and e2e tests (under test/). */
-const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks', 'events', 'health', 'testing'];
+const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks', 'events', 'jobs', 'health', 'testing'];
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import { DerivativeRepository, JobEntity, JobRepository } from '@pixmill/db';
 import { canonicalSpec, InputFormat, specHash, TransformationSpec } from '@pixmill/imaging';
-import { JobDispatcher, JobName, JobQueue, QueueName } from '@pixmill/queue';
+import { JobName, JobQueue, QueueName } from '@pixmill/queue';
 import { derivativeKey, imagePrefix, IMMUTABLE_CACHE_CONTROL, LocalStorageDriver } from '@pixmill/storage';
 import {
   deleteKeysMatching,
@@ -46,7 +46,6 @@ describe('worker resilience (e2e)', () => {
   let jobs: JobRepository;
   let derivatives: DerivativeRepository;
   let queue: JobQueue;
-  let dispatcher: JobDispatcher;
   let storage: LocalStorageDriver;
   const workers: WorkerProcess[] = [];
 
@@ -56,7 +55,6 @@ describe('worker resilience (e2e)', () => {
     jobs = api.app.get(JobRepository);
     derivatives = api.app.get(DerivativeRepository);
     queue = api.app.get(JobQueue);
-    dispatcher = api.app.get(JobDispatcher);
     storage = new LocalStorageDriver({ dir: api.config.storage.localDir });
   });
 
@@ -83,22 +81,23 @@ describe('worker resilience (e2e)', () => {
   }
 
   /**
-   * What the API does on submission: the row (canonical spec) first, then dispatch, which
-   * enqueues the BullMQ job under the row's id. Without `enqueue` the row waits undispatched.
+   * What the API does on submission: the row (canonical spec, quota unit, fair round) first,
+   * then the BullMQ job under the row's id. Without `enqueue` the row is left for the reconciler.
    */
   async function submit(image: { id: string; format: InputFormat }, spec: TransformationSpec, enqueue = true): Promise<string> {
-    const row = await jobs.insertQueued({
-      id: randomUUID(),
-      userId: user.id,
-      imageId: image.id,
-      specHash: specHash(spec, image.format),
-      spec: canonicalSpec(spec, image.format) as unknown as Record<string, unknown>,
-    });
-    if (!row) throw new Error('a job for this image and spec is already in flight');
-    if (enqueue && !(await dispatcher.dispatch(user.id)).some((j) => j.id === row.id)) {
-      throw new Error(`job ${row.id} was not dispatched: ${user.id} has no free slot`);
-    }
-    return row.id;
+    const r = await jobs.submit(
+      {
+        id: randomUUID(),
+        userId: user.id,
+        imageId: image.id,
+        specHash: specHash(spec, image.format),
+        spec: canonicalSpec(spec, image.format) as unknown as Record<string, unknown>,
+      },
+      { free: 1_000_000 },
+    );
+    if (r.outcome !== 'created') throw new Error(`job not created: ${r.outcome}`);
+    if (enqueue) await queue.enqueueTransform(r.job);
+    return r.job.id;
   }
 
   /** Polls the row until it is final; fails with the workers' logs when it is not. */
@@ -157,7 +156,7 @@ describe('worker resilience (e2e)', () => {
         `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec) VALUES ($1, $2, $3, $4, $5)`,
         [jobId, user.id, image.id, first!.specHash, JSON.stringify(canonicalSpec(resizeToWebp, image.format))],
       );
-      expect((await dispatcher.dispatch(user.id)).map((j) => j.id)).toContain(jobId);
+      await queue.enqueueTransform({ id: jobId, fairSeq: 1 });
       const row = await settled(jobId);
       expect(row).toMatchObject({ status: 'succeeded', derivativeId: first!.id, attempts: 1 });
       expect(await derivatives.listForImage(image.id)).toHaveLength(1);
@@ -205,8 +204,9 @@ describe('worker resilience (e2e)', () => {
       // Compressed AVIF of a noisy 1600×1200 photo takes seconds: long enough to kill it midway.
       const slow = await upload(user, await jpeg(1600, 1200, { seed: 4 }));
       const jobId = await submit(slow, { operations: [], output: { format: 'avif', compress: true } });
-      const rendering = await pollUntil(() => jobs.findById(jobId), (j) => !j || j.progress >= 10 || j.status === 'failed', 15_000, 50);
-      expect(rendering).toMatchObject({ status: 'active', progress: 10 });
+      // Progress lives in the queue while the job renders (the row holds 0 until the end).
+      expect(await pollUntil(() => queue.transformProgress(jobId), (p) => (p ?? 0) >= 10, 15_000, 50)).toBe(10);
+      expect(await jobs.findById(jobId)).toMatchObject({ status: 'active', progress: 0 });
       await worker.kill();
       expect(await jobs.findById(jobId)).toMatchObject({ status: 'active' });
       expect(await derivatives.listForImage(slow.id)).toEqual([]);
@@ -244,8 +244,9 @@ describe('worker resilience (e2e)', () => {
       const impatient = await startWorker({ ...lockOutlastsTest, WORKER_SHUTDOWN_TIMEOUT_MS: '500' });
       const slow = await upload(user, await jpeg(1600, 1200, { seed: 6 }));
       const jobId = await submit(slow, { operations: [{ op: 'mirror' }], output: { format: 'avif', compress: true } });
-      const rendering = await pollUntil(() => jobs.findById(jobId), (j) => !j || j.progress >= 10 || j.status === 'failed', 15_000, 50);
-      expect(rendering).toMatchObject({ status: 'active', progress: 10 });
+      // Progress lives in the queue while the job renders (the row holds 0 until the end).
+      expect(await pollUntil(() => queue.transformProgress(jobId), (p) => (p ?? 0) >= 10, 15_000, 50)).toBe(10);
+      expect(await jobs.findById(jobId)).toMatchObject({ status: 'active', progress: 0 });
 
       // The render takes seconds, the grace period half of one: the worker gives up on it and
       // ends itself (process.exit would have waited for the native render to end).

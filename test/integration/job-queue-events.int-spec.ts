@@ -34,7 +34,7 @@ describe('JobQueue.waitFor on a freshly opened event reader (integration)', () =
       });
       try {
         const jobId = randomUUID();
-        await queue.enqueueTransform(jobId);
+        await queue.enqueueTransform({ id: jobId, fairSeq: 1 });
         const waiting = queue.waitFor(JobName.Transform, jobId, 5_000);
         // The job completes at a different moment of the reader's start each round (0-19 ms after the wait begins).
         setTimeout(() => void worker.run(), round % 20);

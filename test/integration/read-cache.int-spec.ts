@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import IORedis from 'ioredis';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
 import { createDataSource, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, ReadCache } from '@pixmill/db';
 import { testConfig, TEST_DATABASE_URL, TEST_REDIS_URL } from '@pixmill/testing';
@@ -46,7 +46,26 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
   }
 
   async function newJob(jobs: JobRepository, image: ImageEntity): Promise<JobEntity> {
-    return (await jobs.insertQueued({ id: randomUUID(), userId: image.userId, imageId: image.id, specHash: randomUUID(), spec: { operations: [] } }))!;
+    const r = await jobs.submit({ id: randomUUID(), userId: image.userId, imageId: image.id, specHash: randomUUID(), spec: { operations: [] } }, { free: 1000 });
+    if (r.outcome !== 'created') throw new Error(`job not created: ${r.outcome}`);
+    return r.job;
+  }
+
+  /** A job that has run and succeeded: final rows are the ones the cache holds. */
+  async function finishedJob(jobs: JobRepository, image: ImageEntity): Promise<JobEntity> {
+    const job = await newJob(jobs, image);
+    await jobs.start(job.id, {});
+    return (await jobs.markSucceeded(job.id, await newDerivative(job)))!;
+  }
+
+  /** Deletes the image as ImagesService does: lock, cancel and delete its jobs, delete the row, in one transaction. */
+  async function deleteImage(jobs: JobRepository, images: ImageRepository, userId: string, imageId: string, em?: EntityManager) {
+    const run = async (tx: EntityManager) => {
+      await images.lockOwned(userId, imageId, tx);
+      const canceled = await jobs.cancelForImage(userId, imageId, tx);
+      return { image: await images.deleteOwned(userId, imageId, tx), canceled };
+    };
+    return em ? run(em) : ds.transaction(run);
   }
 
   async function newDerivative(job: JobEntity): Promise<string> {
@@ -71,24 +90,43 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     redis.disconnect();
   });
 
-  it('reads through: a miss stores the row with a TTL, the next read is served from Redis with its dates', async () => {
-    const { jobs } = repositories();
+  it('reads through: a miss stores a final row with a TTL, the next read is served from Redis with its dates', async () => {
+    const { jobs, images } = repositories();
     const userId = await newUser();
-    const { images } = repositories();
-    const job = await newJob(jobs, await newImage(images, userId));
+    const job = await finishedJob(jobs, await newImage(images, userId));
 
     expect(await redis.exists(rowKey('job', job.id))).toBe(0);
     const first = await jobs.findOwned(userId, job.id);
-    expect(first).toMatchObject({ id: job.id, status: 'queued' });
+    expect(first).toMatchObject({ id: job.id, status: 'succeeded' });
     const ttl = await redis.ttl(rowKey('job', job.id));
     expect(ttl).toBeGreaterThan(50);
     expect(ttl).toBeLessThanOrEqual(60);
 
-    await sneakStatus(job.id, 'active');
+    await sneakStatus(job.id, 'failed');
     const second = await jobs.findOwned(userId, job.id);
-    expect(second!.status).toBe('queued'); // from the cache
+    expect(second!.status).toBe('succeeded'); // from the cache
     expect(second!.createdAt).toBeInstanceOf(Date);
     expect(second!.createdAt.getTime()).toBe(new Date(job.createdAt).getTime());
+  });
+
+  it('a job in flight is never stored, so none of its transitions has anything to invalidate', async () => {
+    const { jobs, images } = repositories();
+    const userId = await newUser();
+    const image = await newImage(images, userId);
+    const job = await newJob(jobs, image);
+    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'queued' });
+    expect(await redis.exists(rowKey('job', job.id))).toBe(0);
+    await jobs.start(job.id, {});
+    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'active', attempts: 1 });
+    expect(await redis.exists(rowKey('job', job.id))).toBe(0);
+    await jobs.markFailed(job.id, { code: 'image_corrupt', message: 'bad', refund: false });
+    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'failed', errorCode: 'image_corrupt' });
+    expect(await redis.exists(rowKey('job', job.id))).toBe(1);
+
+    const canceled = await newJob(jobs, image);
+    await jobs.findOwned(userId, canceled.id);
+    await jobs.cancelQueued(userId, canceled.id);
+    expect((await jobs.findOwned(userId, canceled.id))!.status).toBe('canceled');
   });
 
   it("still refuses another user's job or image when the row is cached", async () => {
@@ -96,7 +134,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     const owner = await newUser();
     const other = await newUser();
     const image = await newImage(images, owner);
-    const job = await newJob(jobs, image);
+    const job = await finishedJob(jobs, image);
     expect(await jobs.findOwned(owner, job.id)).not.toBeNull();
     expect(await images.findOwned(owner, image.id)).not.toBeNull();
     expect(await redis.exists(rowKey('job', job.id), rowKey('image', image.id))).toBe(2);
@@ -104,90 +142,66 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     expect(await images.findOwned(other, image.id)).toBeNull();
   });
 
-  it('every job write invalidates: markActive, setProgress, markSucceeded, markFailed, cancelQueued', async () => {
+  it('image writes invalidate: setThumbnail, and deleting drops the image and the finished jobs that go with it', async () => {
     const { jobs, images } = repositories();
     const userId = await newUser();
     const image = await newImage(images, userId);
-
-    const a = await newJob(jobs, image);
-    await jobs.findOwned(userId, a.id);
-    await jobs.markActive(a.id);
-    expect(await jobs.findOwned(userId, a.id)).toMatchObject({ status: 'active', attempts: 1 });
-    await jobs.setProgress(a.id, 42);
-    expect((await jobs.findOwned(userId, a.id))!.progress).toBe(42);
-    const derivativeId = await newDerivative(a);
-    await jobs.markSucceeded(a.id, derivativeId);
-    expect(await jobs.findOwned(userId, a.id)).toMatchObject({ status: 'succeeded', progress: 100, derivativeId });
-
-    const b = await newJob(jobs, image);
-    await jobs.findOwned(userId, b.id);
-    await jobs.markFailed(b.id, 'image_corrupt', 'bad');
-    expect(await jobs.findOwned(userId, b.id)).toMatchObject({ status: 'failed', errorCode: 'image_corrupt' });
-
-    const c = await newJob(jobs, image);
-    await jobs.findOwned(userId, c.id);
-    await jobs.cancelQueued(userId, c.id);
-    expect((await jobs.findOwned(userId, c.id))!.status).toBe('canceled');
-  });
-
-  it('image writes invalidate: setThumbnail, and deleteOwned drops the image and the jobs its delete cancels', async () => {
-    const { jobs, images } = repositories();
-    const userId = await newUser();
-    const image = await newImage(images, userId);
-    const job = await newJob(jobs, image);
+    const done = await finishedJob(jobs, image);
+    const pending = await newJob(jobs, image);
     expect((await images.findOwned(userId, image.id))!.thumbnailKey).toBeNull();
     await images.setThumbnail(image.id, 'thumb-key');
     const read = await images.findOwned(userId, image.id);
     expect(read!.thumbnailKey).toBe('thumb-key');
     expect(read!.createdAt).toBeInstanceOf(Date);
 
-    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'queued' });
-    expect(await images.deleteOwned(userId, image.id)).toMatchObject({ id: image.id, bytes: 100, canceledJobs: [{ id: job.id }] });
+    expect(await jobs.findOwned(userId, done.id)).toMatchObject({ status: 'succeeded' });
+    const deleted = await deleteImage(jobs, images, userId, image.id);
+    expect(deleted.image).toMatchObject({ id: image.id, bytes: 100 });
+    expect(deleted.canceled).toEqual([{ id: pending.id, refunded: true }]);
     expect(await images.findOwned(userId, image.id)).toBeNull();
-    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'canceled', imageId: null }); // not the cached queued row
+    expect(await jobs.findOwned(userId, done.id)).toBeNull(); // not the cached succeeded row
+    expect(await jobs.findOwned(userId, pending.id)).toMatchObject({ status: 'canceled', imageId: null });
   });
 
   it("a write inside a caller's transaction is invalidated when the transaction commits, not before", async () => {
     const { jobs, images } = repositories();
     const userId = await newUser();
     const image = await newImage(images, userId);
-    const job = await newJob(jobs, image);
+    const job = await finishedJob(jobs, image);
     await images.findOwned(userId, image.id);
     await jobs.findOwned(userId, job.id);
 
     await ds.transaction(async (em) => {
-      await images.deleteOwned(userId, image.id, em);
-      await em.query(`UPDATE jobs SET progress = 7 WHERE id = $1`, [job.id]); // canceled by the delete, kept
-      await jobs.jobWritten(job.id, em);
-      // Not committed: other readers still see the row in PostgreSQL, so the cache must keep it too
+      await deleteImage(jobs, images, userId, image.id, em);
+      // Not committed: other readers still see the rows in PostgreSQL, so the cache must keep them too
       // (invalidating now would let one of them store the old row again after the bump).
       expect(await redis.exists(rowKey('image', image.id), rowKey('job', job.id))).toBe(2);
     });
     expect(await redis.exists(rowKey('image', image.id), rowKey('job', job.id))).toBe(0);
     expect(await images.findOwned(userId, image.id)).toBeNull();
-    expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'canceled', progress: 7 });
+    expect(await jobs.findOwned(userId, job.id)).toBeNull();
   });
 
   it('a reader that read PostgreSQL before a write cannot store its row after the write invalidated', async () => {
-    const { jobs, images, cache } = repositories();
+    const { images, cache } = repositories();
     const userId = await newUser();
-    const job = await newJob(jobs, await newImage(images, userId));
+    const image = await newImage(images, userId);
 
-    // The reader notes the version and reads the queued row; before it stores, the writer commits and invalidates.
+    // The reader notes the version and reads the row; before it stores, the writer commits and invalidates.
     const stale = await cache.readThrough(
-      'job',
-      job.id,
+      'image',
+      image.id,
       async () => {
-        const before = await jobs.findById(job.id);
-        await jobs.markActive(job.id);
+        const before = await images.findById(image.id);
+        await images.setThumbnail(image.id, 'thumb-key');
         return before;
       },
       (r) => r,
     );
-    expect(stale!.status).toBe('queued'); // what it read…
-    expect(await redis.exists(rowKey('job', job.id))).toBe(0); // …was refused by the compare-and-set
-    expect((await jobs.findOwned(userId, job.id))!.status).toBe('active');
-    expect(await redis.exists(rowKey('job', job.id))).toBe(1);
+    expect(stale!.thumbnailKey).toBeNull(); // what it read…
+    expect(await redis.exists(rowKey('image', image.id))).toBe(0); // …was refused by the compare-and-set
+    expect((await images.findOwned(userId, image.id))!.thumbnailKey).toBe('thumb-key');
+    expect(await redis.exists(rowKey('image', image.id))).toBe(1);
   });
 
   it('derivatives are cached by id', async () => {
@@ -205,13 +219,14 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     const on = repositories();
     const off = repositories({ READ_CACHE: 'false' });
     const userId = await newUser();
-    const job = await newJob(off.jobs, await newImage(off.images, userId));
-    await off.jobs.findOwned(userId, job.id);
-    expect(await redis.exists(rowKey('job', job.id))).toBe(0);
-    await on.jobs.findOwned(userId, job.id);
-    await off.jobs.markActive(job.id);
-    expect(await redis.exists(rowKey('job', job.id))).toBe(0);
-    expect((await on.jobs.findOwned(userId, job.id))!.status).toBe('active');
+    const image = await newImage(off.images, userId);
+    await off.images.findOwned(userId, image.id);
+    expect(await redis.exists(rowKey('image', image.id))).toBe(0);
+    await on.images.findOwned(userId, image.id);
+    expect(await redis.exists(rowKey('image', image.id))).toBe(1);
+    await off.images.setThumbnail(image.id, 'thumb-key');
+    expect(await redis.exists(rowKey('image', image.id))).toBe(0);
+    expect((await on.images.findOwned(userId, image.id))!.thumbnailKey).toBe('thumb-key');
   });
 
   describe('when Redis is down', () => {
@@ -245,8 +260,10 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
       const job = await newJob(jobs, image);
       expect(await jobs.findOwned(userId, job.id)).toMatchObject({ id: job.id, status: 'queued' });
       expect(await images.findOwned(userId, image.id)).toMatchObject({ id: image.id });
-      expect(await jobs.markActive(job.id)).toMatchObject({ status: 'active' });
+      expect(await jobs.start(job.id, {})).toMatchObject({ outcome: 'started', job: { status: 'active' } });
       expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'active' });
+      await images.setThumbnail(image.id, 'thumb-key');
+      expect(await images.findOwned(userId, image.id)).toMatchObject({ thumbnailKey: 'thumb-key' });
     });
   });
 });

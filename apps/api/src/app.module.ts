@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@pixmill/config';
 import { DbModule } from '@pixmill/db';
 import { EventsModule } from '@pixmill/events';
+import { JobsModule } from '@pixmill/jobs';
 import { RedisModule } from '@pixmill/queue';
 import { StorageModule } from '@pixmill/storage';
 import { FilesModule } from './files/files.module';
@@ -12,7 +13,6 @@ import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { OpsModule } from './ops/ops.module';
-import { QuotaModule } from './quota/quota.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -27,12 +27,12 @@ export class AppModule {
         RedisModule,
         StorageModule,
         EventsModule,
+        JobsModule,
         HealthModule,
         MetricsModule,
         AuthModule,
         // After AuthModule: its JWT guard must have set request.user before the rate-limit guard runs.
         RateLimitModule,
-        QuotaModule,
         AccountModule,
         OpsModule,
         ImagesModule,

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { JobName } from '@pixmill/queue';
+import { JobDataOf, JobName, JobResults } from '@pixmill/queue';
 
 export const JOB_PROCESSOR = 'pixmill:jobProcessor';
 
@@ -36,10 +36,13 @@ export interface JobReport {
   refusedByReceiver?: boolean;
 }
 
-/** A worker-side handler of one job name. */
-export interface JobProcessor<D = unknown, R = unknown> {
-  /** `token`: the job's lock, for a processor that moves its own job (webhook deliveries over their user's cap). */
-  process(job: Job<D, R>, report: JobReport, token?: string): Promise<R>;
+/**
+ * The worker-side handler of job name `N`: its data and result types come from the job
+ * contracts (JobOf, JobResults), so a processor that reads the wrong data does not compile.
+ */
+export interface JobProcessor<N extends JobName = JobName> {
+  /** `token`: the job's lock, for a processor that moves its own job (put back for later, over a cap). */
+  process(job: Job<JobDataOf<N>, JobResults[N]>, report: JobReport, token?: string): Promise<JobResults[N]>;
 }
 
 /** Registers a provider as the handler of `name`; the worker host finds it at boot. */

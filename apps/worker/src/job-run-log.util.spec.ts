@@ -55,7 +55,7 @@ describe('jobRunLogLine', () => {
       errorCode: 'image_corrupt',
       error: 'image_corrupt: The image data is truncated.',
     });
-    const unavailable = new DomainException(503, 'unavailable', 'Storage is unavailable.');
+    const unavailable = new DomainException('unavailable', 'Storage is unavailable.');
     expect(jobRunLogLine(run(), {}, 5, { error: unavailable })).toMatchObject({ outcome: 'retrying', errorCode: 'unavailable' });
   });
 

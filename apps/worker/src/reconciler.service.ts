@@ -13,11 +13,10 @@ import {
   UserRepository,
   WebhookDeliveryRepository,
 } from '@pixmill/db';
-import { JobStateRecorder } from '@pixmill/events';
-import { JobDispatcher, jobIds, JobQueue, QueueName } from '@pixmill/queue';
+import { JobLifecycle } from '@pixmill/jobs';
+import { jobIds, JobQueue, QueueName } from '@pixmill/queue';
 import { StorageDriver } from '@pixmill/storage';
 import { renderFailedMessage } from './final-failure.util';
-import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerMetrics } from './worker-metrics.service';
 
 /** Key of the PostgreSQL advisory lock whose holder is the reconciler leader ("PIXMRC"). */
@@ -37,7 +36,7 @@ const ABANDONED_UPLOAD_GRACE_SECONDS = 300;
  * PostgreSQL is the truth, Redis only carries work (SPEC §1). Every
  * RECONCILE_INTERVAL_MS one worker compares the two and repairs the queues:
  *
- * - a dispatched transform job the database says is queued/active but BullMQ does not know
+ * - a transform job the database says is queued/active but BullMQ does not know
  *   (Redis lost its data, or the API's enqueue failed) is enqueued again under its
  *   own id, so this is idempotent;
  * - one BullMQ finished while the row still says in flight gets its row settled
@@ -87,10 +86,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly images: ImageRepository,
     private readonly users: UserRepository,
     private readonly storage: StorageDriver,
-    private readonly failures: InternalFailureRecorder,
-    private readonly states: JobStateRecorder,
+    private readonly lifecycle: JobLifecycle,
     private readonly webhookDeliveries: WebhookDeliveryRepository,
-    private readonly dispatcher: JobDispatcher,
     metrics: WorkerMetrics,
   ) {
     this.leaderGauge = new Gauge({
@@ -146,7 +143,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     try {
       if (!(await this.lead())) return false;
       await this.reconcileTransforms();
-      await this.dispatchWaiting();
       await this.reconcileThumbnails();
       await this.reconcileCleanups();
       await this.reconcileWebhookDeliveries();
@@ -199,20 +195,25 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   private async reconcileTransforms(): Promise<void> {
     const queue = this.queues.queue(QueueName.Transform);
+    const rows = await this.jobs.inFlight(IN_FLIGHT_GRACE_SECONDS);
+    // The states are read together: one pipelined exchange with Redis, not one round trip per job.
+    const states = await Promise.all(rows.map((row) => queue.getJobState(row.id)));
     let requeued = 0;
-    for (const row of await this.jobs.inFlight(IN_FLIGHT_GRACE_SECONDS)) {
+    for (const [i, row] of rows.entries()) {
       if (this.stopped) return;
-      const state = await queue.getJobState(row.id);
+      const state = states[i];
       if (state === 'unknown') {
-        await this.enqueueTransform(row);
-        requeued++;
+        if (await this.lifecycle.enqueue(row)) {
+          this.repaired.inc({ queue: QueueName.Transform, action: 'enqueued' });
+          requeued++;
+        }
       } else if (state === 'completed') {
         await this.settleCompleted(row);
       } else if (state === 'failed') {
         // Failed for good without the row saying so: the worker's final-failure write was lost,
         // or the job stalled more often than BullMQ allows (its worker died again and again).
         const failedReason = (await queue.getJob(row.id))?.failedReason;
-        if (await this.failures.record(row.id, renderFailedMessage(row.attempts, failedReason))) {
+        if (await this.lifecycle.failInternal(row.id, renderFailedMessage(row.attempts, failedReason))) {
           this.repaired.inc({ queue: QueueName.Transform, action: 'failed' });
         }
       }
@@ -221,23 +222,10 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     if (requeued) this.logger.log(`re-enqueued ${requeued} transform job(s) the queue did not know`);
   }
 
-  /** Fills free slots of users whose jobs waited undispatched longer than the grace period; idempotent. */
-  private async dispatchWaiting(): Promise<void> {
-    let dispatched = 0;
-    for (const userId of await this.jobs.usersWithStaleUndispatched(IN_FLIGHT_GRACE_SECONDS)) {
-      if (this.stopped) return;
-      dispatched += (await this.dispatcher.dispatch(userId)).length;
-    }
-    if (dispatched) {
-      this.repaired.inc({ queue: QueueName.Transform, action: 'dispatched' }, dispatched);
-      this.logger.log(`dispatched ${dispatched} waiting transform job(s) to free slots`);
-    }
-  }
-
   private async settleCompleted(row: JobEntity): Promise<void> {
     const derivative = row.imageId ? await this.derivatives.find(row.imageId, row.specHash) : null;
     if (derivative) {
-      if (await this.states.succeeded(row.id, derivative.id)) {
+      if (await this.lifecycle.succeedWith(row.id, derivative.id)) {
         this.repaired.inc({ queue: QueueName.Transform, action: 'succeeded' });
       }
       return;
@@ -245,12 +233,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     // Completed without a derivative (it skipped): the finished BullMQ job would make a
     // re-add under the same id a no-op, so remove it and let the row run again.
     await this.queues.queue(QueueName.Transform).remove(row.id);
-    await this.enqueueTransform(row);
-  }
-
-  private async enqueueTransform(row: JobEntity): Promise<void> {
-    await this.queues.enqueueTransform(row.id, row.requestId ?? undefined);
-    this.repaired.inc({ queue: QueueName.Transform, action: 'enqueued' });
+    if (await this.lifecycle.enqueue(row)) this.repaired.inc({ queue: QueueName.Transform, action: 'enqueued' });
   }
 
   /**

@@ -1,25 +1,25 @@
 import { Injectable, Module } from '@nestjs/common';
 import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import { AppConfig, ConfigModule, loadConfig } from '@pixmill/config';
-import { JobDispatcher, JobName } from '@pixmill/queue';
+import { JobEngineMetrics, JobLifecycle } from '@pixmill/jobs';
+import { JobName } from '@pixmill/queue';
 import { JobProcessor, Processes } from './job-processor.decorator';
-import { InternalFailureRecorder } from './internal-failure.recorder';
 import { ProcessorRegistryError, WorkerHost } from './worker-host.service';
 import { WorkerMetrics } from './worker-metrics.service';
 
 @Injectable()
 @Processes(JobName.Ping)
-class PingA implements JobProcessor {
-  async process(): Promise<unknown> {
-    return 'a';
+class PingA implements JobProcessor<JobName.Ping> {
+  async process() {
+    return { message: 'a', workerPid: process.pid, handledAt: '' };
   }
 }
 
 @Injectable()
 @Processes(JobName.Ping)
-class PingB implements JobProcessor {
-  async process(): Promise<unknown> {
-    return 'b';
+class PingB implements JobProcessor<JobName.Ping> {
+  async process() {
+    return { message: 'b', workerPid: process.pid, handledAt: '' };
   }
 }
 
@@ -28,7 +28,7 @@ async function boot(processors: Array<new () => JobProcessor>): Promise<Error | 
   const config: AppConfig = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1/0' });
   @Module({
     imports: [ConfigModule.forRoot(config), DiscoveryModule],
-    providers: [WorkerMetrics, WorkerHost, { provide: InternalFailureRecorder, useValue: {} }, { provide: JobDispatcher, useValue: {} }, ...processors],
+    providers: [WorkerMetrics, WorkerHost, { provide: JobLifecycle, useValue: {} }, JobEngineMetrics, ...processors],
   })
   class TestModule {}
   try {

@@ -3,20 +3,11 @@ import { DiscoveryService } from '@nestjs/core';
 import { DelayedError, Job, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
-import {
-  createRedisConnection,
-  JOB_QUEUE,
-  JobDispatcher,
-  JobName,
-  QueueName,
-  TransformJobData,
-  WEBHOOK_BACKOFF,
-  webhookRetryDelaySeconds,
-} from '@pixmill/queue';
+import { JobEngineMetrics, JobLifecycle } from '@pixmill/jobs';
+import { createRedisConnection, JOB_QUEUE, JobName, QueueName, WEBHOOK_BACKOFF, webhookRetryDelaySeconds } from '@pixmill/queue';
 import { finalFailureOf } from './final-failure.util';
 import { JOB_PROCESSOR, JobProcessor, JobReport } from './job-processor.decorator';
 import { jobRunLogLine } from './job-run-log.util';
-import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerMetrics } from './worker-metrics.service';
 
 export class ProcessorRegistryError extends Error {}
@@ -46,8 +37,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly discovery: DiscoveryService,
     private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
-    private readonly failures: InternalFailureRecorder,
-    private readonly dispatcher: JobDispatcher,
+    private readonly lifecycle: JobLifecycle,
+    private readonly engineMetrics: JobEngineMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -115,26 +106,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
       },
     });
     worker.on('error', (err) => this.logger.warn(`queue ${queue}: ${err.message}`));
-    worker.on('failed', (job, err) => void this.recordFinalFailure(job, err).then(() => this.releaseSlot(job)));
-    worker.on('completed', (job) => void this.releaseSlot(job));
+    worker.on('failed', (job, err) => void this.recordFinalFailure(job, err));
     return worker;
-  }
-
-  /**
-   * Fair scheduling (docs/decisions/008): a transform job that ended here may have freed one
-   * of its user's slots, so the user's next waiting job is dispatched. Runs after the row's
-   * final state is written (the processor writes success, recordFinalFailure the last
-   * failure). After a failed attempt that BullMQ will retry it finds no free slot and does
-   * nothing. If it cannot run (database or Redis down), the reconciler dispatches later.
-   */
-  private async releaseSlot(job: Job | undefined): Promise<void> {
-    if (job?.name !== JobName.Transform) return;
-    const { jobId } = job.data as TransformJobData;
-    try {
-      await this.dispatcher.dispatchAfter(jobId);
-    } catch (e) {
-      this.logger.warn(`could not dispatch the next job after job ${jobId}: ${(e as Error).message}`);
-    }
   }
 
   /**
@@ -146,9 +119,10 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     const failure = job && finalFailureOf(job, err);
     if (!failure) return;
     try {
-      await this.failures.record(failure.jobId, failure.message);
+      await this.lifecycle.failInternal(failure.jobId, failure.message);
     } catch (e) {
-      this.logger.warn(`could not record the final failure of job ${failure.jobId}: ${(e as Error).message}`);
+      this.engineMetrics.transitions.inc({ transition: 'fail_internal', outcome: 'error' });
+      this.logger.warn({ msg: 'could not record the final failure; the reconciler records it', code: 'final_failure_unrecorded', jobId: failure.jobId, error: (e as Error).message });
     }
   }
 
@@ -206,16 +180,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
    * refuses its completion since the lock is gone.
    */
   async handBack(): Promise<void> {
-    const jobs = [...this.inHand.values()];
-    const results = await Promise.allSettled(jobs.map(({ job, token }) => job.moveToWait(token)));
-    const handedBack = jobs.filter((_, i) => results[i].status === 'fulfilled').map(({ job }) => `${job.queueName}/${job.id}`);
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') {
-        const { job } = jobs[i];
-        this.logger.warn(`could not hand back ${job.queueName}/${job.id} (${(r.reason as Error)?.message}); it runs again once its lock expires`);
-      }
-    });
-    this.logger.log(`handed back ${handedBack.length} job(s) in hand to their queues: ${handedBack.join(', ') || 'none'}`);
+    const handedBack = await this.lifecycle.handBack([...this.inHand.values()]);
+    this.logger.log(`handed back ${handedBack.length} job(s) in hand to their queues: ${handedBack.map((j) => `${j.queueName}/${j.id}`).join(', ') || 'none'}`);
   }
 
   isRunning(): boolean {

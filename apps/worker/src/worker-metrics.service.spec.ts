@@ -1,3 +1,4 @@
+import { JobEngineMetrics } from '@pixmill/jobs';
 import { MAX_OPS_LABEL_VALUES, WorkerMetrics } from './worker-metrics.service';
 
 describe('WorkerMetrics', () => {
@@ -5,7 +6,7 @@ describe('WorkerMetrics', () => {
     (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
 
   it('labels transform durations by ops and format; other jobs by name and outcome only; failures by job', async () => {
-    const metrics = new WorkerMetrics();
+    const metrics = new WorkerMetrics(new JobEngineMetrics());
     metrics.observeJob('transform', 'completed', 0.2, { ops: 'resize+watermark', format: 'webp' });
     metrics.observeJob('thumbnail', 'failed', 0.1);
     const counts = await series(metrics, 'pixmill_job_duration_seconds_count');
@@ -17,7 +18,7 @@ describe('WorkerMetrics', () => {
   });
 
   it(`keeps at most ${MAX_OPS_LABEL_VALUES} ops values; later chains count as other, known ones keep their own`, async () => {
-    const metrics = new WorkerMetrics();
+    const metrics = new WorkerMetrics(new JobEngineMetrics());
     for (let i = 0; i < MAX_OPS_LABEL_VALUES + 5; i++) metrics.observeJob('transform', 'completed', 0.1, { ops: `chain${i}`, format: 'png' });
     metrics.observeJob('transform', 'completed', 0.1, { ops: 'chain0', format: 'png' });
     const counts = await series(metrics, 'pixmill_job_duration_seconds_count');

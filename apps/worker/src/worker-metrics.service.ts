@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { JobEngineMetrics } from '@pixmill/jobs';
 
 /**
  * Distinct `ops` values one worker labels before it counts further chains as `other`. The
@@ -29,8 +30,9 @@ export class WorkerMetrics {
   });
   private readonly opsSeen = new Set<string>();
 
-  constructor() {
+  constructor(engine: JobEngineMetrics) {
     collectDefaultMetrics({ register: this.registry, prefix: 'pixmill_worker_' });
+    engine.registerIn(this.registry);
   }
 
   /**

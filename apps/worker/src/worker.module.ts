@@ -5,6 +5,7 @@ import { DbModule } from '@pixmill/db';
 import { EventsModule } from '@pixmill/events';
 import { HealthService } from '@pixmill/health';
 import { ImagingService } from '@pixmill/imaging';
+import { JobsModule } from '@pixmill/jobs';
 import { RedisModule } from '@pixmill/queue';
 import { StorageModule } from '@pixmill/storage';
 import { PingProcessor } from './processors/ping.processor';
@@ -13,7 +14,6 @@ import { ThumbnailProcessor } from './processors/thumbnail.processor';
 import { TransformProcessor } from './processors/transform.processor';
 import { WebhookDeliveryProcessor } from './processors/webhook-delivery.processor';
 import { ReconcilerService } from './reconciler.service';
-import { InternalFailureRecorder } from './internal-failure.recorder';
 import { WorkerHost } from './worker-host.service';
 import { WebhookInFlightLimiter } from './webhook-in-flight.limiter';
 import { WorkerHttpServer } from './worker-http.server';
@@ -24,11 +24,10 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), DbModule.forRoot('pixmill-worker'), RedisModule, StorageModule, EventsModule, DiscoveryModule],
+      imports: [ConfigModule.forRoot(config), DbModule.forRoot('pixmill-worker'), RedisModule, StorageModule, EventsModule, JobsModule, DiscoveryModule],
       providers: [
         WorkerMetrics,
         WorkerHost,
-        InternalFailureRecorder,
         WorkerHttpServer,
         HealthService,
         ImagingService,

@@ -5,6 +5,8 @@ export type PlanName = 'free' | 'pro' | 'unlimited';
 export interface PlanLimits {
   dailyTransforms: number;
   storageBytes: number;
+  /** Jobs of one user rendering at once; 0 = no cap (the default). */
+  maxRunningJobs: number;
 }
 
 /** The typed configuration every module receives by injection. */
@@ -46,8 +48,6 @@ export class AppConfig {
     allowSvg: boolean;
     rateLimitPerMinute: number;
     authRateLimitPerMinute: number;
-    /** Fair scheduling: a user's jobs dispatched to the queue and not yet finished. */
-    maxActiveJobsPerUser: number;
   };
   plans: Record<PlanName, PlanLimits>;
   worker: {

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     expect(c.jwt.accessTtlSeconds).toBe(3600);
     expect(c.jwt.refreshTtlSeconds).toBe(30 * 86400);
     expect(c.limits.maxUploadBytes).toBe(10485760);
-    expect(c.plans.free).toEqual({ dailyTransforms: 20, storageBytes: 5368709120 });
+    expect(c.plans.free).toEqual({ dailyTransforms: 20, storageBytes: 5368709120, maxRunningJobs: 0 });
     expect(c.http.trustProxy).toBe(false);
     expect(c.webhooks.retryScheduleSeconds).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
   });
@@ -67,10 +67,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'pix' }).storage.s3.bucket).toBe('pix');
   });
 
-  it('MAX_ACTIVE_JOBS_PER_USER: 4 by default, at least 1', () => {
-    expect(loadConfig({}).limits.maxActiveJobsPerUser).toBe(4);
-    expect(loadConfig({ MAX_ACTIVE_JOBS_PER_USER: '2' }).limits.maxActiveJobsPerUser).toBe(2);
-    expect(() => loadConfig({ MAX_ACTIVE_JOBS_PER_USER: '0' })).toThrow(/MAX_ACTIVE_JOBS_PER_USER/);
+  it('running-job caps per plan: off (0) by default, never negative', () => {
+    expect(loadConfig({}).plans.free.maxRunningJobs).toBe(0);
+    expect(loadConfig({}).plans.pro.maxRunningJobs).toBe(0);
+    expect(loadConfig({ PLAN_FREE_MAX_RUNNING_JOBS: '2' }).plans.free.maxRunningJobs).toBe(2);
+    expect(() => loadConfig({ PLAN_PRO_MAX_RUNNING_JOBS: '-1' })).toThrow(/PLAN_PRO_MAX_RUNNING_JOBS/);
   });
 
   it('shutdown grace periods: 40 s for the API (a 30 s long-poll fits), 120 s for a worker (the slowest renders)', () => {

@@ -43,9 +43,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (problems.length) throw new ConfigValidationError(problems);
 
   const plans = {
-    free: { dailyTransforms: e.PLAN_FREE_DAILY_TRANSFORMS, storageBytes: e.PLAN_FREE_STORAGE_BYTES },
-    pro: { dailyTransforms: e.PLAN_PRO_DAILY_TRANSFORMS, storageBytes: e.PLAN_PRO_STORAGE_BYTES },
-    unlimited: { dailyTransforms: Number.MAX_SAFE_INTEGER, storageBytes: Number.MAX_SAFE_INTEGER },
+    free: { dailyTransforms: e.PLAN_FREE_DAILY_TRANSFORMS, storageBytes: e.PLAN_FREE_STORAGE_BYTES, maxRunningJobs: e.PLAN_FREE_MAX_RUNNING_JOBS },
+    pro: { dailyTransforms: e.PLAN_PRO_DAILY_TRANSFORMS, storageBytes: e.PLAN_PRO_STORAGE_BYTES, maxRunningJobs: e.PLAN_PRO_MAX_RUNNING_JOBS },
+    unlimited: { dailyTransforms: Number.MAX_SAFE_INTEGER, storageBytes: Number.MAX_SAFE_INTEGER, maxRunningJobs: 0 },
   };
   const config = new AppConfig();
   Object.assign(config, {
@@ -92,7 +92,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowSvg: e.ALLOW_SVG,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
-      maxActiveJobsPerUser: e.MAX_ACTIVE_JOBS_PER_USER,
     },
     plans,
     worker: {

@@ -173,13 +173,6 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(100)
   RECONCILE_INTERVAL_MS: number = 5_000;
 
-  /**
-   * Fair scheduling: at most this many of one user's jobs are in the queue or rendering
-   * at once; the rest wait in PostgreSQL in submission order (docs/decisions/008).
-   */
-  @Transform(toInt) @IsInt() @Min(1)
-  MAX_ACTIVE_JOBS_PER_USER: number = 4;
-
   /** libvips threads per image; throughput comes from jobs in parallel instead. */
   @Transform(toInt) @IsInt() @Min(0) @Max(64)
   SHARP_CONCURRENCY: number = 1;
@@ -204,6 +197,16 @@ export class Environment {
 
   @Transform(toInt) @IsInt() @Min(0)
   PLAN_PRO_STORAGE_BYTES: number = 100 * 1024 ** 3;
+
+  /**
+   * An optional cap on one user's jobs rendering at once, by plan; 0 (the default) is no cap.
+   * Fair scheduling needs none (docs/decisions/008): a cap only ever leaves slots idle.
+   */
+  @Transform(toInt) @IsInt() @Min(0)
+  PLAN_FREE_MAX_RUNNING_JOBS: number = 0;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  PLAN_PRO_MAX_RUNNING_JOBS: number = 0;
 
   @Matches(/^\s*\d+(ms|s|m|h|d)?(\s*,\s*\d+(ms|s|m|h|d)?)*\s*$/)
   WEBHOOK_RETRY_SCHEDULE: string = '0,5s,5m,30m,2h,5h,10h,14h,20h,24h';

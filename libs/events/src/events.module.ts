@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { ImageViewBuilder } from './image-view.builder';
-import { JobStateRecorder } from './job-state.recorder';
 import { JobViewBuilder } from './job-view.builder';
 import { WebhookOutbox } from './webhook-outbox.service';
 
@@ -10,7 +9,7 @@ import { WebhookOutbox } from './webhook-outbox.service';
  */
 @Global()
 @Module({
-  providers: [JobViewBuilder, ImageViewBuilder, WebhookOutbox, JobStateRecorder],
-  exports: [JobViewBuilder, ImageViewBuilder, WebhookOutbox, JobStateRecorder],
+  providers: [JobViewBuilder, ImageViewBuilder, WebhookOutbox],
+  exports: [JobViewBuilder, ImageViewBuilder, WebhookOutbox],
 })
 export class EventsModule {}

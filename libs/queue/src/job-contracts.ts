@@ -21,6 +21,8 @@ export interface ThumbnailJobData {
 export interface TransformJobData {
   jobId: string;
   requestId?: string;
+  /** Times the job was found over its owner's running cap and put back for a moment (the cap is off by default). */
+  overCap?: number;
 }
 
 /** Delete every object under the prefix recorded in storage_cleanups row `cleanupId`. */
@@ -41,6 +43,11 @@ export type JobItem =
   | { name: JobName.Transform; data: TransformJobData }
   | { name: JobName.StorageCleanup; data: StorageCleanupJobData }
   | { name: JobName.WebhookDelivery; data: WebhookDeliveryJobData };
+
+/** The item of one job name: `JobOf<JobName.Transform>['data']` is TransformJobData, so a mismatch does not compile. */
+export type JobOf<N extends JobName> = Extract<JobItem, { name: N }>;
+/** The data of one job name. */
+export type JobDataOf<N extends JobName> = JobOf<N>['data'];
 
 export interface JobResults {
   [JobName.Ping]: PingJobResult;

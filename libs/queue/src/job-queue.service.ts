@@ -5,6 +5,7 @@ import { AppConfig } from '@pixmill/config';
 import { JobItem, JobResults, jobIds, WEBHOOK_BACKOFF } from './job-contracts';
 import { JOB_QUEUE, JobName, QueueName } from './queue-names';
 import { createRedisConnection } from './redis-connection.factory';
+import { fairPriority } from './fair-priority.util';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
@@ -49,9 +50,30 @@ export class JobQueue implements OnApplicationShutdown {
     return job.id!;
   }
 
-  /** The render of job row `jobId`; the BullMQ id is the row id, so enqueueing twice is a no-op. */
-  enqueueTransform(jobId: string, requestId?: string): Promise<string> {
-    return this.add({ name: JobName.Transform, data: { jobId, requestId } }, { jobId });
+  /**
+   * The render of job row `jobId`; the BullMQ id is the row id, so enqueueing twice is a no-op.
+   * Its priority is the row's fair-scheduling round (docs/decisions/008): the lowest runs first.
+   */
+  enqueueTransform(job: { id: string; fairSeq: number; requestId?: string | null }): Promise<string> {
+    return this.add(
+      { name: JobName.Transform, data: { jobId: job.id, requestId: job.requestId ?? undefined } },
+      { jobId: job.id, priority: fairPriority(job.fairSeq) },
+    );
+  }
+
+  /** Takes a transform job out of the queue (a courtesy: its row, canceled, already keeps it from rendering). */
+  async removeTransform(jobId: string): Promise<void> {
+    await this.queue(QueueName.Transform).remove(jobId);
+  }
+
+  /**
+   * A render's progress (0–100), which workers report to BullMQ only: the row holds 0 until
+   * the job ends. Null when the queue holds no such job.
+   */
+  async transformProgress(jobId: string): Promise<number | null> {
+    const raw = await this.connection.hget(this.queue(QueueName.Transform).toKey(jobId), 'progress');
+    const n = raw === null ? NaN : Number(JSON.parse(raw));
+    return Number.isFinite(n) ? n : null;
   }
 
   /** The listing thumbnail of an image; one per image, so enqueueing twice is a no-op. */

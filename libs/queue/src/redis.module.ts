@@ -1,7 +1,6 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
-import { JobDispatcher } from './job-dispatcher.service';
 import { JobQueue } from './job-queue.service';
 import { createRedisConnection } from './redis-connection.factory';
 
@@ -17,9 +16,8 @@ export const REDIS = Symbol('REDIS');
       useFactory: (config: AppConfig) => createRedisConnection(config.redis.url, 'client', 'client'),
     },
     JobQueue,
-    JobDispatcher,
   ],
-  exports: [REDIS, JobQueue, JobDispatcher],
+  exports: [REDIS, JobQueue],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: IORedis) {}

@@ -1,16 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundException } from '@pixmill/common';
 import { CanceledJob, DerivativeRepository, ImageEntity, ImageRepository, StorageCleanupRepository, UserRepository } from '@pixmill/db';
 import { ImageViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
-import { JobDispatcher, JobQueue } from '@pixmill/queue';
+import { JobLifecycle } from '@pixmill/jobs';
+import { JobQueue } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
-import { DailyQuotaService } from '../quota/daily-quota.service';
 import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
 
 @Injectable()
 export class ImagesService {
+  private readonly logger = new Logger('ImagesService');
+
   constructor(
     private readonly ds: DataSource,
     private readonly images: ImageRepository,
@@ -21,8 +23,7 @@ export class ImagesService {
     private readonly derivativeRows: DerivativeRepository,
     private readonly views: ImageViewBuilder,
     private readonly outbox: WebhookOutbox,
-    private readonly dispatcher: JobDispatcher,
-    private readonly quota: DailyQuotaService,
+    private readonly lifecycle: JobLifecycle,
   ) {}
 
   /** The owner's own view: every image route is owner-only, so the GPS position is included. */
@@ -67,16 +68,19 @@ export class ImagesService {
   }
 
   /**
-   * Rows go now, in one transaction with the storage accounting, a cleanup record
-   * and the image.deleted message; the objects are deleted by a retried job. If an
-   * enqueue fails, its row stays and the reconciler enqueues it later.
+   * Rows go now, in one transaction with the storage accounting, the cancellation of the
+   * image's pending jobs (JobLifecycle: refunds included), a cleanup record and the
+   * image.deleted message; the objects are deleted by a retried job. If an enqueue fails,
+   * its row stays and the reconciler enqueues it later.
    */
   async delete(userId: string, id: string, requestId?: string): Promise<void> {
     let pending: PendingDeliveries = { ids: [] };
     let canceled: CanceledJob[] = [];
     const cleanupId = await this.ds.transaction(async (em) => {
-      const gone = await this.images.deleteOwned(userId, id, em);
-      if (!gone) throw new NotFoundException('Image');
+      // The row lock keeps new jobs of this image out until the delete commits.
+      if (!(await this.images.lockOwned(userId, id, em))) throw new NotFoundException('Image');
+      canceled = await this.lifecycle.cancelForImage(em, userId, id);
+      const gone = (await this.images.deleteOwned(userId, id, em))!;
       await this.users.releaseStorage(userId, gone.bytes, em);
       pending = await this.outbox.record(em, {
         userId,
@@ -86,14 +90,15 @@ export class ImagesService {
         imageId: gone.id,
         requestId,
       });
-      canceled = gone.canceledJobs;
       return this.cleanups.add(imagePrefix(userId, id), 'image deleted', em);
     });
     await this.outbox.enqueue(pending);
-    await this.jobs.enqueueStorageCleanup(cleanupId).catch(() => undefined);
-    // Its pending jobs were canceled: those that never started rendering give their quota units back,
-    // and any that were dispatched held slots the user's other jobs can take.
-    for (const job of canceled.filter((j) => !j.started)) await this.quota.refundCanceled(userId, job.createdAt).catch(() => undefined);
-    await this.dispatcher.dispatch(userId).catch(() => undefined);
+    await this.lifecycle.afterImageJobsCanceled(canceled);
+    try {
+      await this.jobs.enqueueStorageCleanup(cleanupId);
+    } catch (err) {
+      // The cleanup row is the truth: the reconciler enqueues a cleanup whose job was lost.
+      this.logger.warn({ msg: 'storage cleanup not enqueued; the reconciler will', code: 'queue_enqueue_failed', cleanupId, error: (err as Error).message });
+    }
   }
 }

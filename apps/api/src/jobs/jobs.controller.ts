@@ -26,7 +26,7 @@ export class JobsController {
     @Query() q: WaitQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
-    const job = await this.jobs.waitForFinal(await this.jobs.getOwned(user.id, id), q.wait ?? 0);
+    const job = await this.jobs.getOwnedFinal(user.id, id, q.wait ?? 0);
     if (!JobsService.isFinal(job)) void reply.header('retry-after', '1');
     return this.jobs.toDto(job);
   }

@@ -1,33 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { DomainException, NotFoundException } from '@pixmill/common';
+import { NotFoundException } from '@pixmill/common';
 import { FINAL_JOB_STATUSES, JobEntity, JobRepository } from '@pixmill/db';
 import { JobViewBuilder } from '@pixmill/events';
-import { JobDispatcher, JobName, JobQueue, QueueName } from '@pixmill/queue';
+import { JobFinalWaiter, JobFinalWatcher, JobLifecycle } from '@pixmill/jobs';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
-import { DailyQuotaService } from '../quota/daily-quota.service';
 import { JobDto, JobPageDto } from './job.dto';
 
-export class JobNotCancelableException extends DomainException {
-  constructor(status: string) {
-    super('job_not_cancelable', `Only queued jobs can be canceled; this job is ${status}.`);
-  }
-}
+export { JobNotCancelableException } from '@pixmill/jobs';
 
-/** How often a long-poll reads the row of a job that waits for one of its user's slots. */
-const UNDISPATCHED_POLL_MS = 500;
-/** How long a long-poll trusts the queue's events alone before it reads the row again. */
-const EVENT_RECHECK_MS = 5000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * How long a long-poll trusts announcements alone before it reads the row again: a job can
+ * end without one reaching this process (the LISTEN connection broke and came back).
+ */
+const ROW_RECHECK_MS = 5000;
 
 @Injectable()
 export class JobsService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly views: JobViewBuilder,
-    private readonly queue: JobQueue,
-    private readonly dispatcher: JobDispatcher,
-    private readonly quota: DailyQuotaService,
+    private readonly lifecycle: JobLifecycle,
+    private readonly finals: JobFinalWatcher,
   ) {}
 
   static isFinal(job: JobEntity): boolean {
@@ -45,27 +38,40 @@ export class JobsService {
   }
 
   /**
-   * Returns the job once it is final, or after `waitSeconds`. A job in the queue is
-   * waited for on the queue's completion events; a job still waiting for one of its
-   * user's slots has its row read every UNDISPATCHED_POLL_MS. Either way the row, which
-   * is the truth, is read again at least every EVENT_RECHECK_MS: a job can end without
-   * a queue event (the reconciler settling it, or an event missed while the event
-   * stream reconnects), and a long-poll must not sleep through that.
+   * The owner's job once it is final, or after `waitSeconds` (GET /v1/jobs/{id}?wait=). The
+   * waiter is registered before the first read, so that read is also the one that would see
+   * an end the announcement of which came before it.
+   */
+  async getOwnedFinal(userId: string, id: string, waitSeconds: number): Promise<JobEntity> {
+    if (waitSeconds <= 0) return this.getOwned(userId, id);
+    const waiter = this.finals.watch(id);
+    try {
+      return await this.waitWith(waiter, await this.getOwned(userId, id), Date.now() + waitSeconds * 1000);
+    } finally {
+      waiter.close();
+    }
+  }
+
+  /**
+   * Returns `job` once it is final, or after `waitSeconds`. Waits on the process's one
+   * subscription to final states (JobFinalWatcher), registered before the row is read again
+   * so an end in between is not missed; the row, which is the truth, is read on every
+   * announcement and at least every ROW_RECHECK_MS.
    */
   async waitForFinal(job: JobEntity, waitSeconds: number): Promise<JobEntity> {
     if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
-    const deadline = Date.now() + waitSeconds * 1000;
+    const waiter = this.finals.watch(job.id);
+    try {
+      return await this.waitWith(waiter, (await this.jobs.findById(job.id)) ?? job, Date.now() + waitSeconds * 1000);
+    } finally {
+      waiter.close();
+    }
+  }
+
+  private async waitWith(waiter: JobFinalWaiter, job: JobEntity, deadline: number): Promise<JobEntity> {
     let row = job;
     while (!JobsService.isFinal(row) && Date.now() < deadline) {
-      const left = deadline - Date.now();
-      if (!row.dispatchedAt) {
-        await sleep(Math.min(UNDISPATCHED_POLL_MS, left));
-      } else {
-        // Not in the queue (yet, or any more): a short pause instead of a busy loop on the row.
-        await this.queue
-          .waitFor(JobName.Transform, job.id, Math.min(EVENT_RECHECK_MS, left))
-          .catch((err: Error) => (/not found/.test(err.message) ? sleep(Math.min(UNDISPATCHED_POLL_MS, left)) : undefined));
-      }
+      await waiter.until(Math.min(ROW_RECHECK_MS, deadline - Date.now()));
       row = (await this.jobs.findById(job.id)) ?? row;
     }
     return row;
@@ -82,16 +88,8 @@ export class JobsService {
     };
   }
 
-  async cancel(userId: string, id: string): Promise<JobEntity> {
-    const job = await this.getOwned(userId, id);
-    const canceled = await this.jobs.cancelQueued(userId, id);
-    if (!canceled) throw new JobNotCancelableException((await this.jobs.findById(id))?.status ?? job.status);
-    // It never rendered: the daily quota unit it took comes back.
-    await this.quota.refundCanceled(userId, canceled.createdAt).catch(() => undefined);
-    // The row says canceled, so a worker that still picks the job up skips it; removing it is a courtesy.
-    await this.queue.queue(QueueName.Transform).remove(id).catch(() => undefined);
-    // A dispatched job held one of the user's slots: the next waiting job takes it.
-    await this.dispatcher.dispatch(userId).catch(() => undefined);
-    return canceled;
+  /** Cancels a queued job (its daily unit comes back); 404 for another user's, 409 once it has started. */
+  cancel(userId: string, id: string): Promise<JobEntity> {
+    return this.lifecycle.cancel(userId, id);
   }
 }

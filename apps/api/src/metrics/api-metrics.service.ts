@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { JobRepository } from '@pixmill/db';
+import { JobEngineMetrics } from '@pixmill/jobs';
 import { JobQueue, QueueName } from '@pixmill/queue';
 
 /** Prometheus metrics of one API process. */
@@ -15,7 +15,7 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  constructor(jobs: JobQueue, jobRows: JobRepository) {
+  constructor(jobs: JobQueue, engine: JobEngineMetrics) {
     collectDefaultMetrics({ register: this.registry, prefix: 'pixmill_api_' });
     new Gauge({
       name: 'pixmill_queue_jobs',
@@ -33,17 +33,6 @@ export class ApiMetrics {
         }
       },
     });
-    new Gauge({
-      name: 'pixmill_jobs_waiting_for_slot',
-      help: 'Queued jobs not yet dispatched because their user has MAX_ACTIVE_JOBS_PER_USER in flight (read from PostgreSQL at scrape time).',
-      registers: [this.registry],
-      async collect() {
-        try {
-          this.set(await jobRows.countUndispatched());
-        } catch {
-          // PostgreSQL down: the gauge keeps its last value; /health/ready reports the outage.
-        }
-      },
-    });
+    engine.registerIn(this.registry);
   }
 }

@@ -1,18 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { DomainException, FieldError, IdempotencyConflictException, ValidationFailedException } from '@pixmill/common';
-import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, NewJob } from '@pixmill/db';
+import { DomainException, FieldError, ValidationFailedException } from '@pixmill/common';
+import { DerivativeEntity, DerivativeRepository, ImageEntity, ImageRepository, NewJob } from '@pixmill/db';
 import { canonicalSpec, checkSpecFits, InputFormat, parseQuerySpec, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
 import { AppConfig } from '@pixmill/config';
-import { JobStateRecorder } from '@pixmill/events';
-import { JobDispatcher } from '@pixmill/queue';
+import { JobLifecycle, Submission } from '@pixmill/jobs';
 import { ImagesService } from '../images/images.service';
-import { DailyQuotaService } from '../quota/daily-quota.service';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { MAX_EAGER } from './transformation.limits';
-
-/** Distinct webhookUrls one render in flight reports to (requests for the same render each add theirs). */
-const MAX_WEBHOOK_URLS_PER_JOB = 10;
 
 /** One eager spec's outcome: its job, or why it was not queued. */
 export interface EagerSubmission {
@@ -20,28 +15,21 @@ export interface EagerSubmission {
   error: { code: string; message: string } | null;
 }
 
-export interface Submission {
-  job: JobEntity;
-  /** True when this request created the job (202), false when it found an existing one. */
-  created: boolean;
-}
+export type { Submission };
 
 /**
- * Accepts transformation requests. The job row is written first and is the
- * truth; the BullMQ job carries the same id, so enqueueing twice is harmless.
- * One image and one spec hash make at most one render: a partial unique index
- * lets only one queued/active job exist, and an existing derivative is a cache hit.
+ * Accepts transformation requests: validates them against the caller's image and hands
+ * the job to JobLifecycle, which writes the row first (the truth), then enqueues it.
+ * One image and one spec hash make at most one render: a partial unique index lets only
+ * one queued/active job exist, and an existing derivative is a cache hit.
  */
 @Injectable()
 export class TransformationsService {
   constructor(
     private readonly images: ImagesService,
     private readonly imageRows: ImageRepository,
-    private readonly jobs: JobRepository,
     private readonly derivatives: DerivativeRepository,
-    private readonly dispatcher: JobDispatcher,
-    private readonly quota: DailyQuotaService, // daily transform quota (abuse protection)
-    private readonly states: JobStateRecorder,
+    private readonly lifecycle: JobLifecycle,
     private readonly webhookUrls: WebhookUrlPolicy,
     private readonly config: AppConfig,
   ) {}
@@ -93,70 +81,7 @@ export class TransformationsService {
       webhookUrl: opts.webhookUrl ?? null,
     };
 
-    if (opts.idempotencyKey) {
-      const replay = await this.jobs.findByIdempotencyKey(userId, opts.idempotencyKey);
-      if (replay) return this.replay(replay, newJob.requestHash!);
-    }
-    // Two passes: a job that finishes between our insert attempt and our lookup leaves a derivative instead.
-    for (let pass = 0; pass < 3; pass++) {
-      const derivative = await this.derivatives.find(image.id, hash);
-      if (derivative) {
-        const cached = await this.states.cached(newJob, derivative.id);
-        if (cached) return { job: cached, created: false };
-      } else {
-        // Daily transform quota (abuse protection): only a newly inserted job costs a unit; see DailyQuotaService.
-        const queued = await this.quota.chargeNewRender(
-          userId,
-          () => this.jobs.insertQueued(newJob),
-          async () => (await this.jobs.findInFlight(image.id, hash)) !== null,
-        );
-        if (queued) {
-          await this.enqueue(queued);
-          return { job: queued, created: true };
-        }
-        const inFlight = await this.jobs.findInFlight(image.id, hash);
-        const joined = inFlight && (await this.join(inFlight, newJob.webhookUrl));
-        if (joined) return { job: joined, created: false };
-      }
-      if (opts.idempotencyKey) {
-        const replay = await this.jobs.findByIdempotencyKey(userId, opts.idempotencyKey);
-        if (replay) return this.replay(replay, newJob.requestHash!);
-      }
-    }
-    throw new Error(`could not settle a job for image ${image.id} spec ${hash}`);
-  }
-
-  /**
-   * A request that joins a render already in flight: its webhookUrl is added to the
-   * job's, so every request that asked is told when the render ends. Null when the job
-   * finished meanwhile (the caller looks again and finds the derivative).
-   */
-  private async join(job: JobEntity, webhookUrl: string | null | undefined): Promise<JobEntity | null> {
-    if (!webhookUrl || job.webhookUrls.includes(webhookUrl)) return job;
-    const joined = await this.jobs.addWebhookUrl(job.id, webhookUrl, MAX_WEBHOOK_URLS_PER_JOB);
-    if (joined) return joined;
-    const now = await this.jobs.findById(job.id);
-    if (now && (now.status === 'queued' || now.status === 'active')) {
-      throw new ValidationFailedException(
-        [{ field: 'webhookUrl', message: `this render already reports to ${MAX_WEBHOOK_URLS_PER_JOB} webhook URLs` }],
-        'Too many webhook URLs for one render; register an endpoint (POST /v1/webhook-endpoints) to hear of every job.',
-      );
-    }
-    return null;
-  }
-
-  private replay(job: JobEntity, requestHash: string): Submission {
-    if (job.requestHash !== requestHash) throw new IdempotencyConflictException();
-    return { job, created: false };
-  }
-
-  /**
-   * The new row enters the queue when one of its user's slots is free (fair scheduling,
-   * docs/decisions/008). A row left undispatched or unenqueued (PostgreSQL or Redis down)
-   * is picked up by the worker's reconciler, so nothing is lost.
-   */
-  private async enqueue(job: JobEntity): Promise<void> {
-    await this.dispatcher.dispatch(job.userId).catch(() => undefined);
+    return this.lifecycle.submit(newJob);
   }
 
   /**

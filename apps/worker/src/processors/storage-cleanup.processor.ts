@@ -10,7 +10,7 @@ type Result = JobResults[JobName.StorageCleanup];
 /** Deletes the objects of a deleted image; the cleanup record goes only once storage confirmed. */
 @Injectable()
 @Processes(JobName.StorageCleanup)
-export class StorageCleanupProcessor implements JobProcessor<StorageCleanupJobData, Result> {
+export class StorageCleanupProcessor implements JobProcessor<JobName.StorageCleanup> {
   constructor(
     private readonly cleanups: StorageCleanupRepository,
     private readonly storage: StorageDriver,

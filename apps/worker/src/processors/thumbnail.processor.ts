@@ -18,7 +18,7 @@ type Result = JobResults[JobName.Thumbnail];
  */
 @Injectable()
 @Processes(JobName.Thumbnail)
-export class ThumbnailProcessor implements JobProcessor<ThumbnailJobData, Result> {
+export class ThumbnailProcessor implements JobProcessor<JobName.Thumbnail> {
   constructor(
     private readonly images: ImageRepository,
     private readonly storage: StorageDriver,

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
-import { DomainException, ValidationFailedException } from '@pixmill/common';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { DomainException, isRetryableCode, ValidationFailedException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
-import { DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository } from '@pixmill/db';
-import { JobStateRecorder } from '@pixmill/events';
+import { ImageRepository, JobEntity, RenderSource } from '@pixmill/db';
 import {
   CanonicalTransformationSpec,
   ImagingService,
@@ -13,89 +12,82 @@ import {
   RenderSpecException,
   TransformationSpec,
 } from '@pixmill/imaging';
-import { JobName, JobResults, TransformJobData } from '@pixmill/queue';
+import { JobLifecycle } from '@pixmill/jobs';
+import { JobDataOf, JobName, JobResults } from '@pixmill/queue';
 import { derivativeKey, IMMUTABLE_CACHE_CONTROL, StorageDriver } from '@pixmill/storage';
 import { JobProcessor, JobReport, Processes } from '../job-processor.decorator';
+import { overCapDelayMs } from '../over-cap-delay.util';
 
 type Result = JobResults[JobName.Transform];
-
-/**
- * Codes of failures that the same input would hit again on every retry: the row is
- * marked failed with the code and BullMQ is told not to retry. Any other error
- * (storage, network, database, even a DomainException such as `unavailable`) is
- * transient and is thrown as is, so BullMQ retries it with backoff.
- */
-const PERMANENT_CODES = new Set([
-  'image_corrupt',
-  'image_too_large',
-  'spec_not_applicable',
-  'unsupported_media_type',
-  'validation_failed',
-]);
+type TransformJob = Job<JobDataOf<JobName.Transform>, Result>;
 
 const PROGRESS_LOADED = 10;
 const PROGRESS_RENDERED = 80;
-
-/** PostgreSQL foreign_key_violation: the image row went away under us. */
-const FOREIGN_KEY_VIOLATION = '23503';
+/** How long a job found over its owner's running cap waits before it is looked at again, at most. */
+const OVER_CAP_MAX_DELAY_MS = 5000;
 
 /**
  * Renders the derivative of one job row: the row is the truth (its canonical spec
  * is rendered exactly), the BullMQ job only says "work on row X". Safe to run again
  * after a crash at any point: the derivative key is content-addressed by spec hash
- * and its row is recorded once per (image, spec hash).
+ * and its row is recorded once per (image, spec hash). Every state change goes through
+ * JobLifecycle: one statement to start (with the image and any derivative already made),
+ * progress in the queue only, one statement to finish.
  */
 @Injectable()
 @Processes(JobName.Transform)
-export class TransformProcessor implements JobProcessor<TransformJobData, Result> {
+export class TransformProcessor implements JobProcessor<JobName.Transform> {
   constructor(
-    private readonly jobs: JobRepository,
+    private readonly lifecycle: JobLifecycle,
     private readonly images: ImageRepository,
-    private readonly derivatives: DerivativeRepository,
     private readonly storage: StorageDriver,
     private readonly imaging: ImagingService,
     private readonly config: AppConfig,
-    private readonly states: JobStateRecorder,
   ) {}
 
-  async process(job: Job<TransformJobData>, report: JobReport): Promise<Result> {
-    // One conditional UPDATE that also counts the attempt: a row that is gone, final or canceled
-    // (deleting an image cancels its pending jobs) is not started.
-    const row = await this.jobs.markActive(job.data.jobId);
-    if (!row) return { skipped: 'job deleted, finished or canceled' };
-    if (!row.imageId) return { skipped: 'image deleted' }; // not reached: deleting an image cancels its jobs first
+  async process(job: TransformJob, report: JobReport, token?: string): Promise<Result> {
+    // A row that is gone, final or canceled (deleting an image cancels its pending jobs) is not started.
+    const started = await this.lifecycle.start(job.data.jobId);
+    if (started.outcome === 'gone') return { skipped: 'job deleted, finished or canceled' };
+    if (started.outcome === 'over_cap') {
+      // Its owner's plan caps running jobs (off by default): back to the queue for a moment, same priority.
+      const timesOverCap = job.data.overCap ?? 0;
+      await job.updateData({ ...job.data, overCap: timesOverCap + 1 });
+      await job.moveToDelayed(Date.now() + overCapDelayMs(timesOverCap, OVER_CAP_MAX_DELAY_MS), token);
+      throw new DelayedError();
+    }
+    const { job: row, image, derivativeId } = started;
     const spec = row.spec as unknown as CanonicalTransformationSpec;
     Object.assign(report, {
-      imageId: row.imageId,
+      imageId: row.imageId ?? undefined,
       userId: row.userId,
       attempts: row.attempts,
       requestId: row.requestId ?? undefined,
       ops: operationChain(spec),
       format: spec.output?.format,
     });
+    if (!image) return { skipped: 'image deleted' }; // not reached: deleting an image cancels its jobs first
 
-    // A previous attempt may have stored and recorded the derivative, then died before markSucceeded.
-    const existing = await this.derivatives.find(row.imageId, row.specHash);
-    if (existing) return this.succeed(row, existing.id);
-
-    const image = await this.images.findById(row.imageId);
-    if (!image) return { skipped: 'image deleted' };
+    // A previous attempt may have stored and recorded the derivative, then died before the job was marked.
+    if (derivativeId) {
+      await this.lifecycle.succeedWith(row.id, derivativeId);
+      return { derivativeId };
+    }
 
     try {
       return await this.renderAndStore(job, row, image);
     } catch (err) {
-      if (!(err instanceof DomainException) || !PERMANENT_CODES.has(err.code)) throw err;
+      if (!(err instanceof DomainException) || isRetryableCode(err.code)) throw err;
       // Recorded before UnrecoverableError is thrown: if this write fails, the attempt is retried instead.
-      await this.states.failed(row.id, err.code, err.message);
+      await this.lifecycle.fail(row.id, err.code, err.message);
       report.errorCode = err.code;
       throw new UnrecoverableError(`${err.code}: ${err.message}`);
     }
   }
 
-  private async renderAndStore(job: Job<TransformJobData>, row: JobEntity, image: ImageEntity): Promise<Result> {
-    const original = await this.storage.getBuffer(image.storageKey);
-    const watermarkImages = await this.loadWatermarks(row);
-    await this.progress(job, row.id, PROGRESS_LOADED);
+  private async renderAndStore(job: TransformJob, row: JobEntity, image: RenderSource): Promise<Result> {
+    const [original, watermarkImages] = await Promise.all([this.storage.getBuffer(image.storageKey), this.loadWatermarks(row)]);
+    await this.lifecycle.progress(job, PROGRESS_LOADED);
 
     const result = await this.imaging.render(original, row.spec as unknown as TransformationSpec, {
       inputFormat: image.format as InputFormat,
@@ -103,32 +95,28 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
       maxOutputPixels: this.config.limits.maxOutputPixels,
       watermarkImages,
     });
-    await this.progress(job, row.id, PROGRESS_RENDERED);
+    await this.lifecycle.progress(job, PROGRESS_RENDERED);
 
     const key = derivativeKey(image.userId, image.id, row.specHash, outputExtension(result.format));
     await this.storage.put(key, result.data, { contentType: result.mimeType, cacheControl: IMMUTABLE_CACHE_CONTROL });
-    let derivativeId: string;
-    try {
-      const derivative = await this.derivatives.record({
-        imageId: image.id,
-        userId: image.userId,
-        specHash: row.specHash,
-        spec: row.spec,
-        storageKey: key,
-        format: result.format,
-        mimeType: result.mimeType,
-        width: result.width,
-        height: result.height,
-        bytes: result.bytes,
-      });
-      derivativeId = derivative.id;
-    } catch (err) {
-      if ((err as { driverError?: { code?: string } }).driverError?.code !== FOREIGN_KEY_VIOLATION) throw err;
+    const outcome = await this.lifecycle.succeed(row.id, {
+      imageId: image.id,
+      userId: image.userId,
+      specHash: row.specHash,
+      spec: row.spec,
+      storageKey: key,
+      format: result.format,
+      mimeType: result.mimeType,
+      width: result.width,
+      height: result.height,
+      bytes: result.bytes,
+    });
+    if ('imageGone' in outcome) {
       // Deleted while rendering: the cleanup job may already have run, so remove what we wrote.
       await this.storage.delete(key);
       return { skipped: 'image deleted' };
     }
-    return this.succeed(row, derivativeId);
+    return { derivativeId: outcome.derivativeId };
   }
 
   /**
@@ -151,14 +139,5 @@ export class TransformProcessor implements JobProcessor<TransformJobData, Result
       sources[op.imageId] = await this.storage.getBuffer(source.storageKey);
     }
     return sources;
-  }
-
-  private async progress(job: Job<TransformJobData>, jobId: string, progress: number): Promise<void> {
-    await Promise.all([job.updateProgress(progress), this.jobs.setProgress(jobId, progress)]);
-  }
-
-  private async succeed(row: JobEntity, derivativeId: string): Promise<Result> {
-    await this.states.succeeded(row.id, derivativeId);
-    return { derivativeId };
   }
 }

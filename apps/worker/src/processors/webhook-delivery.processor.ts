@@ -25,7 +25,7 @@ export class WebhookAttemptFailedError extends Error {}
  */
 @Injectable()
 @Processes(JobName.WebhookDelivery)
-export class WebhookDeliveryProcessor implements JobProcessor<WebhookDeliveryJobData, Result> {
+export class WebhookDeliveryProcessor implements JobProcessor<JobName.WebhookDelivery> {
   private readonly attempts: Counter;
   private readonly duration: Histogram;
   private readonly overCap: Counter;

@@ -103,9 +103,16 @@ export class ReadCache implements EntitySubscriberInterface, OnApplicationShutdo
 
   /**
    * The row from the cache, or from `load` (PostgreSQL), stored for next time unless a
-   * write happened meanwhile. `revive` restores what JSON does not keep (dates).
+   * write happened meanwhile. `revive` restores what JSON does not keep (dates). With
+   * `storeIf`, only rows it accepts are stored (jobs: final ones, which never change again).
    */
-  async readThrough<T extends object>(kind: CachedRowKind, id: string, load: () => Promise<T | null>, revive: (row: T) => T): Promise<T | null> {
+  async readThrough<T extends object>(
+    kind: CachedRowKind,
+    id: string,
+    load: () => Promise<T | null>,
+    revive: (row: T) => T,
+    storeIf?: (row: T) => boolean,
+  ): Promise<T | null> {
     if (!this.enabled) return load();
     const [rowKey, versionKey] = this.keys(kind, id);
     let version: string | null = null;
@@ -118,7 +125,7 @@ export class ReadCache implements EntitySubscriberInterface, OnApplicationShutdo
       this.note(err as Error);
     }
     const row = await load();
-    if (row && version !== null) {
+    if (row && version !== null && (!storeIf || storeIf(row))) {
       await this.redis.pixmillCacheStore(rowKey, versionKey, version, JSON.stringify(row), this.ttlSeconds).catch((err) => this.note(err));
     }
     return row;

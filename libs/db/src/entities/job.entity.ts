@@ -25,9 +25,13 @@ export class JobEntity {
   /** Every webhookUrl given by the requests this render answers, in order, without repeats. */
   @Column({ name: 'webhook_urls', type: 'text', array: true }) webhookUrls: string[];
   @Column({ name: 'request_id', type: 'text', nullable: true }) requestId: string | null;
+  /** The job's round in fair scheduling, its queue priority (docs/decisions/008). */
+  @Column({ name: 'fair_seq', type: 'bigint' }) fairSeq: number;
+  /** The UTC day whose daily-transform unit this job took; null when it took none (a cache hit). */
+  @Column({ name: 'quota_day', type: 'date', nullable: true }) quotaDay: string | null;
+  /** The unit was given back (canceled before rendering, or failed for Pixmill's own reasons). */
+  @Column({ name: 'quota_refunded', type: 'boolean' }) quotaRefunded: boolean;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
-  /** When the job was handed to the queue; null while it waits for one of its user's slots (docs/decisions/008). */
-  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true }) dispatchedAt: Date | null;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
 }

@@ -9,6 +9,7 @@ import { AddImageThumbnailError1763800700000 } from './1763800700000-add-image-t
 import { JobWebhookUrls1763800800000 } from './1763800800000-job-webhook-urls.migration';
 import { KeepCanceledJobsOfDeletedImages1763800900000 } from './1763800900000-keep-canceled-jobs-of-deleted-images.migration';
 import { WebhookMessageRequestId1763801000000 } from './1763801000000-webhook-message-request-id.migration';
+import { JobLifecycle1763801100000 } from './1763801100000-job-lifecycle.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   JobWebhookUrls1763800800000,
   KeepCanceledJobsOfDeletedImages1763800900000,
   WebhookMessageRequestId1763801000000,
+  JobLifecycle1763801100000,
 ];

@@ -30,17 +30,6 @@ export interface ThumbnailScanPosition {
   createdAt: string;
 }
 
-/** A pending job canceled because its image was deleted. */
-export interface CanceledJob {
-  id: string;
-  createdAt: Date;
-  /** A render was under way (the job was active): it is not given back to the quota. */
-  started: boolean;
-}
-
-/** The deleted image's row, and the pending jobs its deletion canceled. */
-export type DeletedImage = ImageEntity & { canceledJobs: CanceledJob[] };
-
 /**
  * Images, always scoped to their owner: there is no way to read another user's row.
  * Writes invalidate the read cache (ReadCache) after their statement, or after the
@@ -131,33 +120,27 @@ export class ImageRepository {
   }
 
   /**
-   * Deletes the row and returns it, or null if the caller does not own such an image.
-   * Its pending jobs are canceled and kept (their image_id becomes NULL), its finished
-   * ones deleted; the cached rows of all of them are invalidated. The row lock taken
-   * first keeps new jobs of this image out until the delete commits, so the job ids
-   * read next are all there are.
+   * Locks the owner's image row for the caller's transaction (deleting it): new jobs of
+   * this image wait for the lock, so the jobs the transaction cancels next are all there
+   * are. False when the caller owns no such image.
    */
-  async deleteOwned(userId: string, id: string, em: EntityManager = this.ds.manager): Promise<DeletedImage | null> {
-    if (!ImageRepository.isId(id)) return null;
-    if (!em.queryRunner?.isTransactionActive) return this.ds.transaction((tx) => this.deleteOwned(userId, id, tx));
+  async lockOwned(userId: string, id: string, em: EntityManager): Promise<boolean> {
+    if (!ImageRepository.isId(id)) return false;
     const locked = await em.query(`SELECT id FROM images WHERE id = $1 AND user_id = $2 FOR UPDATE`, [id, userId]);
-    if (!locked.length) return null;
-    // Its pending jobs are canceled and kept (their image_id becomes NULL with the image); finished ones go.
-    const jobs: Array<{ id: string }> = await em.query(`SELECT id FROM jobs WHERE image_id = $1`, [id]);
-    const canceled = returnedRows<CanceledJob>(
-      await em.query(
-        `UPDATE jobs SET status = 'canceled', finished_at = now() WHERE image_id = $1 AND status IN ('queued', 'active')
-         RETURNING id, created_at AS "createdAt", started_at IS NOT NULL AS started`,
-        [id],
-      ),
-    );
-    await em.query(`DELETE FROM jobs WHERE image_id = $1 AND status IN ('succeeded', 'failed')`, [id]);
+    return locked.length > 0;
+  }
+
+  /**
+   * Deletes the row and returns it. Deleting an image with jobs is ImagesService.delete's:
+   * lockOwned, the jobs' cancellation, then this, in one transaction; alone (`em` omitted)
+   * only for an image just inserted, which has none.
+   */
+  async deleteOwned(userId: string, id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {
     const rows = returnedRows<ImageEntity>(
       await em.query(`DELETE FROM images WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`, [id, userId]),
     );
     await this.cache.afterWrite('image', [id], em);
-    await this.cache.afterWrite('job', jobs.map((j) => j.id), em);
-    return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes), canceledJobs: canceled } : null;
+    return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes) } : null;
   }
 
   findById(id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {

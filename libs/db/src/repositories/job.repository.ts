@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ReadCache } from '../cache/read-cache.service';
-import { JobEntity, JobStatus } from '../entities';
+import { DerivativeEntity, FINAL_JOB_STATUSES, ImageEntity, JobEntity, JobStatus } from '../entities';
 import { returnedRows } from '../sql.util';
 
 export interface NewJob {
@@ -23,12 +23,49 @@ export interface JobPageQuery {
   after?: { createdAt: Date; id: string };
 }
 
+/** What one submission statement found (JobRepository.submit). */
+export type SubmitOutcome =
+  | { outcome: 'created'; job: JobEntity }
+  /** The derivative exists: a cache hit, nothing inserted, nothing charged. */
+  | { outcome: 'cached'; derivativeId: string }
+  /** The user's daily transform quota is used up; nothing inserted. */
+  | { outcome: 'quota_exceeded' }
+  /** A job for the same render is in flight, or the idempotency key was used: nothing inserted, nothing charged. */
+  | { outcome: 'conflict' }
+  | { outcome: 'no_user' };
+
+/** The image fields a render needs. */
+export type RenderSource = Pick<ImageEntity, 'id' | 'userId' | 'format' | 'storageKey'>;
+
+/** What starting a job found (JobRepository.start). */
+export type StartOutcome =
+  | { outcome: 'started'; job: JobEntity; image: RenderSource | null; derivativeId: string | null }
+  /** Gone, final or canceled: not started. */
+  | { outcome: 'gone' }
+  /** Its owner's plan caps running jobs, and that many are running. */
+  | { outcome: 'over_cap' };
+
+/** A job that deleting its image canceled. */
+export interface CanceledJob {
+  id: string;
+  /** Its daily-transform unit went back (it had not started rendering). */
+  refunded: boolean;
+}
+
+export type NewDerivative = Omit<DerivativeEntity, 'id' | 'createdAt'>;
+
 const COLUMNS = `id, user_id AS "userId", image_id AS "imageId", spec_hash AS "specHash", spec, status, progress, attempts, cached,
   derivative_id AS "derivativeId", error_code AS "errorCode", error_message AS "errorMessage",
   idempotency_key AS "idempotencyKey", request_hash AS "requestHash", webhook_urls AS "webhookUrls", request_id AS "requestId",
-  created_at AS "createdAt", dispatched_at AS "dispatchedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  fair_seq::float8 AS "fairSeq", quota_day::text AS "quotaDay", quota_refunded AS "quotaRefunded",
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
-/** First key of the per-user advisory lock that serialises dispatching ("PMDP"); the second is hashtext(user id). */
+/** The channel on which a job's final state is announced, at the commit that wrote it (payload: the job id). */
+export const JOB_FINAL_CHANNEL = 'pixmill_job_final';
+
+/** First key of the per-user advisory lock of the optional running cap ("PMRC"); the second is hashtext(user id). */
+const RUNNING_CAP_LOCK_NAMESPACE = 0x50_4d_52_43;
+
 /** An enabled webhook endpoint of `user` subscribed to the event type `type` (SQL expressions). */
 const SUBSCRIBED = (user: string, type: string) =>
   `SELECT 1 FROM webhook_endpoints e WHERE e.user_id = ${user} AND e.enabled AND ${type}::text = ANY(e.events)`;
@@ -37,30 +74,38 @@ const SUBSCRIBED = (user: string, type: string) =>
  * "Nobody is to be told of event `type` about this job": no webhookUrl and no subscribed
  * endpoint, decided in the same statement as the state change. A final state that nobody
  * watches needs no outbox message, so it is written in one round trip instead of a
- * transaction (JobStateRecorder); when `type` is NULL the condition is always true.
+ * transaction (JobLifecycle); when `type` is NULL the condition is always true.
  */
 const UNWATCHED = (type: string) => `(${type}::text IS NULL OR (cardinality(jobs.webhook_urls) = 0 AND NOT EXISTS (${SUBSCRIBED('jobs.user_id', type)})))`;
 
-const DISPATCH_LOCK_NAMESPACE = 0x50_4d_44_50;
+/** Gives back the daily unit of the job rows in CTE `rows` (columns "userId", "quotaDay") whose `refund` is true. */
+const REFUND_FROM = (rows: string) => `
+  UPDATE users SET transforms_today = greatest(users.transforms_today - r.n, 0)
+    FROM (SELECT "userId", "quotaDay"::date AS day, count(*)::int AS n FROM ${rows} WHERE refund GROUP BY 1, 2) r
+   WHERE users.id = r."userId" AND users.transforms_day = r.day`;
 
 const JOB_ID = /^[0-9a-f-]{36}$/i;
 
 /** A job's webhook URLs as a text[] parameter: none, or the one its request gave. */
 const urlsOf = (job: NewJob): string[] => (job.webhookUrl ? [job.webhookUrl] : []);
 
-/** JSON keeps dates as strings; a cached job gets them back as Dates. */
-function reviveJob(row: JobEntity): JobEntity {
+/** JSON keeps dates as strings; a cached job (or one read back from JSON) gets them back as Dates. */
+export function reviveJob(row: JobEntity): JobEntity {
   for (const k of ['createdAt', 'startedAt', 'finishedAt'] as const) if (row[k]) row[k] = new Date(row[k]!);
   row.webhookUrls ??= []; // an entry cached before the column was a list
   return row;
 }
 
+const isFinal = (job: JobEntity) => FINAL_JOB_STATUSES.includes(job.status);
+
 /**
- * Transformation jobs; every state change is a single conditional UPDATE, so racing writers cannot regress a job.
+ * Transformation jobs. Only JobLifecycle (libs/jobs) calls the writing methods; each state
+ * change is one conditional statement, so racing writers cannot regress a job, and the side
+ * effects that belong to a transition (the quota refund, the announcement on
+ * JOB_FINAL_CHANNEL) are written by the same statement.
  *
- * Every method that changes a row ends with `jobWritten`, which invalidates the read cache
- * (ReadCache): at once on the repository's own connection, or when the caller's transaction
- * ends if the write ran through its `em`. Inserts need none (absence is never cached).
+ * The read cache holds final rows only: they never change again, so no transition of a job
+ * in flight has to invalidate anything. Deleting finished rows (with their image) does.
  */
 @Injectable()
 export class JobRepository {
@@ -69,31 +114,62 @@ export class JobRepository {
     private readonly cache: ReadCache,
   ) {}
 
-  /** Invalidates the cached job after a write (deferred to commit when `em` is in a transaction). */
-  jobWritten(id: string, em?: EntityManager): Promise<void> {
-    return this.cache.afterWrite('job', [id], em);
-  }
-
   /**
-   * Inserts a queued job, unless one for the same image and spec is already in
-   * flight, its derivative exists (a render that finished since the caller looked),
-   * or the idempotency key was used: then returns null and inserts nothing.
+   * One statement for a new render: takes a unit of the user's daily quota (under the user
+   * row's lock, so parallel requests cannot overshoot it) and inserts the queued job with its
+   * fair-scheduling round, unless the derivative exists (a cache hit), a job for the same
+   * render is in flight or the idempotency key was used (nothing is charged then).
+   *
+   * The round (docs/decisions/008): one past the user's last round in flight, and no earlier
+   * than the lowest round still waiting, so a user who has waited nothing goes into the
+   * current round and a burst spreads over the rounds after it.
    */
-  async insertQueued(job: NewJob): Promise<JobEntity | null> {
-    const rows = await this.ds.query(
-      `INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_urls, request_id)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
-        WHERE NOT EXISTS (SELECT 1 FROM derivatives WHERE image_id = $3 AND spec_hash = $4)
-       ON CONFLICT DO NOTHING
-       RETURNING ${COLUMNS}`,
-      [job.id, job.userId, job.imageId, job.specHash, JSON.stringify(job.spec), job.idempotencyKey ?? null, job.requestHash ?? null, urlsOf(job), job.requestId ?? null],
+  async submit(job: NewJob, dailyLimitByPlan: Record<string, number>): Promise<SubmitOutcome> {
+    const [row] = await this.ds.query(
+      `WITH today AS (SELECT (now() AT TIME ZONE 'utc')::date AS d),
+       u AS (
+         SELECT users.id, CASE WHEN users.transforms_day = today.d THEN users.transforms_today ELSE 0 END AS used,
+                coalesce(($10::jsonb ->> users.plan)::bigint, 0) AS quota
+           FROM users, today WHERE users.id = $2 FOR UPDATE OF users),
+       existing AS (SELECT id FROM derivatives WHERE image_id = $3 AND spec_hash = $4),
+       ins AS (
+         INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_urls, request_id, fair_seq, quota_day)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
+                greatest(coalesce((SELECT max(fair_seq) FROM jobs WHERE user_id = $2 AND status IN ('queued', 'active')), 0) + 1,
+                         coalesce((SELECT min(fair_seq) FROM jobs WHERE status = 'queued'), 1)),
+                today.d
+           FROM u, today
+          WHERE u.used < u.quota AND NOT EXISTS (SELECT 1 FROM existing)
+         ON CONFLICT DO NOTHING
+         RETURNING ${COLUMNS}),
+       charged AS (
+         UPDATE users SET transforms_day = today.d, transforms_today = u.used + 1
+           FROM u, today WHERE users.id = u.id AND EXISTS (SELECT 1 FROM ins))
+       SELECT (SELECT count(*) FROM u)::int AS users, (SELECT u.used < u.quota FROM u) AS "quotaLeft",
+              (SELECT id FROM existing) AS "derivativeId", (SELECT row_to_json(ins) FROM ins) AS job`,
+      [
+        job.id,
+        job.userId,
+        job.imageId,
+        job.specHash,
+        JSON.stringify(job.spec),
+        job.idempotencyKey ?? null,
+        job.requestHash ?? null,
+        urlsOf(job),
+        job.requestId ?? null,
+        JSON.stringify(dailyLimitByPlan),
+      ],
     );
-    return rows[0] ?? null;
+    if (row.job) return { outcome: 'created', job: reviveJob(row.job) };
+    if (row.derivativeId) return { outcome: 'cached', derivativeId: row.derivativeId };
+    if (row.users === 0) return { outcome: 'no_user' };
+    if (!row.quotaLeft) return { outcome: 'quota_exceeded' };
+    return { outcome: 'conflict' };
   }
 
   /**
-   * A job that is already succeeded because its derivative exists (a cache hit). With
-   * `unwatched`, only when nobody is to be told of that event (see UNWATCHED).
+   * A job that is already succeeded because its derivative exists (a cache hit; it takes no
+   * quota unit). With `unwatched`, only when nobody is to be told of that event (see UNWATCHED).
    */
   async insertCached(job: NewJob, derivativeId: string, em: EntityManager = this.ds.manager, unwatched?: string): Promise<JobEntity | null> {
     const rows = await em.query(
@@ -121,16 +197,16 @@ export class JobRepository {
     return rows[0] ?? null;
   }
 
-  async findById(id: string): Promise<JobEntity | null> {
+  async findById(id: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
     if (!JOB_ID.test(id)) return null;
-    const rows = await this.ds.query(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [id]);
+    const rows = await em.query(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
-  /** The owner's job, through the read cache (another user's cached row is still null). */
+  /** The owner's job, through the read cache for final rows (another user's cached row is still null). */
   async findOwned(userId: string, id: string): Promise<JobEntity | null> {
     if (!JOB_ID.test(id)) return null;
-    const job = await this.cache.readThrough('job', id, () => this.findById(id), reviveJob);
+    const job = await this.cache.readThrough('job', id, () => this.findById(id), reviveJob, isFinal);
     return job && job.userId === userId ? job : null;
   }
 
@@ -147,20 +223,67 @@ export class JobRepository {
     return { items: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
   }
 
-  /** queued|active → active, counting the attempt. Null when the job is gone, final, or canceled. */
-  async markActive(id: string): Promise<JobEntity | null> {
-    const res = await this.ds.query(
-      `UPDATE jobs SET status = 'active', attempts = attempts + 1, started_at = coalesce(started_at, now())
-        WHERE id = $1 AND status IN ('queued', 'active') RETURNING ${COLUMNS}`,
-      [id],
-    );
-    await this.jobWritten(id);
-    return returnedRows<JobEntity>(res)[0] ?? null;
+  /**
+   * queued|active → active, counting the attempt, in one round trip (start_job, migration
+   * 1763801100000), with the image to render and the derivative if one exists already.
+   * `runningCapByPlan` holds the plans whose running jobs are capped (empty: none are).
+   */
+  async start(id: string, runningCapByPlan: Record<string, number>): Promise<StartOutcome> {
+    const [{ r }] = await this.ds.query(`SELECT start_job($1, $2, $3) AS r`, [id, JSON.stringify(runningCapByPlan), RUNNING_CAP_LOCK_NAMESPACE]);
+    if (r.outcome !== 'started') return r;
+    const j = r.job;
+    const job: JobEntity = reviveJob({
+      id: j.id,
+      userId: j.user_id,
+      imageId: j.image_id,
+      specHash: j.spec_hash,
+      spec: j.spec,
+      status: j.status,
+      progress: j.progress,
+      attempts: j.attempts,
+      cached: j.cached,
+      derivativeId: j.derivative_id,
+      errorCode: j.error_code,
+      errorMessage: j.error_message,
+      idempotencyKey: j.idempotency_key,
+      requestHash: j.request_hash,
+      webhookUrls: j.webhook_urls,
+      requestId: j.request_id,
+      fairSeq: Number(j.fair_seq),
+      quotaDay: j.quota_day,
+      quotaRefunded: j.quota_refunded,
+      createdAt: j.created_at,
+      startedAt: j.started_at,
+      finishedAt: j.finished_at,
+    });
+    return { outcome: 'started', job, image: r.image, derivativeId: r.derivativeId };
   }
 
-  async setProgress(id: string, progress: number): Promise<void> {
-    await this.ds.query(`UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'active'`, [id, progress]);
-    await this.jobWritten(id);
+  /**
+   * Records the derivative (once per image and spec) and marks the job succeeded, in one
+   * statement. The job is marked only if nobody watches job.succeeded (`unwatched`, see
+   * UNWATCHED) — otherwise `job` is null and the caller marks it in a transaction with its
+   * outbox message. `derivativeId` is null only when another writer's derivative committed
+   * while this statement ran (the caller reads it). Throws PostgreSQL's foreign_key_violation
+   * when the image is gone.
+   */
+  async recordSuccess(id: string, d: NewDerivative, unwatched: string): Promise<{ derivativeId: string | null; job: JobEntity | null }> {
+    const [row] = await this.ds.query(
+      `WITH d_new AS (
+         INSERT INTO derivatives (image_id, user_id, spec_hash, spec, storage_key, format, mime_type, width, height, bytes)
+         VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT ON CONSTRAINT derivatives_one_per_spec DO NOTHING RETURNING id),
+       d AS (SELECT id FROM d_new UNION ALL SELECT id FROM derivatives WHERE image_id = $2 AND spec_hash = $4 LIMIT 1),
+       u AS (
+         UPDATE jobs SET status = 'succeeded', progress = 100, derivative_id = (SELECT id FROM d), finished_at = now(),
+                         error_code = NULL, error_message = NULL
+          WHERE id = $1 AND status IN ('queued', 'active') AND EXISTS (SELECT 1 FROM d) AND ${UNWATCHED('$12')}
+         RETURNING ${COLUMNS}),
+       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', u.id::text) FROM u)
+       SELECT (SELECT id FROM d) AS "derivativeId", (SELECT row_to_json(u) FROM u) AS job, (SELECT count(*) FROM n) AS announced`,
+      [id, d.imageId, d.userId, d.specHash, JSON.stringify(d.spec), d.storageKey, d.format, d.mimeType, d.width, d.height, d.bytes, unwatched],
+    );
+    return { derivativeId: row.derivativeId ?? null, job: row.job ? reviveJob(row.job) : null };
   }
 
   /**
@@ -169,26 +292,40 @@ export class JobRepository {
    */
   async markSucceeded(id: string, derivativeId: string, em: EntityManager = this.ds.manager, unwatched?: string): Promise<JobEntity | null> {
     const res = await em.query(
-      `UPDATE jobs SET status = 'succeeded', progress = 100, derivative_id = $2, finished_at = now(), error_code = NULL, error_message = NULL
-        WHERE id = $1 AND status IN ('queued', 'active') AND ${UNWATCHED('$3')} RETURNING ${COLUMNS}`,
+      `WITH u AS (
+         UPDATE jobs SET status = 'succeeded', progress = 100, derivative_id = $2, finished_at = now(), error_code = NULL, error_message = NULL
+          WHERE id = $1 AND status IN ('queued', 'active') AND ${UNWATCHED('$3')} RETURNING ${COLUMNS}),
+       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', u.id::text) FROM u)
+       SELECT u.*, (SELECT count(*) FROM n) AS announced FROM u`,
       [id, derivativeId, unwatched ?? null],
     );
-    await this.jobWritten(id, em);
-    return returnedRows<JobEntity>(res)[0] ?? null;
+    return this.withoutAnnounced(res);
   }
 
   /**
-   * queued|active → failed; the updated row, or null when the job was already final
-   * (or, with `unwatched`, when someone is to be told of that event: see UNWATCHED).
+   * queued|active → failed; the updated row, or null when the job was already final (or, with
+   * `unwatched`, when someone is to be told of that event: see UNWATCHED). With `refund` (a
+   * failure of Pixmill's own), the job's daily unit goes back in the same statement: a job
+   * leaves queued|active once, so it is refunded once.
    */
-  async markFailed(id: string, code: string, message: string, em: EntityManager = this.ds.manager, unwatched?: string): Promise<JobEntity | null> {
+  async markFailed(
+    id: string,
+    failure: { code: string; message: string; refund: boolean },
+    em: EntityManager = this.ds.manager,
+    unwatched?: string,
+  ): Promise<JobEntity | null> {
     const res = await em.query(
-      `UPDATE jobs SET status = 'failed', error_code = $2, error_message = $3, finished_at = now()
-        WHERE id = $1 AND status IN ('queued', 'active') AND ${UNWATCHED('$4')} RETURNING ${COLUMNS}`,
-      [id, code, message.slice(0, 1000), unwatched ?? null],
+      `WITH f AS (
+         UPDATE jobs SET status = 'failed', error_code = $2, error_message = $3, finished_at = now(),
+                         quota_refunded = $4 AND quota_day IS NOT NULL
+          WHERE id = $1 AND status IN ('queued', 'active') AND ${UNWATCHED('$5')}
+         RETURNING ${COLUMNS}, quota_refunded AS refund),
+       r AS (${REFUND_FROM('f')}),
+       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', f.id::text) FROM f)
+       SELECT f.*, (SELECT count(*) FROM n) AS announced FROM f`,
+      [id, failure.code, failure.message.slice(0, 1000), failure.refund, unwatched ?? null],
     );
-    await this.jobWritten(id, em);
-    return returnedRows<JobEntity>(res)[0] ?? null;
+    return this.withoutAnnounced(res, ['refund']);
   }
 
   /**
@@ -203,72 +340,66 @@ export class JobRepository {
         RETURNING ${COLUMNS}`,
       [id, webhookUrl, max],
     );
-    await this.jobWritten(id);
     return returnedRows<JobEntity>(res)[0] ?? null;
   }
 
-  /** Cancels a job that has not started. */
+  /** Cancels the user's job if it has not started, giving its daily unit back in the same statement. */
   async cancelQueued(userId: string, id: string): Promise<JobEntity | null> {
+    if (!JOB_ID.test(id)) return null;
     const res = await this.ds.query(
-      `UPDATE jobs SET status = 'canceled', finished_at = now() WHERE id = $1 AND user_id = $2 AND status = 'queued' RETURNING ${COLUMNS}`,
+      `WITH c AS (
+         UPDATE jobs SET status = 'canceled', finished_at = now(), quota_refunded = quota_day IS NOT NULL
+          WHERE id = $1 AND user_id = $2 AND status = 'queued'
+         RETURNING ${COLUMNS}, quota_refunded AS refund),
+       r AS (${REFUND_FROM('c')}),
+       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', c.id::text) FROM c)
+       SELECT c.*, (SELECT count(*) FROM n) AS announced FROM c`,
       [id, userId],
     );
-    await this.jobWritten(id);
-    return returnedRows<JobEntity>(res)[0] ?? null;
+    return this.withoutAnnounced(res, ['refund']);
   }
 
   /**
-   * Dispatched jobs the database says are pending, dispatched more than `olderThanSeconds` ago
-   * (for the reconciler: these should be in the queue). Undispatched ones wait for a slot.
+   * Inside the transaction that deletes image `imageId`: its pending jobs are canceled and
+   * kept (their image_id becomes NULL with the image), those that never started get their
+   * daily units back, and its finished jobs go.
+   */
+  async cancelForImage(userId: string, imageId: string, em: EntityManager): Promise<CanceledJob[]> {
+    const canceled: CanceledJob[] = await em.query(
+      `WITH c AS (
+         UPDATE jobs SET status = 'canceled', finished_at = now(), quota_refunded = quota_day IS NOT NULL AND started_at IS NULL
+          WHERE image_id = $1 AND user_id = $2 AND status IN ('queued', 'active')
+         RETURNING id, user_id AS "userId", quota_day::text AS "quotaDay", quota_refunded AS refund),
+       r AS (${REFUND_FROM('c')}),
+       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', c.id::text) FROM c)
+       SELECT c.id, c.refund AS refunded, (SELECT count(*) FROM n) AS announced FROM c`,
+      [imageId, userId],
+    );
+    const finished = returnedRows<{ id: string }>(
+      await em.query(`DELETE FROM jobs WHERE image_id = $1 AND user_id = $2 AND status IN ('succeeded', 'failed') RETURNING id`, [imageId, userId]),
+    );
+    await this.cache.afterWrite('job', finished.map((j) => j.id), em);
+    return canceled.map(({ id, refunded }) => ({ id, refunded }));
+  }
+
+  /**
+   * Jobs the database says are pending, created more than `olderThanSeconds` ago (for the
+   * reconciler: these should be in the queue).
    */
   async inFlight(olderThanSeconds: number, limit = 500): Promise<JobEntity[]> {
     return this.ds.query(
-      `SELECT ${COLUMNS} FROM jobs WHERE status IN ('queued', 'active') AND dispatched_at < now() - make_interval(secs => $1)
+      `SELECT ${COLUMNS} FROM jobs WHERE status IN ('queued', 'active') AND created_at < now() - make_interval(secs => $1)
         ORDER BY created_at LIMIT $2`,
       [olderThanSeconds, limit],
     );
   }
 
-  /**
-   * Fair scheduling (docs/decisions/008): marks the user's oldest undispatched queued jobs
-   * as dispatched, as many as they have free slots (`maxActive` minus their dispatched,
-   * unfinished jobs), and returns them oldest first for the caller to enqueue.
-   *
-   * Callers race (API replicas on submission and cancel, workers when a job finishes), so
-   * the count and the update run under a per-user transaction-level advisory lock. They are
-   * a statement after the lock, not one statement with it: under READ COMMITTED a statement
-   * sees the snapshot taken when it began, so a statement that waited for the lock would
-   * count slots without the dispatches of whoever held it just before. The time stamped is
-   * taken after the lock (not now(), the transaction's start), so dispatch times follow the
-   * order in which jobs were handed out.
-   */
-  async dispatchNext(userId: string, maxActive: number): Promise<JobEntity[]> {
-    // One round trip: the lock and the update run inside dispatch_jobs (migration 1763800500000).
-    const dispatched: JobEntity[] = await this.ds.query(`SELECT ${COLUMNS} FROM dispatch_jobs($1, $2, $3)`, [
-      userId,
-      maxActive,
-      DISPATCH_LOCK_NAMESPACE,
-    ]);
-    await this.cache.afterWrite('job', dispatched.map((j) => j.id));
-    return dispatched.sort(
-      (a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || a.id.localeCompare(b.id),
-    );
-  }
-
-  /** Users with queued jobs that have waited undispatched for more than `olderThanSeconds` (for the reconciler). */
-  async usersWithStaleUndispatched(olderThanSeconds: number, limit = 500): Promise<string[]> {
-    const rows: Array<{ userId: string }> = await this.ds.query(
-      `SELECT DISTINCT user_id AS "userId" FROM jobs
-        WHERE status = 'queued' AND dispatched_at IS NULL AND created_at < now() - make_interval(secs => $1)
-        LIMIT $2`,
-      [olderThanSeconds, limit],
-    );
-    return rows.map((r) => r.userId);
-  }
-
-  /** Queued jobs waiting for one of their user's slots, over all users. */
-  async countUndispatched(): Promise<number> {
-    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM jobs WHERE status = 'queued' AND dispatched_at IS NULL`);
-    return n;
+  /** The rows a CTE statement returned, without the helper columns it added. */
+  private withoutAnnounced(res: unknown, extra: string[] = []): JobEntity | null {
+    const row = returnedRows<JobEntity & Record<string, unknown>>(res)[0];
+    if (!row) return null;
+    delete row.announced;
+    for (const k of extra) delete row[k];
+    return row;
   }
 }

@@ -61,45 +61,6 @@ export class UserRepository {
   }
 
   /**
-   * Takes one unit of the daily transform quota (per UTC day) in one statement: the
-   * count restarts at 1 when the stored day is not today, so no reset job is needed,
-   * and parallel requests cannot overshoot the limit. False when today's limit (by the
-   * user's plan) is used up, null when there is no such user.
-   */
-  async consumeDailyTransform(userId: string, limitByPlan: Record<string, number>): Promise<boolean | null> {
-    // The limit comes from the user's plan in the same statement: one round trip, no read first.
-    const res = await this.ds.query(
-      `WITH target AS (SELECT id FROM users WHERE id = $1),
-       taken AS (
-         UPDATE users
-            SET transforms_day = (now() AT TIME ZONE 'utc')::date,
-                transforms_today = CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today + 1 ELSE 1 END
-          WHERE id = $1
-            AND (CASE WHEN transforms_day = (now() AT TIME ZONE 'utc')::date THEN transforms_today ELSE 0 END)
-                < coalesce(($2::jsonb ->> plan)::bigint, 0)
-          RETURNING transforms_today)
-       SELECT (SELECT count(*) FROM target) AS users, (SELECT count(*) FROM taken) AS taken`,
-      [userId, JSON.stringify(limitByPlan)],
-    );
-    const [row] = res as Array<{ users: string; taken: string }>;
-    if (Number(row.users) === 0) return null;
-    return Number(row.taken) > 0;
-  }
-
-  /**
-   * Gives back a unit taken at `takenAt` (default: now), e.g. when a render was not
-   * accepted after all or failed for a reason of ours. A unit of an earlier UTC day is
-   * not given back: that day's count is gone already.
-   */
-  async refundDailyTransform(userId: string, takenAt?: Date): Promise<void> {
-    await this.ds.query(
-      `UPDATE users SET transforms_today = greatest(transforms_today - 1, 0)
-        WHERE id = $1 AND transforms_day = (coalesce($2::timestamptz, now()) AT TIME ZONE 'utc')::date`,
-      [userId, takenAt ?? null],
-    );
-  }
-
-  /**
    * The account's webhook secrets: the current one (created on first use from
    * `candidate`) and, within 24 h of a rotation, the previous one.
    */

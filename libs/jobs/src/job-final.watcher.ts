@@ -1,0 +1,122 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import { AppConfig } from '@pixmill/config';
+import { JOB_FINAL_CHANNEL } from '@pixmill/db';
+
+/** After a failed LISTEN connection, how long before the next try. */
+const RECONNECT_DELAY_MS = 1000;
+
+/** A registration for one job's final state; close it when done. */
+export interface JobFinalWaiter {
+  /** True when the final state was announced within `ms`, false on timeout (or when announcements were interrupted). */
+  until(ms: number): Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * One LISTEN per process for every long-poll: the statement that makes a job final
+ * announces its id on JOB_FINAL_CHANNEL, and PostgreSQL delivers it at the commit, so an
+ * announcement always finds the row already written. A waiter registers before it reads the
+ * row, so an announcement between the read and the wait is not missed.
+ *
+ * The connection is opened on first use (workers never open it). When it breaks, every
+ * waiter is woken to read its row again, since announcements made meanwhile are lost; while
+ * PostgreSQL is unreachable, waits simply time out and callers read the row on their schedule.
+ * LISTEN needs a session: behind PgBouncer in transaction mode, point the API at PostgreSQL directly.
+ */
+@Injectable()
+export class JobFinalWatcher implements OnApplicationShutdown {
+  private readonly logger = new Logger('JobFinalWatcher');
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private client?: Client;
+  private connecting?: Promise<Client>;
+  private retryAt = 0;
+  private closed = false;
+
+  constructor(private readonly config: AppConfig) {}
+
+  watch(jobId: string): JobFinalWaiter {
+    let wake: (announced: boolean) => void = () => undefined;
+    let announced = false;
+    const onFinal = () => {
+      announced = true;
+      wake(true);
+    };
+    let set = this.waiters.get(jobId);
+    if (!set) this.waiters.set(jobId, (set = new Set()));
+    set.add(onFinal);
+    const listening = this.listen();
+    return {
+      until: async (ms) => {
+        if (announced) return true;
+        await listening;
+        if (announced) return true;
+        return new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          wake = (v) => {
+            clearTimeout(timer);
+            resolve(v);
+          };
+        });
+      },
+      close: () => {
+        set!.delete(onFinal);
+        if (!set!.size && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
+      },
+    };
+  }
+
+  /** The LISTEN connection, opened if needed; never rejects (a failure is logged and retried later). */
+  private async listen(): Promise<void> {
+    if (this.client || this.closed) return;
+    if (!this.connecting) {
+      if (Date.now() < this.retryAt) return;
+      this.connecting = this.connect().finally(() => (this.connecting = undefined));
+    }
+    await this.connecting.catch(() => undefined);
+  }
+
+  private async connect(): Promise<Client> {
+    const client = new Client({ connectionString: this.config.database.url, application_name: 'pixmill-api:job-final' });
+    client.on('notification', (msg) => {
+      if (msg.channel !== JOB_FINAL_CHANNEL || !msg.payload) return;
+      for (const wake of this.waiters.get(msg.payload) ?? []) wake();
+    });
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${JOB_FINAL_CHANNEL}`);
+    } catch (err) {
+      this.retryAt = Date.now() + RECONNECT_DELAY_MS;
+      this.logger.warn({ msg: 'cannot listen for final job states; long-polls read their rows on a timer', code: 'job_final_listen_failed', error: (err as Error).message });
+      client.removeAllListeners();
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return client;
+    }
+    this.client = client;
+    return client;
+  }
+
+  /** Announcements made while the connection was down are lost: every waiter reads its row again. */
+  private lost(client: Client, err: Error): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.retryAt = Date.now() + RECONNECT_DELAY_MS;
+    if (!this.closed) this.logger.warn({ msg: 'lost the LISTEN connection for final job states', code: 'job_final_listen_lost', error: err.message });
+    client.removeAllListeners();
+    client.on('error', () => undefined);
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}
