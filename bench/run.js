@@ -847,7 +847,6 @@ async function main() {
   const S = settingsFor(o.quick);
   if (o.workerConcurrency) S.workerConcurrency = o.workerConcurrency; // raw sharp runs as many pipelines, the same parallelism
   if (o.sharpConcurrency) S.sharpConcurrency = o.sharpConcurrency; // the worker's and the raw baseline's
-  S.maxActiveJobsPerUser = Math.max(4, 2 * S.workerConcurrency);
   S.env = o.env;
   const want = (k) => !o.only || o.only.includes(k);
   const R = emptyResult(o, S);
@@ -916,8 +915,6 @@ async function main() {
       WORKER_CONCURRENCY: String(S.workerConcurrency),
       SHARP_CONCURRENCY: String(S.sharpConcurrency),
       READ_CACHE: String(o.readCache),
-      // The bench's one user must keep every render slot busy with a job queued behind each.
-      MAX_ACTIVE_JOBS_PER_USER: String(S.maxActiveJobsPerUser),
       ...o.env,
     },
   };
@@ -1080,9 +1077,8 @@ async function main() {
     const slots = FLEET.workers * FLEET.concurrency;
     const tFleet = now();
     log(`fleet: restarting with ${FLEET.workers} workers × ${FLEET.concurrency}; user A ${S.fleetBurst} jobs alone, then ${S.fleetTrials} × (A ${S.fleetBurst} + B 1)…`);
-    // The scheduler's own defaults are what is measured: no per-user cap from the bench (one given with --env still applies).
-    const { MAX_ACTIVE_JOBS_PER_USER: _cap, ...env } = stackOpts.env;
-    stack = await startStack({ ...stackOpts, apiNodeArgs: [], workerNodeArgs: [], workers: FLEET.workers, env: { ...env, WORKER_CONCURRENCY: String(FLEET.concurrency), ...o.env } });
+    // The scheduler's own defaults are what is measured (a running cap given with --env still applies).
+    stack = await startStack({ ...stackOpts, apiNodeArgs: [], workerNodeArgs: [], workers: FLEET.workers, env: { ...stackOpts.env, WORKER_CONCURRENCY: String(FLEET.concurrency), ...o.env } });
     try {
       const f = await fleetRun(stack, slots, S.fleetBurst, S.fleetTrials, fleetInput);
       R.fleet = { slots, alone: f.alone, shared: f.shared };

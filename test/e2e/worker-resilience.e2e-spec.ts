@@ -253,11 +253,12 @@ describe('worker resilience (e2e)', () => {
       expect(await impatient.stop()).toBe('SIGKILL');
       expect(impatient.output()).toMatch(new RegExp(`handed back \\d job\\(s\\) in hand to their queues: .*transform/${jobId}`));
       expect(impatient.output()).toContain('exiting now');
-      // Nothing is recorded about the unfinished attempt; the job waits in its queue, not as a stalled job.
+      // Nothing is recorded about the unfinished attempt; the job waits in its queue under its fair
+      // round (a prioritized job goes back among the prioritized), not as a stalled job.
       expect(await jobs.findById(jobId)).toMatchObject({ status: 'active', attempts: 1, derivativeId: null, errorCode: null });
       expect(await derivatives.listForImage(slow.id)).toEqual([]);
       const transforms = queue.queue(QueueName.Transform);
-      expect(await transforms.getJobState(jobId)).toBe('waiting');
+      expect(await transforms.getJobState(jobId)).toBe('prioritized');
 
       await startWorker(lockOutlastsTest);
       const row = await settled(jobId, 60_000);

@@ -168,7 +168,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
 
   /**
    * The grace period is over and jobs are still in hand (a long render): each goes back to
-   * the front of its queue, so another worker starts it now rather than once its lock has
+   * its queue (a transform under its fair round, which is among the lowest waiting, since it
+   * had already been picked), so another worker starts it now rather than once its lock has
    * expired and a stalled check has found it (lockDuration + stalledInterval, ~75 s by
    * default; BullMQ's close(force) only stops waiting, it leaves the job active and locked).
    * A job handed back does not count as stalled (MAX_STALLED_COUNT).

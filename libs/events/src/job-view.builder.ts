@@ -21,7 +21,7 @@ export class JobViewBuilder {
   async build(job: JobEntity, em?: EntityManager): Promise<JobView> {
     let result: JobView['result'] = null;
     if (job.status === 'succeeded' && job.derivativeId) {
-      const d = await this.derivatives.findById(job.derivativeId, em);
+      const d = job.derivative?.id === job.derivativeId ? job.derivative : await this.derivatives.findById(job.derivativeId, em);
       if (d) {
         result = {
           derivativeId: d.id,

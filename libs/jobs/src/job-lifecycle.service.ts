@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { DailyQuotaExceededException, IdempotencyConflictException, NotFoundException, ValidationFailedException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
-import { CanceledJob, DerivativeRepository, JobEntity, JobRepository, NewDerivative, NewJob, StartOutcome } from '@pixmill/db';
+import { CanceledJob, DerivativeRepository, pgErrorCode, JobEntity, JobRepository, NewDerivative, NewJob, StartOutcome } from '@pixmill/db';
 import { JobViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
 import { JobQueue } from '@pixmill/queue';
 import { JobEngineMetrics, ToleratedAction } from './job-engine.metrics';
@@ -127,7 +127,7 @@ export class JobLifecycle {
     try {
       recorded = await this.jobs.recordSuccess(jobId, derivative, 'job.succeeded');
     } catch (err) {
-      if ((err as { driverError?: { code?: string } }).driverError?.code === FOREIGN_KEY_VIOLATION) return { imageGone: true };
+      if (pgErrorCode(err) === FOREIGN_KEY_VIOLATION) return { imageGone: true };
       throw err;
     }
     if (recorded.job) {

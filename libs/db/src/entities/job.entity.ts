@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { DerivativeEntity } from './derivative.entity';
 
 export type JobStatus = 'queued' | 'active' | 'succeeded' | 'failed' | 'canceled';
 export const FINAL_JOB_STATUSES: JobStatus[] = ['succeeded', 'failed', 'canceled'];
@@ -34,4 +35,6 @@ export class JobEntity {
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
+  /** The derivative, when a read joined it (JobRepository.findById): a succeeded job's view needs no second read. */
+  derivative?: DerivativeEntity | null;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ReadCache } from '../cache/read-cache.service';
 import { DerivativeEntity, FINAL_JOB_STATUSES, ImageEntity, JobEntity, JobStatus } from '../entities';
-import { returnedRows } from '../sql.util';
+import { preparedQuery, returnedRows } from '../sql.util';
 
 export interface NewJob {
   id: string;
@@ -54,11 +54,18 @@ export interface CanceledJob {
 
 export type NewDerivative = Omit<DerivativeEntity, 'id' | 'createdAt'>;
 
-const COLUMNS = `id, user_id AS "userId", image_id AS "imageId", spec_hash AS "specHash", spec, status, progress, attempts, cached,
-  derivative_id AS "derivativeId", error_code AS "errorCode", error_message AS "errorMessage",
-  idempotency_key AS "idempotencyKey", request_hash AS "requestHash", webhook_urls AS "webhookUrls", request_id AS "requestId",
-  fair_seq::float8 AS "fairSeq", quota_day::text AS "quotaDay", quota_refunded AS "quotaRefunded",
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+/** A job row's columns as the entity names them; `t` qualifies them (`jobs.`) where a join needs it. */
+const columnsOf = (t = '') => `${t}id, ${t}user_id AS "userId", ${t}image_id AS "imageId", ${t}spec_hash AS "specHash", ${t}spec, ${t}status,
+  ${t}progress, ${t}attempts, ${t}cached, ${t}derivative_id AS "derivativeId", ${t}error_code AS "errorCode", ${t}error_message AS "errorMessage",
+  ${t}idempotency_key AS "idempotencyKey", ${t}request_hash AS "requestHash", ${t}webhook_urls AS "webhookUrls", ${t}request_id AS "requestId",
+  ${t}fair_seq::float8 AS "fairSeq", ${t}quota_day::text AS "quotaDay", ${t}quota_refunded AS "quotaRefunded",
+  ${t}created_at AS "createdAt", ${t}started_at AS "startedAt", ${t}finished_at AS "finishedAt"`;
+const COLUMNS = columnsOf();
+
+/** A job's derivative as the entity names it (alias `d`), or NULL: read with the job, so its view needs no second read. */
+const DERIVATIVE_JSON = `CASE WHEN d.id IS NULL THEN NULL ELSE json_build_object(
+  'id', d.id, 'imageId', d.image_id, 'userId', d.user_id, 'specHash', d.spec_hash, 'spec', d.spec, 'storageKey', d.storage_key,
+  'format', d.format, 'mimeType', d.mime_type, 'width', d.width, 'height', d.height, 'bytes', d.bytes, 'createdAt', d.created_at) END`;
 
 /** The channel on which a job's final state is announced, at the commit that wrote it (payload: the job id). */
 export const JOB_FINAL_CHANNEL = 'pixmill_job_final';
@@ -93,6 +100,7 @@ const urlsOf = (job: NewJob): string[] => (job.webhookUrl ? [job.webhookUrl] : [
 export function reviveJob(row: JobEntity): JobEntity {
   for (const k of ['createdAt', 'startedAt', 'finishedAt'] as const) if (row[k]) row[k] = new Date(row[k]!);
   row.webhookUrls ??= []; // an entry cached before the column was a list
+  if (row.derivative) row.derivative.createdAt = new Date(row.derivative.createdAt);
   return row;
 }
 
@@ -125,7 +133,9 @@ export class JobRepository {
    * current round and a burst spreads over the rounds after it.
    */
   async submit(job: NewJob, dailyLimitByPlan: Record<string, number>): Promise<SubmitOutcome> {
-    const [row] = await this.ds.query(
+    const [row] = await preparedQuery<{ users: number; quotaLeft: boolean; derivativeId: string | null; job: JobEntity | null }>(
+      this.ds,
+      'pixmill_job_submit',
       `WITH today AS (SELECT (now() AT TIME ZONE 'utc')::date AS d),
        u AS (
          SELECT users.id, CASE WHEN users.transforms_day = today.d THEN users.transforms_today ELSE 0 END AS used,
@@ -197,10 +207,12 @@ export class JobRepository {
     return rows[0] ?? null;
   }
 
-  async findById(id: string, em: EntityManager = this.ds.manager): Promise<JobEntity | null> {
+  /** The job, with its derivative when it has one (`derivative`). */
+  async findById(id: string, em?: EntityManager): Promise<JobEntity | null> {
     if (!JOB_ID.test(id)) return null;
-    const rows = await em.query(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [id]);
-    return rows[0] ?? null;
+    const text = `SELECT ${columnsOf('jobs.')}, ${DERIVATIVE_JSON} AS derivative FROM jobs LEFT JOIN derivatives d ON d.id = jobs.derivative_id WHERE jobs.id = $1`;
+    const rows: JobEntity[] = em ? await em.query(text, [id]) : await preparedQuery(this.ds, 'pixmill_job_by_id', text, [id]);
+    return rows[0] ? reviveJob(rows[0]) : null;
   }
 
   /** The owner's job, through the read cache for final rows (another user's cached row is still null). */
@@ -229,7 +241,11 @@ export class JobRepository {
    * `runningCapByPlan` holds the plans whose running jobs are capped (empty: none are).
    */
   async start(id: string, runningCapByPlan: Record<string, number>): Promise<StartOutcome> {
-    const [{ r }] = await this.ds.query(`SELECT start_job($1, $2, $3) AS r`, [id, JSON.stringify(runningCapByPlan), RUNNING_CAP_LOCK_NAMESPACE]);
+    const [{ r }] = await preparedQuery<{ r: any }>(this.ds, 'pixmill_job_start', `SELECT start_job($1, $2, $3) AS r`, [
+      id,
+      JSON.stringify(runningCapByPlan),
+      RUNNING_CAP_LOCK_NAMESPACE,
+    ]);
     if (r.outcome !== 'started') return r;
     const j = r.job;
     const job: JobEntity = reviveJob({
@@ -268,7 +284,9 @@ export class JobRepository {
    * when the image is gone.
    */
   async recordSuccess(id: string, d: NewDerivative, unwatched: string): Promise<{ derivativeId: string | null; job: JobEntity | null }> {
-    const [row] = await this.ds.query(
+    const [row] = await preparedQuery<{ derivativeId: string | null; job: JobEntity | null }>(
+      this.ds,
+      'pixmill_job_succeed',
       `WITH d_new AS (
          INSERT INTO derivatives (image_id, user_id, spec_hash, spec, storage_key, format, mime_type, width, height, bytes)
          VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
