@@ -128,6 +128,11 @@ export class JobRepository {
    * fair-scheduling round, unless the derivative exists (a cache hit), a job for the same
    * render is in flight or the idempotency key was used (nothing is charged then).
    *
+   * The lock is FOR NO KEY UPDATE, the lock a plain UPDATE of the counters takes: it must not
+   * block the key-share locks other transactions' inserts take on the user row through their
+   * foreign keys (an outbox message of the same user), or the two deadlock over the user and
+   * the image rows.
+   *
    * The round (docs/decisions/008): one past the user's last round in flight, and no earlier
    * than the lowest round still waiting, so a user who has waited nothing goes into the
    * current round and a burst spreads over the rounds after it.
@@ -140,7 +145,7 @@ export class JobRepository {
        u AS (
          SELECT users.id, CASE WHEN users.transforms_day = today.d THEN users.transforms_today ELSE 0 END AS used,
                 coalesce(($10::jsonb ->> users.plan)::bigint, 0) AS quota
-           FROM users, today WHERE users.id = $2 FOR UPDATE OF users),
+           FROM users, today WHERE users.id = $2 FOR NO KEY UPDATE OF users),
        existing AS (SELECT id FROM derivatives WHERE image_id = $3 AND spec_hash = $4),
        ins AS (
          INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_urls, request_id, fair_seq, quota_day)
