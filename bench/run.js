@@ -15,6 +15,7 @@
 // derivatives) with worker memory, API upload memory.
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { cpuWindow, nodeThreadRoles, postgresProcesses, postmasterPids, processCpuMs, redisPids, ticksPerSecond, HAS_SCHEDSTAT } = require('./lib/cpu');
@@ -116,6 +117,38 @@ async function pool(n, limit, fn) {
   return out;
 }
 
+/**
+ * One JSON request over node:http with a keep-alive agent. The bench client's CPU is counted in
+ * W1's orchestration (w1.cpuMsPerJob.benchClient), and global fetch costs several times as much
+ * CPU per request as a plain http request does, which would charge the client's choice to Pixmill.
+ */
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
+function httpJson(url, method, headers, body) {
+  const payload = body ? JSON.stringify(body) : null;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method, agent: keepAlive, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          let parsed = {};
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            // not JSON (an empty 204, a proxy's HTML): the status says enough
+          }
+          resolve({ status: res.statusCode, body: parsed });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload ?? undefined);
+  });
+}
+
 class Api {
   static retries = {};
   constructor(baseUrl, token) {
@@ -128,12 +161,8 @@ class Api {
     let res;
     let data;
     for (let attempt = 0; ; attempt++) {
-      res = await fetch(`${this.baseUrl}${p}`, {
-        method,
-        headers: { ...this.auth, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      data = await res.json().catch(() => ({}));
+      res = await httpJson(`${this.baseUrl}${p}`, method, this.auth, body);
+      data = res.body;
       if (!(res.status === 503 || res.status === 429) || attempt >= 5) break;
       Api.retries[`${res.status} ${data.code ?? ''}`.trim()] = (Api.retries[`${res.status} ${data.code ?? ''}`.trim()] || 0) + 1;
       await sleep(200 * (attempt + 1));

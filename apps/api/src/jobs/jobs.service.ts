@@ -40,13 +40,16 @@ export class JobsService {
   /**
    * The owner's job once it is final, or after `waitSeconds` (GET /v1/jobs/{id}?wait=). The
    * waiter is registered before the first read, so that read is also the one that would see
-   * an end the announcement of which came before it.
+   * an end the announcement of which came before it. A long-poll reads PostgreSQL, not the
+   * read cache: the job it waits for is usually in flight, and those rows are never cached.
    */
   async getOwnedFinal(userId: string, id: string, waitSeconds: number): Promise<JobEntity> {
     if (waitSeconds <= 0) return this.getOwned(userId, id);
     const waiter = this.finals.watch(id);
     try {
-      return await this.waitWith(waiter, await this.getOwned(userId, id), Date.now() + waitSeconds * 1000);
+      const job = await this.jobs.findById(id);
+      if (!job || job.userId !== userId) throw new NotFoundException('Job');
+      return await this.waitWith(waiter, job, Date.now() + waitSeconds * 1000);
     } finally {
       waiter.close();
     }

@@ -21,7 +21,7 @@ import { overCapDelayMs } from '../over-cap-delay.util';
 type Result = JobResults[JobName.Transform];
 type TransformJob = Job<JobDataOf<JobName.Transform>, Result>;
 
-const PROGRESS_LOADED = 10;
+/** Reported once the render is done and its output is being stored (one queue write per job, not one per step). */
 const PROGRESS_RENDERED = 80;
 /** How long a job found over its owner's running cap waits before it is looked at again, at most. */
 const OVER_CAP_MAX_DELAY_MS = 5000;
@@ -87,7 +87,6 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
 
   private async renderAndStore(job: TransformJob, row: JobEntity, image: RenderSource): Promise<Result> {
     const [original, watermarkImages] = await Promise.all([this.storage.getBuffer(image.storageKey), this.loadWatermarks(row)]);
-    await this.lifecycle.progress(job, PROGRESS_LOADED);
 
     const result = await this.imaging.render(original, row.spec as unknown as TransformationSpec, {
       inputFormat: image.format as InputFormat,
