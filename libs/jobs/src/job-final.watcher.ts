@@ -73,7 +73,11 @@ export class JobFinalWatcher implements OnApplicationShutdown {
       if (Date.now() < this.retryAt) return;
       this.connecting = this.connect().finally(() => (this.connecting = undefined));
     }
-    await this.connecting.catch(() => undefined);
+    // A failed connect was logged in connect(); waits then time out and callers read their rows.
+    await this.connecting.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private async connect(): Promise<Client> {
@@ -91,11 +95,11 @@ export class JobFinalWatcher implements OnApplicationShutdown {
       this.retryAt = Date.now() + RECONNECT_DELAY_MS;
       this.logger.warn({ msg: 'cannot listen for final job states; long-polls read their rows on a timer', code: 'job_final_listen_failed', error: (err as Error).message });
       client.removeAllListeners();
-      await client.end().catch(() => undefined);
+      await this.close(client);
       throw err;
     }
     if (this.closed) {
-      await client.end().catch(() => undefined);
+      await this.close(client);
       return client;
     }
     this.client = client;
@@ -113,10 +117,19 @@ export class JobFinalWatcher implements OnApplicationShutdown {
     for (const set of this.waiters.values()) for (const wake of set) wake();
   }
 
+  /** Ends a connection that is being given up; one that cannot even close is already gone. */
+  private async close(client: Client): Promise<void> {
+    try {
+      await client.end();
+    } catch (err) {
+      this.logger.debug(`LISTEN connection closed with an error: ${(err as Error).message}`);
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     const client = this.client;
     this.client = undefined;
-    await client?.end().catch(() => undefined);
+    if (client) await this.close(client);
   }
 }
