@@ -4,7 +4,7 @@ import { DomainException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
 import { DerivativeRepository, JobEntity, JobRepository, NewDerivative, NewJob } from '@pixmill/db';
 import { JobViewBuilder, WebhookOutbox } from '@pixmill/events';
-import { JobEngineMetrics, JobLifecycle } from '@pixmill/jobs';
+import { JobEngineMetrics, JobFinalWatcher, JobLifecycle } from '@pixmill/jobs';
 import { JobQueue, QueueName } from '@pixmill/queue';
 import { HttpClient, jpeg, RunningApi, startApi, testConfig, TestUser, uploadForm, UserFactory } from '@pixmill/testing';
 import { ImagesService } from '../../apps/api/src/images/images.service';
@@ -152,6 +152,40 @@ describe('JobLifecycle (integration)', () => {
     expect(await row(job.id)).toMatchObject({ status: 'succeeded', progress: 100, derivativeId: ids[0] });
     // A restart after success finds nothing to start.
     expect(await lifecycle.start(job.id)).toEqual({ outcome: 'gone' });
+  });
+
+  it('announcements: a success carries the final row and its derivative to the waiter; a cancel wakes it by id', async () => {
+    const { user, imageId } = await userWithImage();
+    const watcher = api.app.get(JobFinalWatcher);
+    // The process's LISTEN opens on first use; a wait registered before it was up returns at once (read the row).
+    const first = watcher.watch(randomUUID());
+    expect(await first.until(20_000)).toBeNull();
+    first.close();
+    const { job } = await lifecycle.submit(newJob(user.id, imageId));
+    const waiter = watcher.watch(job.id);
+    try {
+      await lifecycle.start(job.id);
+      const waited = waiter.until(20_000);
+      await lifecycle.succeed(job.id, derivativeOf(job, user.id));
+      const announced = await waited;
+      expect(announced).toMatchObject({ id: job.id, status: 'succeeded', userId: user.id, derivative: { width: 64, height: 48, format: 'png' } });
+      expect(announced!.finishedAt).toBeInstanceOf(Date);
+      expect(announced!.derivative!.id).toBe(announced!.derivativeId);
+    } finally {
+      waiter.close();
+    }
+
+    const { job: other } = await lifecycle.submit(newJob(user.id, imageId));
+    const byId = watcher.watch(other.id);
+    try {
+      const started = Date.now();
+      const waited = byId.until(20_000);
+      await lifecycle.cancel(user.id, other.id);
+      expect(await waited).toBeNull(); // woken without the row: the caller reads it
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      byId.close();
+    }
   });
 
   it('cancel against start: whichever commits first wins; a canceled job never starts and is refunded once', async () => {

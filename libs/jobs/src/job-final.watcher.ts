@@ -1,15 +1,18 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { AppConfig } from '@pixmill/config';
-import { JOB_FINAL_CHANNEL } from '@pixmill/db';
+import { JOB_FINAL_CHANNEL, JobEntity, parseJobAnnouncement } from '@pixmill/db';
 
 /** After a failed LISTEN connection, how long before the next try. */
 const RECONNECT_DELAY_MS = 1000;
 
 /** A registration for one job's final state; close it when done. */
 export interface JobFinalWaiter {
-  /** True when the final state was announced within `ms`, false on timeout (or when announcements were interrupted). */
-  until(ms: number): Promise<boolean>;
+  /**
+   * Resolves within `ms`: with the final row when its announcement carried it, null otherwise
+   * (announced by id only, timed out, or announcements were interrupted): then read the row.
+   */
+  until(ms: number): Promise<JobEntity | null>;
   close(): void;
 }
 
@@ -27,7 +30,7 @@ export interface JobFinalWaiter {
 @Injectable()
 export class JobFinalWatcher implements OnApplicationShutdown {
   private readonly logger = new Logger('JobFinalWatcher');
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(row: JobEntity | null) => void>>();
   private client?: Client;
   private connecting?: Promise<Client>;
   private retryAt = 0;
@@ -36,26 +39,33 @@ export class JobFinalWatcher implements OnApplicationShutdown {
   constructor(private readonly config: AppConfig) {}
 
   watch(jobId: string): JobFinalWaiter {
-    let wake: (announced: boolean) => void = () => undefined;
-    let announced = false;
-    const onFinal = () => {
-      announced = true;
-      wake(true);
+    let wake: (row: JobEntity | null) => void = () => undefined;
+    let announced: { row: JobEntity | null } | null = null;
+    const onFinal = (row: JobEntity | null) => {
+      announced = { row };
+      wake(row);
     };
     let set = this.waiters.get(jobId);
     if (!set) this.waiters.set(jobId, (set = new Set()));
     set.add(onFinal);
+    // Registered before LISTEN was up (the first long-polls of a process): an end announced
+    // meanwhile is lost, so the first wait returns at once and the caller reads the row again.
+    let unheard = !this.client;
     const listening = this.listen();
     return {
       until: async (ms) => {
-        if (announced) return true;
+        if (announced) return announced.row;
         await listening;
-        if (announced) return true;
-        return new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), ms);
-          wake = (v) => {
+        if (announced) return (announced as { row: JobEntity | null }).row;
+        if (unheard && this.client) {
+          unheard = false;
+          return null;
+        }
+        return new Promise<JobEntity | null>((resolve) => {
+          const timer = setTimeout(() => resolve(null), ms);
+          wake = (row) => {
             clearTimeout(timer);
-            resolve(v);
+            resolve(row);
           };
         });
       },
@@ -84,7 +94,11 @@ export class JobFinalWatcher implements OnApplicationShutdown {
     const client = new Client({ connectionString: this.config.database.url, application_name: 'pixmill-api:job-final' });
     client.on('notification', (msg) => {
       if (msg.channel !== JOB_FINAL_CHANNEL || !msg.payload) return;
-      for (const wake of this.waiters.get(msg.payload) ?? []) wake();
+      const id = msg.payload.startsWith('{') ? (msg.payload.match(/^\{"id"\s*:\s*"([^"]+)"/)?.[1] ?? '') : msg.payload;
+      const waiting = this.waiters.get(id);
+      if (!waiting?.size) return; // most announcements are for jobs nobody here waits on: not parsed
+      const { job } = parseJobAnnouncement(msg.payload);
+      for (const wake of waiting) wake(job);
     });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -114,7 +128,7 @@ export class JobFinalWatcher implements OnApplicationShutdown {
     if (!this.closed) this.logger.warn({ msg: 'lost the LISTEN connection for final job states', code: 'job_final_listen_lost', error: err.message });
     client.removeAllListeners();
     client.on('error', () => undefined);
-    for (const set of this.waiters.values()) for (const wake of set) wake();
+    for (const set of this.waiters.values()) for (const wake of set) wake(null);
   }
 
   /** Ends a connection that is being given up; one that cannot even close is already gone. */

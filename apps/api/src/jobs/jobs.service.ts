@@ -59,7 +59,7 @@ export class JobsService {
    * Returns `job` once it is final, or after `waitSeconds`. Waits on the process's one
    * subscription to final states (JobFinalWatcher), registered before the row is read again
    * so an end in between is not missed; the row, which is the truth, is read on every
-   * announcement and at least every ROW_RECHECK_MS.
+   * announcement that does not carry it and at least every ROW_RECHECK_MS.
    */
   async waitForFinal(job: JobEntity, waitSeconds: number): Promise<JobEntity> {
     if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
@@ -74,8 +74,9 @@ export class JobsService {
   private async waitWith(waiter: JobFinalWaiter, job: JobEntity, deadline: number): Promise<JobEntity> {
     let row = job;
     while (!JobsService.isFinal(row) && Date.now() < deadline) {
-      await waiter.until(Math.min(ROW_RECHECK_MS, deadline - Date.now()));
-      row = (await this.jobs.findById(job.id)) ?? row;
+      // The announcement of the worker's success carries the final row; otherwise it is read.
+      const announced = await waiter.until(Math.min(ROW_RECHECK_MS, deadline - Date.now()));
+      row = announced ?? (await this.jobs.findById(job.id)) ?? row;
     }
     return row;
   }

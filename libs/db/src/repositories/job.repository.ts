@@ -67,8 +67,22 @@ const DERIVATIVE_JSON = `CASE WHEN d.id IS NULL THEN NULL ELSE json_build_object
   'id', d.id, 'imageId', d.image_id, 'userId', d.user_id, 'specHash', d.spec_hash, 'spec', d.spec, 'storageKey', d.storage_key,
   'format', d.format, 'mimeType', d.mime_type, 'width', d.width, 'height', d.height, 'bytes', d.bytes, 'createdAt', d.created_at) END`;
 
-/** The channel on which a job's final state is announced, at the commit that wrote it (payload: the job id). */
+/**
+ * The channel on which a job's final state is announced, at the commit that wrote it. The payload
+ * is the job id, or — from the worker's success statement, the common case — a JSON object
+ * `{id, job, derivative}` with the final row itself, so a long-poll answers without reading it again.
+ */
 export const JOB_FINAL_CHANNEL = 'pixmill_job_final';
+
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; a larger final row is announced by id. */
+const MAX_ANNOUNCED_BYTES = 7900;
+
+/** A final-state announcement (a JOB_FINAL_CHANNEL payload): the job id, and the final row when it fitted. */
+export function parseJobAnnouncement(payload: string): { id: string; job: JobEntity | null } {
+  if (!payload.startsWith('{')) return { id: payload, job: null };
+  const { id, job, derivative } = JSON.parse(payload) as { id: string; job: JobEntity; derivative: DerivativeEntity };
+  return { id, job: reviveJob({ ...job, derivative }) };
+}
 
 /** First key of the per-user advisory lock of the optional running cap ("PMRC"); the second is hashtext(user id). */
 const RUNNING_CAP_LOCK_NAMESPACE = 0x50_4d_52_43;
@@ -302,7 +316,13 @@ export class JobRepository {
                          error_code = NULL, error_message = NULL
           WHERE id = $1 AND status IN ('queued', 'active') AND EXISTS (SELECT 1 FROM d) AND ${UNWATCHED('$12')}
          RETURNING ${COLUMNS}),
-       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', u.id::text) FROM u)
+       payload AS (
+         SELECT u.id, json_build_object('id', u.id, 'job', row_to_json(u), 'derivative', json_build_object(
+                  'id', (SELECT id FROM d), 'imageId', $2::uuid, 'userId', $3::uuid, 'specHash', $4::text, 'spec', $5::jsonb,
+                  'storageKey', $6::text, 'format', $7::text, 'mimeType', $8::text, 'width', $9::int, 'height', $10::int,
+                  'bytes', $11::bigint, 'createdAt', now()))::text AS text
+           FROM u),
+       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', CASE WHEN octet_length(text) <= ${MAX_ANNOUNCED_BYTES} THEN text ELSE id::text END) FROM payload)
        SELECT (SELECT id FROM d) AS "derivativeId", (SELECT row_to_json(u) FROM u) AS job, (SELECT count(*) FROM n) AS announced`,
       [id, d.imageId, d.userId, d.specHash, JSON.stringify(d.spec), d.storageKey, d.format, d.mimeType, d.width, d.height, d.bytes, unwatched],
     );
