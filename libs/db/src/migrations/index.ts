@@ -10,6 +10,7 @@ import { JobWebhookUrls1763800800000 } from './1763800800000-job-webhook-urls.mi
 import { KeepCanceledJobsOfDeletedImages1763800900000 } from './1763800900000-keep-canceled-jobs-of-deleted-images.migration';
 import { WebhookMessageRequestId1763801000000 } from './1763801000000-webhook-message-request-id.migration';
 import { JobLifecycle1763801100000 } from './1763801100000-job-lifecycle.migration';
+import { SubmitJobFunction1763801200000 } from './1763801200000-submit-job-function.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   KeepCanceledJobsOfDeletedImages1763800900000,
   WebhookMessageRequestId1763801000000,
   JobLifecycle1763801100000,
+  SubmitJobFunction1763801200000,
 ];

@@ -120,6 +120,35 @@ export function reviveJob(row: JobEntity): JobEntity {
 
 const isFinal = (job: JobEntity) => FINAL_JOB_STATUSES.includes(job.status);
 
+/** A jobs row as PostgreSQL's to_jsonb writes it (column names), as the entity. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function jobFromRow(j: any): JobEntity {
+  return reviveJob({
+    id: j.id,
+    userId: j.user_id,
+    imageId: j.image_id,
+    specHash: j.spec_hash,
+    spec: j.spec,
+    status: j.status,
+    progress: j.progress,
+    attempts: j.attempts,
+    cached: j.cached,
+    derivativeId: j.derivative_id,
+    errorCode: j.error_code,
+    errorMessage: j.error_message,
+    idempotencyKey: j.idempotency_key,
+    requestHash: j.request_hash,
+    webhookUrls: j.webhook_urls,
+    requestId: j.request_id,
+    fairSeq: Number(j.fair_seq),
+    quotaDay: j.quota_day,
+    quotaRefunded: j.quota_refunded,
+    createdAt: j.created_at,
+    startedAt: j.started_at,
+    finishedAt: j.finished_at,
+  });
+}
+
 /**
  * Transformation jobs. Only JobLifecycle (libs/jobs) calls the writing methods; each state
  * change is one conditional statement, so racing writers cannot regress a job, and the side
@@ -137,45 +166,21 @@ export class JobRepository {
   ) {}
 
   /**
-   * One statement for a new render: takes a unit of the user's daily quota (under the user
-   * row's lock, so parallel requests cannot overshoot it) and inserts the queued job with its
-   * fair-scheduling round, unless the derivative exists (a cache hit), a job for the same
-   * render is in flight or the idempotency key was used (nothing is charged then).
-   *
-   * The lock is FOR NO KEY UPDATE, the lock a plain UPDATE of the counters takes: it must not
-   * block the key-share locks other transactions' inserts take on the user row through their
-   * foreign keys (an outbox message of the same user), or the two deadlock over the user and
-   * the image rows.
+   * One round trip for a new render (submit_job, migration 1763801200000): takes a unit of
+   * the user's daily quota (under the user row's lock, so parallel requests cannot overshoot
+   * it) and inserts the queued job with its fair-scheduling round, unless the derivative
+   * exists (a cache hit), a job for the same render is in flight or the idempotency key was
+   * used (nothing is charged then). Every check after the lock sees what committed before it.
    *
    * The round (docs/decisions/008): one past the user's last round in flight, and no earlier
    * than the lowest round still waiting, so a user who has waited nothing goes into the
    * current round and a burst spreads over the rounds after it.
    */
   async submit(job: NewJob, dailyLimitByPlan: Record<string, number>): Promise<SubmitOutcome> {
-    const [row] = await preparedQuery<{ users: number; quotaLeft: boolean; derivativeId: string | null; job: JobEntity | null }>(
+    const [{ r }] = await preparedQuery<{ r: any }>(
       this.ds,
       'pixmill_job_submit',
-      `WITH today AS (SELECT (now() AT TIME ZONE 'utc')::date AS d),
-       u AS (
-         SELECT users.id, CASE WHEN users.transforms_day = today.d THEN users.transforms_today ELSE 0 END AS used,
-                coalesce(($10::jsonb ->> users.plan)::bigint, 0) AS quota
-           FROM users, today WHERE users.id = $2 FOR NO KEY UPDATE OF users),
-       existing AS (SELECT id FROM derivatives WHERE image_id = $3 AND spec_hash = $4),
-       ins AS (
-         INSERT INTO jobs (id, user_id, image_id, spec_hash, spec, idempotency_key, request_hash, webhook_urls, request_id, fair_seq, quota_day)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
-                greatest(coalesce((SELECT max(fair_seq) FROM jobs WHERE user_id = $2 AND status IN ('queued', 'active')), 0) + 1,
-                         coalesce((SELECT min(fair_seq) FROM jobs WHERE status = 'queued'), 1)),
-                today.d
-           FROM u, today
-          WHERE u.used < u.quota AND NOT EXISTS (SELECT 1 FROM existing)
-         ON CONFLICT DO NOTHING
-         RETURNING ${COLUMNS}),
-       charged AS (
-         UPDATE users SET transforms_day = today.d, transforms_today = u.used + 1
-           FROM u, today WHERE users.id = u.id AND EXISTS (SELECT 1 FROM ins))
-       SELECT (SELECT count(*) FROM u)::int AS users, (SELECT u.used < u.quota FROM u) AS "quotaLeft",
-              (SELECT id FROM existing) AS "derivativeId", (SELECT row_to_json(ins) FROM ins) AS job`,
+      `SELECT submit_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS r`,
       [
         job.id,
         job.userId,
@@ -189,11 +194,7 @@ export class JobRepository {
         JSON.stringify(dailyLimitByPlan),
       ],
     );
-    if (row.job) return { outcome: 'created', job: reviveJob(row.job) };
-    if (row.derivativeId) return { outcome: 'cached', derivativeId: row.derivativeId };
-    if (row.users === 0) return { outcome: 'no_user' };
-    if (!row.quotaLeft) return { outcome: 'quota_exceeded' };
-    return { outcome: 'conflict' };
+    return r.outcome === 'created' ? { outcome: 'created', job: jobFromRow(r.job) } : r;
   }
 
   /**
@@ -266,31 +267,7 @@ export class JobRepository {
       RUNNING_CAP_LOCK_NAMESPACE,
     ]);
     if (r.outcome !== 'started') return r;
-    const j = r.job;
-    const job: JobEntity = reviveJob({
-      id: j.id,
-      userId: j.user_id,
-      imageId: j.image_id,
-      specHash: j.spec_hash,
-      spec: j.spec,
-      status: j.status,
-      progress: j.progress,
-      attempts: j.attempts,
-      cached: j.cached,
-      derivativeId: j.derivative_id,
-      errorCode: j.error_code,
-      errorMessage: j.error_message,
-      idempotencyKey: j.idempotency_key,
-      requestHash: j.request_hash,
-      webhookUrls: j.webhook_urls,
-      requestId: j.request_id,
-      fairSeq: Number(j.fair_seq),
-      quotaDay: j.quota_day,
-      quotaRefunded: j.quota_refunded,
-      createdAt: j.created_at,
-      startedAt: j.started_at,
-      finishedAt: j.finished_at,
-    });
+    const job = jobFromRow(r.job);
     return { outcome: 'started', job, image: r.image, derivativeId: r.derivativeId };
   }
 
