@@ -9,7 +9,10 @@ function reviveDerivative(row: DerivativeEntity): DerivativeEntity {
   return row;
 }
 
-/** Derivative rows never change after they are recorded; they go only with their image (cascade). */
+/**
+ * Derivative rows never change after they are recorded (by the job's success statement,
+ * JobRepository.recordSuccess); they go only with their image (cascade).
+ */
 @Injectable()
 export class DerivativeRepository {
   constructor(
@@ -34,16 +37,5 @@ export class DerivativeRepository {
 
   listForImage(imageId: string): Promise<DerivativeEntity[]> {
     return this.ds.getRepository(DerivativeEntity).find({ where: { imageId }, order: { createdAt: 'DESC' } });
-  }
-
-  /** Records a derivative once per (image, spec hash); a second writer gets the first row. */
-  async record(d: Omit<DerivativeEntity, 'id' | 'createdAt'>): Promise<DerivativeEntity> {
-    await this.ds.query(
-      `INSERT INTO derivatives (image_id, user_id, spec_hash, spec, storage_key, format, mime_type, width, height, bytes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT ON CONSTRAINT derivatives_one_per_spec DO NOTHING`,
-      [d.imageId, d.userId, d.specHash, JSON.stringify(d.spec), d.storageKey, d.format, d.mimeType, d.width, d.height, d.bytes],
-    );
-    return (await this.find(d.imageId, d.specHash))!;
   }
 }
