@@ -6,7 +6,7 @@ import { DerivativeRepository, JobEntity, JobRepository, NewDerivative, NewJob }
 import { JobViewBuilder, WebhookOutbox } from '@pixmill/events';
 import { JobEngineMetrics, JobFinalWatcher, JobLifecycle } from '@pixmill/jobs';
 import { JobQueue, QueueName } from '@pixmill/queue';
-import { HttpClient, jpeg, RunningApi, startApi, testConfig, TestUser, uploadForm, UserFactory } from '@pixmill/testing';
+import { HttpClient, jpeg, pollUntil, RunningApi, startApi, testConfig, TestUser, uploadForm, UserFactory } from '@pixmill/testing';
 import { ImagesService } from '../../apps/api/src/images/images.service';
 
 /**
@@ -189,6 +189,32 @@ describe('JobLifecycle (integration)', () => {
       expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       byId.close();
+    }
+  });
+
+  it('a LISTEN connection that breaks: waiters are woken once to read their rows, then wait again and hear the next announcement', async () => {
+    const { user, imageId } = await userWithImage();
+    const watcher = api.app.get(JobFinalWatcher);
+    const { job } = await lifecycle.submit(newJob(user.id, imageId));
+    const waiter = watcher.watch(job.id);
+    try {
+      expect(await waiter.until(50)).toBeNull(); // the connection may open here: read the row
+      const broken = waiter.until(20_000);
+      await ds.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pixmill-api:job-final'`);
+      expect(await broken).toBeNull(); // woken at once: announcements made meanwhile are lost
+      // Not a spin: the next wait waits, while the connection comes back on its own.
+      const started = Date.now();
+      await waiter.until(300);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      const listening = () => ds.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pixmill-api:job-final'`);
+      expect((await pollUntil(listening, ([{ n }]) => n === 1, 10_000, 100))[0].n).toBe(1);
+      await waiter.until(50); // the reconnection wakes waiters once, to read their rows
+      await lifecycle.start(job.id);
+      const heard = waiter.until(20_000);
+      await lifecycle.succeed(job.id, derivativeOf(job, user.id));
+      expect(await heard).toMatchObject({ id: job.id, status: 'succeeded' });
+    } finally {
+      waiter.close();
     }
   });
 

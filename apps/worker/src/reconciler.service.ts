@@ -6,6 +6,7 @@ import {
   DerivativeRepository,
   ImageRepository,
   ThumbnailScanPosition,
+  JobScanPosition,
   JobEntity,
   JobRepository,
   StorageCleanupRepository,
@@ -23,6 +24,8 @@ import { WorkerMetrics } from './worker-metrics.service';
 export const RECONCILER_LOCK_KEY = 0x50_49_58_4d_52_43;
 /** Rows younger than this may still be on their way into the queue (row first, then enqueue): jobs and images. */
 const IN_FLIGHT_GRACE_SECONDS = 5;
+/** Jobs in flight looked at per pass. */
+const TRANSFORM_PAGE = 500;
 /** Images without a thumbnail looked at per pass. */
 const THUMBNAIL_PAGE = 500;
 /** A cleanup row older than this should have run by now; its job was probably lost. */
@@ -72,6 +75,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private stopped = false;
   /** Where the scan for images without a thumbnail goes on next pass (undefined: from the oldest). */
   private thumbnailCursor?: ThumbnailScanPosition;
+  /** Where the scan of jobs in flight goes on next pass (undefined: from the oldest). */
+  private transformCursor?: JobScanPosition;
   private readonly leaderGauge: Gauge;
   private readonly repaired: Counter;
 
@@ -195,7 +200,11 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   private async reconcileTransforms(): Promise<void> {
     const queue = this.queues.queue(QueueName.Transform);
-    const rows = await this.jobs.inFlight(IN_FLIGHT_GRACE_SECONDS);
+    // A page per pass, going on from where the last one ended: a backlog the queue holds fills the
+    // first pages, and a row behind it that the queue lost must still be found.
+    const rows = await this.jobs.inFlight(IN_FLIGHT_GRACE_SECONDS, TRANSFORM_PAGE, this.transformCursor);
+    const last = rows[rows.length - 1];
+    this.transformCursor = rows.length < TRANSFORM_PAGE ? undefined : { id: last.id, createdAt: last.scanAt };
     // The states are read together: one pipelined exchange with Redis, not one round trip per job.
     const states = await Promise.all(rows.map((row) => queue.getJobState(row.id)));
     let requeued = 0;

@@ -5,6 +5,8 @@ import { JOB_FINAL_CHANNEL, JobEntity, parseJobAnnouncement } from '@pixmill/db'
 
 /** After a failed LISTEN connection, how long before the next try. */
 const RECONNECT_DELAY_MS = 1000;
+/** A LISTEN connection that takes longer than this to open is given up (and tried again later). */
+const CONNECT_TIMEOUT_MS = 5000;
 
 /** A registration for one job's final state; close it when done. */
 export interface JobFinalWaiter {
@@ -35,28 +37,46 @@ export class JobFinalWatcher implements OnApplicationShutdown {
   private connecting?: Promise<Client>;
   private retryAt = 0;
   private closed = false;
+  /** A connection was up before: the next one that opens wakes every waiter to read its row. */
+  private everConnected = false;
+  private reconnectTimer?: NodeJS.Timeout;
 
   constructor(private readonly config: AppConfig) {}
 
   watch(jobId: string): JobFinalWaiter {
     let wake: (row: JobEntity | null) => void = () => undefined;
-    let announced: { row: JobEntity | null } | null = null;
+    /** The final row, once an announcement carried it: every later wait answers with it. */
+    let final: JobEntity | null = null;
+    /** Woken without a row (announced by id, or announcements interrupted): the next wait returns at once, once. */
+    let nudged = false;
     const onFinal = (row: JobEntity | null) => {
-      announced = { row };
+      if (row) final = row;
+      else nudged = true;
       wake(row);
     };
     let set = this.waiters.get(jobId);
     if (!set) this.waiters.set(jobId, (set = new Set()));
     set.add(onFinal);
-    // Registered before LISTEN was up (the first long-polls of a process): an end announced
-    // meanwhile is lost, so the first wait returns at once and the caller reads the row again.
+    // Registered before LISTEN was up (the first long-polls of a process, or after the connection
+    // broke): an end announced meanwhile is lost, so the wait that finds it up returns at once and
+    // the caller reads the row again.
     let unheard = !this.client;
-    const listening = this.listen();
+    const take = (): JobEntity | null | undefined => {
+      if (final) return final;
+      if (nudged) {
+        nudged = false;
+        return null;
+      }
+      return undefined;
+    };
     return {
       until: async (ms) => {
-        if (announced) return announced.row;
-        await listening;
-        if (announced) return (announced as { row: JobEntity | null }).row;
+        const early = take();
+        if (early !== undefined) return early;
+        if (!this.client) unheard = true;
+        await this.listen(ms);
+        const meanwhile = take();
+        if (meanwhile !== undefined) return meanwhile;
         if (unheard && this.client) {
           unheard = false;
           return null;
@@ -65,6 +85,8 @@ export class JobFinalWatcher implements OnApplicationShutdown {
           const timer = setTimeout(() => resolve(null), ms);
           wake = (row) => {
             clearTimeout(timer);
+            wake = () => undefined;
+            if (!row) nudged = false; // this wake answers the nudge
             resolve(row);
           };
         });
@@ -76,22 +98,34 @@ export class JobFinalWatcher implements OnApplicationShutdown {
     };
   }
 
-  /** The LISTEN connection, opened if needed; never rejects (a failure is logged and retried later). */
-  private async listen(): Promise<void> {
+  /**
+   * The LISTEN connection, opened if needed (again after it broke, at most once a second);
+   * never rejects (a failure is logged) and waits for a connection at most `ms`.
+   */
+  private async listen(ms: number): Promise<void> {
     if (this.client || this.closed) return;
     if (!this.connecting) {
       if (Date.now() < this.retryAt) return;
       this.connecting = this.connect().finally(() => (this.connecting = undefined));
     }
+    let timer: NodeJS.Timeout | undefined;
     // A failed connect was logged in connect(); waits then time out and callers read their rows.
-    await this.connecting.then(
-      () => undefined,
-      () => undefined,
-    );
+    await Promise.race([
+      this.connecting.then(
+        () => undefined,
+        () => undefined,
+      ),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async connect(): Promise<Client> {
-    const client = new Client({ connectionString: this.config.database.url, application_name: 'pixmill-api:job-final' });
+    const client = new Client({
+      connectionString: this.config.database.url,
+      application_name: 'pixmill-api:job-final',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     client.on('notification', (msg) => {
       if (msg.channel !== JOB_FINAL_CHANNEL || !msg.payload) return;
       const id = msg.payload.startsWith('{') ? (msg.payload.match(/^\{"id"\s*:\s*"([^"]+)"/)?.[1] ?? '') : msg.payload;
@@ -107,6 +141,7 @@ export class JobFinalWatcher implements OnApplicationShutdown {
       await client.query(`LISTEN ${JOB_FINAL_CHANNEL}`);
     } catch (err) {
       this.retryAt = Date.now() + RECONNECT_DELAY_MS;
+      this.reconnectLater();
       this.logger.warn({ msg: 'cannot listen for final job states; long-polls read their rows on a timer', code: 'job_final_listen_failed', error: (err as Error).message });
       client.removeAllListeners();
       await this.close(client);
@@ -117,7 +152,24 @@ export class JobFinalWatcher implements OnApplicationShutdown {
       return client;
     }
     this.client = client;
+    if (this.everConnected) this.wakeAll(); // announcements made while it was down are lost
+    this.everConnected = true;
     return client;
+  }
+
+  /** Every waiter reads its row again. */
+  private wakeAll(): void {
+    for (const set of this.waiters.values()) for (const wake of set) wake(null);
+  }
+
+  /** While anyone waits, the connection is opened again once the retry delay has passed. */
+  private reconnectLater(): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.waiters.size && !this.client) void this.listen(CONNECT_TIMEOUT_MS);
+    }, RECONNECT_DELAY_MS);
+    this.reconnectTimer.unref();
   }
 
   /** Announcements made while the connection was down are lost: every waiter reads its row again. */
@@ -128,7 +180,8 @@ export class JobFinalWatcher implements OnApplicationShutdown {
     if (!this.closed) this.logger.warn({ msg: 'lost the LISTEN connection for final job states', code: 'job_final_listen_lost', error: err.message });
     client.removeAllListeners();
     client.on('error', () => undefined);
-    for (const set of this.waiters.values()) for (const wake of set) wake(null);
+    this.wakeAll();
+    this.reconnectLater();
   }
 
   /** Ends a connection that is being given up; one that cannot even close is already gone. */
@@ -142,6 +195,7 @@ export class JobFinalWatcher implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = undefined;
     if (client) await this.close(client);

@@ -77,7 +77,9 @@ export class ImagesService {
     let pending: PendingDeliveries = { ids: [] };
     let canceled: CanceledJob[] = [];
     const cleanupId = await this.ds.transaction(async (em) => {
-      // The row lock keeps new jobs of this image out until the delete commits.
+      // The user row first, as a submission takes it (then the image, through its job's foreign
+      // key), so the two cannot deadlock; the image lock keeps new jobs of it out until the commit.
+      await this.users.lockForUpdate(userId, em);
       if (!(await this.images.lockOwned(userId, id, em))) throw new NotFoundException('Image');
       canceled = await this.lifecycle.cancelForImage(em, userId, id);
       const gone = (await this.images.deleteOwned(userId, id, em))!;

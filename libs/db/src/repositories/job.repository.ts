@@ -45,6 +45,12 @@ export type StartOutcome =
   /** Its owner's plan caps running jobs, and that many are running. */
   | { outcome: 'over_cap' };
 
+/** Where a scan of jobs in flight stands: created_at as PostgreSQL wrote it (to the microsecond), and id. */
+export interface JobScanPosition {
+  id: string;
+  createdAt: string;
+}
+
 /** A job that deleting its image canceled. */
 export interface CanceledJob {
   id: string;
@@ -395,22 +401,30 @@ export class JobRepository {
        SELECT c.id, c.refund AS refunded, (SELECT count(*) FROM n) AS announced FROM c`,
       [imageId, userId],
     );
-    const finished = returnedRows<{ id: string }>(
-      await em.query(`DELETE FROM jobs WHERE image_id = $1 AND user_id = $2 AND status IN ('succeeded', 'failed') RETURNING id`, [imageId, userId]),
+    // Finished jobs go with the image; canceled ones stay, and their image_id becomes NULL with it:
+    // the cached rows of both are invalidated once the deletion commits.
+    const changed: Array<{ id: string }> = await em.query(
+      `WITH gone AS (DELETE FROM jobs WHERE image_id = $1 AND user_id = $2 AND status IN ('succeeded', 'failed') RETURNING id)
+       SELECT id FROM gone UNION ALL SELECT id FROM jobs WHERE image_id = $1 AND user_id = $2 AND status = 'canceled'`,
+      [imageId, userId],
     );
-    await this.cache.afterWrite('job', finished.map((j) => j.id), em);
+    await this.cache.afterWrite('job', changed.map((j) => j.id), em);
     return canceled.map(({ id, refunded }) => ({ id, refunded }));
   }
 
   /**
-   * Jobs the database says are pending, created more than `olderThanSeconds` ago (for the
-   * reconciler: these should be in the queue).
+   * A page of the jobs the database says are pending, created more than `olderThanSeconds` ago
+   * (for the reconciler: these should be in the queue), oldest first, after `after` when given.
+   * Every waiting job is in flight (docs/decisions/008), so a backlog is normal: the reconciler
+   * pages on from where its last pass ended, or rows behind the first page would never be looked at.
    */
-  async inFlight(olderThanSeconds: number, limit = 500): Promise<JobEntity[]> {
+  async inFlight(olderThanSeconds: number, limit = 500, after?: JobScanPosition): Promise<Array<JobEntity & { scanAt: string }>> {
     return this.ds.query(
-      `SELECT ${COLUMNS} FROM jobs WHERE status IN ('queued', 'active') AND created_at < now() - make_interval(secs => $1)
-        ORDER BY created_at LIMIT $2`,
-      [olderThanSeconds, limit],
+      `SELECT ${COLUMNS}, created_at::text AS "scanAt" FROM jobs
+        WHERE status IN ('queued', 'active') AND created_at < now() - make_interval(secs => $1)
+          AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))
+        ORDER BY created_at, id LIMIT $2`,
+      [olderThanSeconds, limit, after?.createdAt ?? null, after?.id ?? null],
     );
   }
 

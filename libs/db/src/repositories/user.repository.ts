@@ -54,6 +54,15 @@ export class UserRepository {
     return returnedRows(res).length > 0;
   }
 
+  /**
+   * Locks the user row for the caller's transaction with the strength its counter updates take
+   * (FOR NO KEY UPDATE): a transaction that will update it after other locks takes it first, in
+   * the order a job submission does (user, then image).
+   */
+  async lockForUpdate(userId: string, em: EntityManager): Promise<void> {
+    await em.query(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
+  }
+
   /** Gives back reserved or freed bytes (never below zero). */
   async releaseStorage(userId: string, bytes: number, em: EntityManager = this.ds.manager): Promise<void> {
     if (bytes === 0) return;
