@@ -82,20 +82,17 @@ export class JobLifecycle {
       if (r.outcome === 'cached') {
         const cached = await this.recordFinal('cached', (em, unwatched) => this.jobs.insertCached(job, r.derivativeId, em, unwatched), 'job.succeeded');
         if (cached) return { job: cached, created: false };
-      } else {
-        // A used Idempotency-Key answers with its own job (or a conflict), never by joining another.
-        if (job.idempotencyKey) {
-          const replay = await this.replay(job);
-          if (replay) return replay;
-        }
+      }
+      // Nothing inserted. A used Idempotency-Key answers with its own job (or a conflict), never by joining another.
+      if (job.idempotencyKey) {
+        const replay = await this.replay(job);
+        if (replay) return replay;
+      }
+      if (r.outcome !== 'cached') {
         // conflict or quota_exceeded: a request that joins a render in flight costs nothing.
         const inFlight = await this.jobs.findInFlight(job.imageId, job.specHash);
         const joined = inFlight && (await this.join(inFlight, job.webhookUrl));
         if (joined) return { job: joined, created: false };
-      }
-      if (job.idempotencyKey) {
-        const replay = await this.replay(job);
-        if (replay) return replay;
       }
       if (r.outcome === 'quota_exceeded') throw new DailyQuotaExceededException(secondsUntilUtcMidnight());
     }
