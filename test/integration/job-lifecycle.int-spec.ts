@@ -218,6 +218,51 @@ describe('JobLifecycle (integration)', () => {
     }
   });
 
+  it('jobs submitted while listening: the process knows them in flight, keeps an end announced before anyone waits, and forgets them when LISTEN breaks', async () => {
+    const { user, imageId } = await userWithImage();
+    const { user: stranger } = await userWithImage();
+    const watcher = api.app.get(JobFinalWatcher);
+    const listening = () => ds.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pixmill-api:job-final'`);
+    const opener = watcher.watch(randomUUID());
+    await opener.until(50); // opens the process's LISTEN if no test did
+    opener.close();
+    await pollUntil(listening, ([{ n }]) => n === 1, 10_000, 100);
+    expect(watcher.listening()).not.toBeNull();
+
+    const { job } = await lifecycle.submit(newJob(user.id, imageId));
+    expect(watcher.heardOf(job.id, user.id)).toMatchObject({ submitted: { id: job.id, status: 'queued' }, ended: false });
+    expect(watcher.heardOf(job.id, stranger.id)).toBeUndefined(); // another user's: read the row (and answer 404)
+    await lifecycle.start(job.id);
+    await lifecycle.succeed(job.id, derivativeOf(job, user.id));
+    // Nobody waited: the announcement is kept for the long-poll that comes next.
+    const ended = await pollUntil(async () => watcher.heardOf(job.id, user.id), (h) => !!h?.ended, 10_000, 20);
+    expect(ended!.ended).toMatchObject({ final: { id: job.id, status: 'succeeded', derivative: { width: 64 } } });
+
+    const { job: canceled } = await lifecycle.submit(newJob(user.id, imageId));
+    await lifecycle.cancel(user.id, canceled.id);
+    const byId = await pollUntil(async () => watcher.heardOf(canceled.id, user.id), (h) => !!h?.ended, 10_000, 20);
+    expect(byId!.ended).toEqual({ final: null }); // announced by id: read the row
+
+    const { job: pending } = await lifecycle.submit(newJob(user.id, imageId));
+    expect(watcher.heardOf(pending.id, user.id)).toBeDefined();
+    await ds.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pixmill-api:job-final'`);
+    await pollUntil(async () => watcher.listening(), (l) => l === null, 10_000, 20);
+    expect(watcher.heardOf(pending.id, user.id)).toBeUndefined(); // an end may have gone unheard
+    // A job submitted while not listening is never vouched for, even once LISTEN is back.
+    const { job: unheard } = await lifecycle.submit(newJob(user.id, imageId));
+    const reopen = watcher.watch(randomUUID());
+    await pollUntil(async () => (await reopen.until(100), watcher.listening()), (l) => l !== null, 10_000, 0);
+    reopen.close();
+    expect(watcher.heardOf(unheard.id, user.id)).toBeUndefined();
+  });
+
+  it('submit for an image deleted meanwhile (its row read before the delete) is 404, and nothing is charged', async () => {
+    const { user, imageId } = await userWithImage();
+    await api.app.get(ImagesService).delete(user.id, imageId);
+    await expect(lifecycle.submit(newJob(user.id, imageId))).rejects.toMatchObject({ code: 'not_found' });
+    expect(await unitsToday(user.id)).toBe(0);
+  });
+
   it('cancel against start: whichever commits first wins; a canceled job never starts and is refunded once', async () => {
     const { user, imageId } = await userWithImage();
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
@@ -291,6 +336,7 @@ describe('JobLifecycle (integration)', () => {
       api.app.get(JobViewBuilder),
       api.app.get(WebhookOutbox),
       new JobEngineMetrics(),
+      api.app.get(JobFinalWatcher),
       config,
     );
     const { user, imageId } = await userWithImage();
@@ -310,7 +356,7 @@ describe('JobLifecycle (integration)', () => {
     const offline = new JobQueue(config);
     await offline.onApplicationShutdown();
     const metrics = new JobEngineMetrics();
-    const lonely = new JobLifecycle(ds, jobs, api.app.get(DerivativeRepository), offline, api.app.get(JobViewBuilder), api.app.get(WebhookOutbox), metrics, config);
+    const lonely = new JobLifecycle(ds, jobs, api.app.get(DerivativeRepository), offline, api.app.get(JobViewBuilder), api.app.get(WebhookOutbox), metrics, api.app.get(JobFinalWatcher), config);
     const { user, imageId } = await userWithImage();
     const { job, created } = await lonely.submit(newJob(user.id, imageId));
     expect(created).toBe(true);

@@ -7,6 +7,16 @@ import { JOB_FINAL_CHANNEL, JobEntity, parseJobAnnouncement } from '@pixmill/db'
 const RECONNECT_DELAY_MS = 1000;
 /** A LISTEN connection that takes longer than this to open is given up (and tried again later). */
 const CONNECT_TIMEOUT_MS = 5000;
+/** Jobs submitted here whose end this process hears of (see `expect`); past this many the oldest go. */
+const EXPECTED_MAX_ENTRIES = 10_000;
+
+/** What this process has heard of a job it submitted while listening (see JobFinalWatcher.expect). */
+export interface HeardJob {
+  /** The job as submitted, while no end was heard. */
+  submitted: JobEntity;
+  /** An end was announced: the final row when the announcement carried it, else null (read the row). */
+  ended: false | { final: JobEntity | null };
+}
 
 /** A registration for one job's final state; close it when done. */
 export interface JobFinalWaiter {
@@ -40,8 +50,42 @@ export class JobFinalWatcher implements OnApplicationShutdown {
   /** A connection was up before: the next one that opens wakes every waiter to read its row. */
   private everConnected = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** Counts the connections opened: an announcement is certain to be heard only on the one that was up when its job was submitted. */
+  private generation = 0;
+  /** Jobs submitted here while listening, oldest first: an end announced before anyone waits is kept for the long-poll that follows. */
+  private readonly expected = new Map<string, { generation: number; submitted: JobEntity; ended: HeardJob['ended'] }>();
 
   constructor(private readonly config: AppConfig) {}
+
+  /**
+   * The connection in use now, or null when none is up; taken before a job's row is written and
+   * handed to `expect` after, so that a connection that broke in between does not vouch for it.
+   */
+  listening(): number | null {
+    return this.client ? this.generation : null;
+  }
+
+  /**
+   * A job this process has just submitted, with the value `listening()` had before its row was
+   * written: while that same connection stays up, every end of the job is announced on it, so a
+   * long-poll of the job that follows need not read a row to learn it is still in flight, and an end
+   * announced before the long-poll arrives is kept for it. A no-op when not listening (workers).
+   */
+  expect(job: JobEntity, listeningBefore: number | null): void {
+    if (listeningBefore === null || listeningBefore !== this.listening()) return;
+    if (this.expected.size >= EXPECTED_MAX_ENTRIES) this.expected.delete(this.expected.keys().next().value!);
+    this.expected.set(job.id, { generation: listeningBefore, submitted: job, ended: false });
+  }
+
+  /**
+   * What was heard of `jobId` if this process submitted it for `userId` on the connection still up:
+   * its submitted row, or its end. Undefined otherwise: read the row (which also checks the owner).
+   */
+  heardOf(jobId: string, userId: string): HeardJob | undefined {
+    const e = this.expected.get(jobId);
+    if (!e || e.submitted.userId !== userId || e.generation !== this.listening()) return undefined;
+    return { submitted: e.submitted, ended: e.ended };
+  }
 
   watch(jobId: string): JobFinalWaiter {
     let wake: (row: JobEntity | null) => void = () => undefined;
@@ -130,9 +174,11 @@ export class JobFinalWatcher implements OnApplicationShutdown {
       if (msg.channel !== JOB_FINAL_CHANNEL || !msg.payload) return;
       const id = msg.payload.startsWith('{') ? (msg.payload.match(/^\{"id"\s*:\s*"([^"]+)"/)?.[1] ?? '') : msg.payload;
       const waiting = this.waiters.get(id);
-      if (!waiting?.size) return; // most announcements are for jobs nobody here waits on: not parsed
+      const expected = this.expected.get(id);
+      if (!waiting?.size && !expected) return; // most announcements are for jobs nobody here waits on: not parsed
       const { job } = parseJobAnnouncement(msg.payload);
-      for (const wake of waiting) wake(job);
+      if (expected) expected.ended = { final: job };
+      if (waiting) for (const wake of waiting) wake(job);
     });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -152,6 +198,7 @@ export class JobFinalWatcher implements OnApplicationShutdown {
       return client;
     }
     this.client = client;
+    this.generation++;
     if (this.everConnected) this.wakeAll(); // announcements made while it was down are lost
     this.everConnected = true;
     return client;
@@ -176,6 +223,7 @@ export class JobFinalWatcher implements OnApplicationShutdown {
   private lost(client: Client, err: Error): void {
     if (this.client !== client) return;
     this.client = undefined;
+    this.expected.clear(); // what they vouched for is no longer certain
     this.retryAt = Date.now() + RECONNECT_DELAY_MS;
     if (!this.closed) this.logger.warn({ msg: 'lost the LISTEN connection for final job states', code: 'job_final_listen_lost', error: err.message });
     client.removeAllListeners();

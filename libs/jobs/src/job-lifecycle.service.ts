@@ -7,6 +7,7 @@ import { CanceledJob, DerivativeRepository, pgErrorCode, JobEntity, JobRepositor
 import { JobViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
 import { JobQueue } from '@pixmill/queue';
 import { JobEngineMetrics, ToleratedAction } from './job-engine.metrics';
+import { JobFinalWatcher } from './job-final.watcher';
 import { JobNotCancelableException } from './job-not-cancelable.exception';
 import { secondsUntilUtcMidnight } from './utc-day.util';
 
@@ -52,6 +53,7 @@ export class JobLifecycle {
     private readonly views: JobViewBuilder,
     private readonly outbox: WebhookOutbox,
     private readonly metrics: JobEngineMetrics,
+    private readonly finals: JobFinalWatcher,
     config: AppConfig,
   ) {
     const plans = Object.entries(config.plans);
@@ -72,10 +74,12 @@ export class JobLifecycle {
       if (replay) return replay;
     }
     for (let pass = 0; pass < 3; pass++) {
-      const r = await this.jobs.submit(job, this.dailyLimitByPlan);
+      const listening = this.finals.listening();
+      const r = await this.submitRow(job);
       if (r.outcome === 'no_user') throw new NotFoundException('Account');
       if (r.outcome === 'created') {
         this.counted('submit', true);
+        this.finals.expect(r.job, listening);
         await this.enqueue(r.job);
         return { job: r.job, created: true };
       }
@@ -97,6 +101,16 @@ export class JobLifecycle {
       if (r.outcome === 'quota_exceeded') throw new DailyQuotaExceededException(secondsUntilUtcMidnight());
     }
     throw new Error(`could not settle a job for image ${job.imageId} spec ${job.specHash}`);
+  }
+
+  /** One pass of submit_job(); an image deleted since the caller read it is not found. */
+  private async submitRow(job: NewJob): ReturnType<JobRepository['submit']> {
+    try {
+      return await this.jobs.submit(job, this.dailyLimitByPlan);
+    } catch (err) {
+      if (pgErrorCode(err) === FOREIGN_KEY_VIOLATION) throw new NotFoundException('Image');
+      throw err;
+    }
   }
 
   /**

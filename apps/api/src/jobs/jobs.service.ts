@@ -42,12 +42,13 @@ export class JobsService {
    * waiter is registered before the first read, so that read is also the one that would see
    * an end the announcement of which came before it. A long-poll reads PostgreSQL, not the
    * read cache: the job it waits for is usually in flight, and those rows are never cached.
+   * A job this process submitted while listening needs no first read (JobFinalWatcher.heardOf).
    */
   async getOwnedFinal(userId: string, id: string, waitSeconds: number): Promise<JobEntity> {
     if (waitSeconds <= 0) return this.getOwned(userId, id);
     const waiter = this.finals.watch(id);
     try {
-      const job = await this.jobs.findById(id);
+      const job = await this.firstLook(id, userId);
       if (!job || job.userId !== userId) throw new NotFoundException('Job');
       return await this.waitWith(waiter, job, Date.now() + waitSeconds * 1000);
     } finally {
@@ -65,10 +66,21 @@ export class JobsService {
     if (JobsService.isFinal(job) || waitSeconds <= 0) return job;
     const waiter = this.finals.watch(job.id);
     try {
-      return await this.waitWith(waiter, (await this.jobs.findById(job.id)) ?? job, Date.now() + waitSeconds * 1000);
+      return await this.waitWith(waiter, (await this.firstLook(job.id, job.userId)) ?? job, Date.now() + waitSeconds * 1000);
     } finally {
       waiter.close();
     }
+  }
+
+  /**
+   * The row a long-poll starts from: what this process heard of a job it submitted (no round
+   * trip: still in flight, or the row its end announced), else the row as stored.
+   */
+  private async firstLook(id: string, userId: string): Promise<JobEntity | null> {
+    const heard = this.finals.heardOf(id, userId);
+    if (heard && !heard.ended) return heard.submitted;
+    if (heard?.ended && heard.ended.final) return heard.ended.final;
+    return this.jobs.findById(id);
   }
 
   private async waitWith(waiter: JobFinalWaiter, job: JobEntity, deadline: number): Promise<JobEntity> {
