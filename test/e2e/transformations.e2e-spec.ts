@@ -251,6 +251,21 @@ describe('transformations and jobs (e2e)', () => {
     expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(0);
   });
 
+  it('an image deleted through another API process: this one, which has seen the image, answers 404 to new transformations and charges nothing', async () => {
+    const other = await startApi({ RATE_LIMIT_PER_MINUTE: '100000' });
+    try {
+      const u = await new UserFactory(http).create();
+      const id = await uploadImage(u);
+      expect((await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'rotate', angle: 90 }] })).status).toBe(202);
+      expect((await new HttpClient(other.baseUrl, u.accessToken).delete(`/v1/images/${id}`)).status).toBe(204);
+      expectProblem(await u.http.post(`/v1/images/${id}/transformations`, { operations: [{ op: 'rotate', angle: 180 }] }), 404, 'not_found');
+      expectProblem(await u.http.get(`/v1/images/${id}/transform?rotate=270&wait=0`), 404, 'not_found');
+      expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(0); // the first job's unit came back with its cancel
+    } finally {
+      await other.close();
+    }
+  });
+
   it('GET /transform of a job canceled while it waits → 409 problem+json job_canceled naming the job', async () => {
     const u = await new UserFactory(http).create();
     const id = await uploadImage(u);

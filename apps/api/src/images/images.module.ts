@@ -4,6 +4,7 @@ import { ImageIntakeService } from './image-intake.service';
 import { ImageUploadService } from './image-upload.service';
 import { ImagesController } from './images.controller';
 import { ImagesService } from './images.service';
+import { ImageFactsMemo } from './image-facts.memo';
 import { DirectUploadService } from './direct-upload.service';
 import { UploadsController } from './uploads.controller';
 import { TransformationsService } from '../transformations/transformations.service';
@@ -12,7 +13,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
 @Module({
   imports: [WebhooksModule],
   controllers: [ImagesController, UploadsController],
-  providers: [TransformationsService, DirectUploadService, ImagesService, ImageIntakeService, ImageUploadService, ImagingService],
+  providers: [TransformationsService, DirectUploadService, ImagesService, ImageIntakeService, ImageUploadService, ImagingService, ImageFactsMemo],
   exports: [ImagesService, ImageIntakeService, TransformationsService],
 })
 export class ImagesModule {}

@@ -8,6 +8,7 @@ import { JobQueue } from '@pixmill/queue';
 import { DeliveryUrlService, imagePrefix } from '@pixmill/storage';
 import { decodeCursor, encodeCursor } from '../common/cursor.util';
 import { DerivativeDto, ImageDto, ImagePageDto } from './dto/image.dto';
+import { ImageFacts, ImageFactsMemo } from './image-facts.memo';
 
 @Injectable()
 export class ImagesService {
@@ -24,6 +25,7 @@ export class ImagesService {
     private readonly views: ImageViewBuilder,
     private readonly outbox: WebhookOutbox,
     private readonly lifecycle: JobLifecycle,
+    private readonly facts: ImageFactsMemo,
   ) {}
 
   /** The owner's own view: every image route is owner-only, so the GPS position is included. */
@@ -54,6 +56,11 @@ export class ImagesService {
     const image = await this.images.findOwned(userId, id);
     if (!image) throw new NotFoundException('Image');
     return image;
+  }
+
+  /** The owner's image's immutable facts (ImageFactsMemo), for transformation requests; 404 for another user's. */
+  async getFacts(userId: string, id: string): Promise<ImageFacts> {
+    return this.facts.recall(userId, id) ?? this.facts.remember(await this.getOwned(userId, id));
   }
 
   async list(userId: string, q: { limit?: number; cursor?: string; page?: number }): Promise<ImagePageDto> {
@@ -94,6 +101,7 @@ export class ImagesService {
       });
       return this.cleanups.add(imagePrefix(userId, id), 'image deleted', em);
     });
+    this.facts.forget(id);
     await this.outbox.enqueue(pending);
     await this.lifecycle.afterImageJobsCanceled(canceled);
     try {

@@ -53,7 +53,7 @@ export class TransformationsService {
 
   /** The stored derivative of this spec, if it was rendered already (no job row is written). */
   async existingDerivative(userId: string, imageId: string, spec: TransformationSpec): Promise<DerivativeEntity | null> {
-    const image = await this.images.getOwned(userId, imageId);
+    const image = await this.images.getFacts(userId, imageId);
     return this.derivatives.find(image.id, specHash(spec, image.format as InputFormat));
   }
 
@@ -63,7 +63,7 @@ export class TransformationsService {
     spec: TransformationSpec,
     opts: { idempotencyKey?: string; requestId?: string; webhookUrl?: string | null } = {},
   ): Promise<Submission> {
-    const image = await this.images.getOwned(userId, imageId);
+    const image = await this.images.getFacts(userId, imageId);
     await this.checkWatermarkSources(userId, spec);
     const format = image.format as InputFormat;
     // A spec that cannot fit this image is refused now, not left to become a failed job (and cost a quota unit).
