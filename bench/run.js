@@ -417,6 +417,16 @@ function cpuPerJob(c, jobs, stack, skipped, seconds, cpuUsageMs) {
   const parts = [c.api.ms, c.worker.ms, postgres, c.redis.ms, c.benchClient.ms];
   out.total = parts.every((x) => x === null) ? null : per(parts.reduce((a, b) => a + (b ?? 0), 0));
   if (parts.some((x) => x === null)) skipped['w1Cpu.total'] = 'leaves out the processes that could not be read (w1Cpu.*)';
+  // Write system calls per job (/proc/<pid>/io syscw: write, writev, pwrite; not send/sendto, so
+  // PostgreSQL's replies to clients are not in its figure): on this kind of machine each costs about
+  // as much CPU as the work it carries. A Node process's socket writes are its round trips (a query,
+  // a Redis command, an HTTP response); its eventfd writes are libuv's threadpool tasks signalling
+  // the event loop (each fs call, each sharp pipeline). Reads are listed too.
+  const sys = (g) => (g?.syscalls ? { writes: per(g.syscalls.writes), reads: per(g.syscalls.reads) } : null);
+  const pgSys = [c.postgresBackends, c.postgresServer].every((g) => g.syscalls)
+    ? { writes: per(c.postgresBackends.syscalls.writes + c.postgresServer.syscalls.writes), reads: per(c.postgresBackends.syscalls.reads + c.postgresServer.syscalls.reads) }
+    : null;
+  const syscallsPerJob = { api: sys(c.api), worker: sys(c.worker), postgres: pgSys, redis: sys(c.redis), benchClient: sys(c.benchClient) };
   const detail = {
     jobs,
     windowSeconds: r2(seconds),
@@ -430,7 +440,7 @@ function cpuPerJob(c, jobs, stack, skipped, seconds, cpuUsageMs) {
     pids: { api: c.api.pids ?? null, worker: c.worker.pids ?? null, redis: c.redis.pids ?? null },
     note: 'Redis and the PostgreSQL server processes also serve whatever else runs on the machine meanwhile; the bench database backends are only the stack\'s',
   };
-  return { perJob: out, detail };
+  return { perJob: out, syscallsPerJob, detail };
 }
 
 function cannon(opts) {
@@ -640,6 +650,8 @@ function emptyResult(o, s) {
       rawSharpOpsPerSec: null,
       // CPU ms per job by process over W1's timed part (bench/lib/cpu.js), and raw sharp's per op.
       cpuMsPerJob: { api: null, workerEventLoop: null, workerRenderThreads: null, workerOther: null, postgres: null, redis: null, benchClient: null, total: null },
+      // Write and read system calls per job by process over the same window (/proc/<pid>/io).
+      syscallsPerJob: { api: null, worker: null, postgres: null, redis: null, benchClient: null },
       rawCpuMsPerOp: null,
     },
     w2: { jobsPerSec: null, p50Ms: null, p95Ms: null, p99Ms: null },
@@ -727,6 +739,7 @@ function cpuRows(R, v) {
     ...rows,
     ['W1 CPU per job: total (raw sharp per op)', `${ms(c.total)} (${ms(R.w1.rawCpuMsPerOp)})`],
     ['W1 orchestration CPU per job, total − raw sharp (goal ≤ 5 ms)', `${ms(R.ratios.orchestrationCpuMsPerJob)}${goal === undefined || goal === null ? '' : goal ? ' ✅' : ' ❌'}`],
+    ['W1 write / read system calls per job: API, worker, PostgreSQL, Redis, bench client', ['api', 'worker', 'postgres', 'redis', 'benchClient'].map((k) => { const x = R.w1.syscallsPerJob?.[k]; return x ? `${x.writes} / ${x.reads}` : '–'; }).join(', ')],
   ];
 }
 
@@ -980,6 +993,7 @@ async function main() {
       const usage = process.cpuUsage(usage0);
       const perJob = cpuPerJob(cpu.stop(), S.w1Jobs, stack, R.skipped, t.seconds, (usage.user + usage.system) / 1000);
       R.w1.cpuMsPerJob = perJob.perJob;
+      R.w1.syscallsPerJob = perJob.syscallsPerJob;
       if (R.w1.cpuMsPerJob.total !== null && R.w1.rawCpuMsPerOp !== null) R.ratios.orchestrationCpuMsPerJob = r2(R.w1.cpuMsPerJob.total - R.w1.rawCpuMsPerOp);
       R.w1.jobsPerSec = r2(t.jobsPerSec);
       R.ratios.w1VsRawSharp = r3(t.jobsPerSec / R.w1.rawSharpOpsPerSec);

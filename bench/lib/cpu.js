@@ -43,6 +43,16 @@ function threadCpuMs(pid, tid) {
   return ticksToMs(statFields(`/proc/${pid}/task/${tid}/stat`));
 }
 
+/** A process's read and write system calls so far (/proc/<pid>/io syscr, syscw); null when not readable. */
+function syscalls(pid) {
+  try {
+    const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { reads: Number(/^syscr: (\d+)/m.exec(io)[1]), writes: Number(/^syscw: (\d+)/m.exec(io)[1]) };
+  } catch {
+    return null;
+  }
+}
+
 const readText = (file) => fs.readFileSync(file, 'utf8').replace(/\0/g, ' ').trim();
 
 /** Every process this user can see: pid, ppid, comm, cmdline (a process that exits meanwhile is left out). */
@@ -122,7 +132,7 @@ function uptimeTicks() {
  * so a process that appears meanwhile (a new PostgreSQL backend) counts from its birth, and a
  * thread or process that exits keeps what it had spent at its last sample.
  *
- * stop() → { [name]: { ms, threads: [{ pid, tid, comm, ms }], processMs, pids } | { ms: null, reason } }
+ * stop() → { [name]: { ms, threads: [{ pid, tid, comm, ms }], processMs, syscalls: { reads, writes } | null, pids } | { ms: null, reason } }
  * `ms` is the sum over threads, or the processes' own stat when that is larger by more than its
  * resolution (threads born and exited between two samples); `processMs` is the stat figure.
  */
@@ -152,9 +162,15 @@ function cpuWindow(groups, everyMs = 250) {
       for (const pid of pids) {
         try {
           const total = processCpuMs(pid);
+          const io = syscalls(pid);
           const p = procs.get(pid);
-          if (p) p.last = total;
-          else procs.set(pid, { group: name, first: initial ? total : baseline(`/proc/${pid}/stat`, total), last: total });
+          if (p) {
+            p.last = total;
+            if (io && p.io) p.io.last = io;
+          } else {
+            const born = !initial && baseline(`/proc/${pid}/stat`, 1) === 0;
+            procs.set(pid, { group: name, first: born ? 0 : total, last: total, io: io && { first: born ? { reads: 0, writes: 0 } : io, last: io } });
+          }
           for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
             const key = `${pid}/${tid}`;
             const ms = threadCpuMs(pid, tid);
@@ -188,7 +204,12 @@ function cpuWindow(groups, everyMs = 250) {
         const processMs = ps.reduce((s, [, p]) => s + p.last - p.first, 0);
         // stat's ticks are truncated at each reading: up to a tick of error at each end, per process.
         const statResolution = (2 * ps.length * 1000) / ticksPerSecond();
-        out[name] = { ms: processMs - threadMs > statResolution ? processMs : threadMs, threadMs, processMs, pids: ps.map(([pid]) => pid), threads: ts, ...(reasons[name] ? { reason: reasons[name] } : {}) };
+        // System calls of the processes seen at their last sample; a process that could not be read leaves the figure null.
+        const ios = ps.map(([, p]) => p.io);
+        const sys = ios.every(Boolean)
+          ? { reads: ios.reduce((n, io) => n + io.last.reads - io.first.reads, 0), writes: ios.reduce((n, io) => n + io.last.writes - io.first.writes, 0) }
+          : null;
+        out[name] = { ms: processMs - threadMs > statResolution ? processMs : threadMs, threadMs, processMs, syscalls: sys, pids: ps.map(([pid]) => pid), threads: ts, ...(reasons[name] ? { reason: reasons[name] } : {}) };
       }
       return out;
     },
