@@ -1,4 +1,5 @@
 import { DomainException, FieldError } from './domain.exception';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './dependency-failure.util';
 
 /** The error vocabulary of SPEC §3: one class per stable code. */
 export class ValidationFailedException extends DomainException {
@@ -69,7 +70,7 @@ export class DailyQuotaExceededException extends DomainException {
   }
 }
 export class UnavailableException extends DomainException {
-  constructor(message = 'A dependency is unavailable; try again shortly.') {
-    super('unavailable', message);
+  constructor(message = 'A dependency is unavailable; try again shortly.', retryAfterSeconds = UNAVAILABLE_RETRY_AFTER_SECONDS) {
+    super('unavailable', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
   }
 }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainException, ERROR_CODES, ErrorCode, FieldError, isErrorCode } from '@pixmill/common';
+import { DomainException, ERROR_CODES, ErrorCode, failedDependency, FieldError, isErrorCode, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@pixmill/common';
 
 /** A JSON body over the 1 MiB limit: not an image upload, so not `file_too_large`. */
 const BODY_TOO_LARGE: Problem = {
@@ -53,9 +53,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
-    const p = this.toProblem(exception, req);
+    const down = exception instanceof DomainException || exception instanceof HttpException ? undefined : failedDependency(exception);
+    const p = down ? this.unavailable(down) : this.toProblem(exception, req);
     const { status, title } = ERROR_CODES[p.code];
-    if (status >= 500 && !(exception instanceof DomainException)) {
+    if (down) {
+      // Expected while a dependency restarts: one line, not a stack per request.
+      this.logger.warn(`${down} unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+    } else if (status >= 500 && !(exception instanceof DomainException)) {
       this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
     }
     for (const [k, v] of Object.entries(p.headers ?? {})) void reply.header(k, v);
@@ -74,6 +78,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       });
   }
 
+  /** A dependency that refused, dropped or timed out: 503 with Retry-After, whichever route met it. */
+  private unavailable(dependency: string): Problem {
+    const what = dependency === 'postgres' ? 'The database' : dependency === 'redis' ? 'Redis' : dependency === 'storage' ? 'Storage' : 'A dependency';
+    return {
+      code: 'unavailable',
+      detail: `${what} is unavailable; try again shortly.`,
+      headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+    };
+  }
+
   private toProblem(e: unknown, req: FastifyRequest): Problem {
     if (e instanceof DomainException) {
       return { code: e.code, detail: e.message, errors: e.errors, headers: e.headers };
@@ -86,10 +100,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         return { code: 'not_found', detail: `No route for ${req.method} ${req.url.split('?')[0]}.` };
       }
       if (status === 413) return BODY_TOO_LARGE; // the JSON body limit (uploads answer with their own file_too_large)
+      const code = typeof body === 'object' && isErrorCode(body.code) ? body.code : codeOfStatus(status);
       return {
-        code: typeof body === 'object' && isErrorCode(body.code) ? body.code : codeOfStatus(status),
+        code,
         detail: typeof message === 'string' ? message : e.message,
         extra: typeof body === 'object' ? body.extra : undefined,
+        headers: code === 'unavailable' ? { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } : undefined,
       };
     }
     // Errors raised by Fastify itself before a handler runs (body parsing, limits, content type).
