@@ -35,4 +35,5 @@ export * from './probe/decode-error.util';
 export * from './render/render-spec.exception';
 export * from './render/sharp-config.util';
 export * from './render/render.pipeline';
+export * from './render/placeholder.util';
 export * from './imaging.service';
