@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { thumbHashToAverageRGBA } from 'thumbhash';
 import {
   postImage,
   waitForThumbnail,
@@ -102,6 +103,7 @@ describe('images (e2e, local storage)', () => {
         createdAt: expect.any(String),
         // null until the worker has rendered it; a racing fast worker may already have.
         urls: { original: expect.any(String), thumbnail: res.body.urls?.thumbnail === null ? null : expect.any(String) },
+        placeholder: res.body.placeholder === null ? null : expect.any(Object),
       });
       expect(Date.parse(res.body.createdAt)).not.toBeNaN();
       const key = `users/${user.id}/images/${res.body.id}/original`;
@@ -351,6 +353,15 @@ describe('images (e2e, local storage)', () => {
       expect(res.headers.get('content-type')).toMatch(/^image\/webp/);
       const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
       expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({ format: 'webp', width: 256, height: 192 });
+      // Written with the thumbnail: the placeholders of the same image.
+      const { placeholder } = (await owner.http.get(`/v1/images/${image.id}`)).body;
+      expect(placeholder).toEqual({ thumbhash: expect.any(String), blurhash: expect.any(String), dominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/) });
+      const avg = thumbHashToAverageRGBA(Buffer.from(placeholder.thumbhash, 'base64'));
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(placeholder.dominantColor.slice(i, i + 2), 16));
+      const mean = (await sharp(Buffer.from(await (await fetch(thumbnail)).arrayBuffer())).stats()).channels.map((c) => c.mean);
+      // Both follow the image's own colours (the mean of the thumbnail), not a constant.
+      expect(Math.abs(avg.r * 255 - mean[0]) + Math.abs(avg.g * 255 - mean[1]) + Math.abs(avg.b * 255 - mean[2])).toBeLessThan(60);
+      expect([r, g, b].every((v) => v >= 0 && v <= 255)).toBe(true);
     });
 
     it('the thumbnail of an EXIF-rotated photo is upright (portrait)', async () => {

@@ -423,6 +423,13 @@ describe('webhooks (e2e)', () => {
     const events = messages.map((m) => new Webhook(secret).verify(m.body, headersOf(m.headers)) as any);
     const ready = events.find((e) => e.type === 'image.ready');
     expect(ready.data).toMatchObject({ id: res.body.id, urls: { thumbnail: expect.any(String) } });
+    // The placeholders are computed with the thumbnail, so image.ready carries them, as GET /v1/images/{id} then does.
+    expect(ready.data.placeholder).toEqual({
+      thumbhash: expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
+      blurhash: expect.stringMatching(/^.{28}$/),
+      dominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/),
+    });
+    expect((await user.http.get(`/v1/images/${res.body.id}`)).body.placeholder).toEqual(ready.data.placeholder);
     expect(ready.data.exif?.gps).toBeUndefined();
     expect(res.body.exif.gps).toBeDefined(); // the owner's own API answer keeps it
     expect(events.find((e) => e.type === 'job.succeeded')?.data.id).toBe(res.body.eagerJobs[0].jobId);

@@ -45,6 +45,7 @@ export class AppConfig {
     maxInputPixels: number;
     maxAnimationFrames: number;
     maxOutputPixels: number;
+    maxOutputFrames: number;
     allowSvg: boolean;
     rateLimitPerMinute: number;
     authRateLimitPerMinute: number;

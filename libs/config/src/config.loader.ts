@@ -89,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxInputPixels: e.MAX_INPUT_PIXELS,
       maxAnimationFrames: e.MAX_ANIMATION_FRAMES,
       maxOutputPixels: e.MAX_OUTPUT_PIXELS,
+      maxOutputFrames: e.MAX_OUTPUT_FRAMES,
       allowSvg: e.ALLOW_SVG,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,

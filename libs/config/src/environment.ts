@@ -137,6 +137,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1)
   MAX_OUTPUT_PIXELS: number = 50_000_000;
 
+  /** Most frames of an animated output (MAX_OUTPUT_PIXELS counts over all of them too). */
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_OUTPUT_FRAMES: number = 100;
+
   @Transform(toBool) @IsBoolean()
   ALLOW_SVG: boolean = false;
 

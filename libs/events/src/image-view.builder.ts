@@ -40,6 +40,9 @@ export class ImageViewBuilder {
       exif,
       createdAt: new Date(image.createdAt).toISOString(),
       urls: { original, thumbnail },
+      placeholder: image.placeholder
+        ? { thumbhash: image.placeholder.thumbhash, blurhash: image.placeholder.blurhash, dominantColor: image.placeholder.dominantColor }
+        : null,
     };
   }
 }

@@ -32,4 +32,6 @@ export interface ImageView {
   exif: Record<string, unknown> | null;
   createdAt: string;
   urls: { original: string | null; thumbnail: string | null };
+  /** Shown while the image loads; null until the thumbnail is rendered. */
+  placeholder: { thumbhash: string; blurhash: string; dominantColor: string } | null;
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ImageProbe, ProbeLimits, VerifyDecodeOptions, probeImage, verifyDecodes } from './probe/image-probe.util';
+import { computePlaceholder, ImagePlaceholder } from './render/placeholder.util';
 import { RenderOptions, RenderResult, render, renderMany, renderThumbnail } from './render/render.pipeline';
 import { InputFormat, TransformationSpec } from './spec/transformation-spec.types';
 
@@ -24,6 +25,11 @@ export class ImagingService {
 
   renderMany(input: Buffer, specs: TransformationSpec[], options: RenderOptions): Promise<RenderResult[]> {
     return renderMany(input, specs, options);
+  }
+
+  /** ThumbHash, BlurHash and dominant colour, from the listing thumbnail's bytes. */
+  placeholder(thumbnail: Buffer): Promise<ImagePlaceholder> {
+    return computePlaceholder(thumbnail);
   }
 
   renderThumbnail(input: Buffer, inputFormat: InputFormat, options?: { maxInputPixels?: number }): Promise<RenderResult> {

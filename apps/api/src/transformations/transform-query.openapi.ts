@@ -12,6 +12,9 @@ import {
   RotateOperationDto,
   SharpenOperationDto,
   WatermarkOperationDto,
+  TrimOperationDto,
+  ExtendOperationDto,
+  RoundCornersOperationDto,
 } from '@pixmill/imaging';
 import { DEFAULT_TRANSFORM_WAIT_SECONDS, MAX_TRANSFORM_WAIT_SECONDS } from './transformation.limits';
 import { specFieldSchema } from './transformation-spec.openapi';
@@ -100,6 +103,40 @@ export const TRANSFORM_QUERY: Record<QueryKey, QueryParameter> = {
     schema: STRING,
     example: 'text:© me',
   },
+  trim: {
+    description:
+      `A trim operation: \`true\` trims the border of the top-left pixel's colour at threshold ${rule(TrimOperationDto, 'threshold').default}; ` +
+      `\`20\` sets the threshold (${range(rule(TrimOperationDto, 'threshold'))}); \`20:ffffff\` also names the border colour ` +
+      '(bare hex, or `%23ffffff`). `false` adds nothing.',
+    schema: STRING,
+    example: '10',
+  },
+  extend: {
+    description:
+      `An extend operation (padding, ${range(rule(ExtendOperationDto, 'top'))} px a side): \`20\` on every side, \`10,20\` (top and bottom, ` +
+      'left and right) or `10,20,30,40` (top, right, bottom, left, as in CSS); then optionally `:ffffff` (a fill colour, default black), ' +
+      '`:copy` (edge pixels), `:mirror` or `:repeat`.',
+    schema: STRING,
+    example: '20:ffffff',
+  },
+  roundCorners: {
+    description: `A roundCorners operation: a radius in px (\`24\`) or percent of the shorter side (\`10%\`, at most 50%). Sides ${range(rule(RoundCornersOperationDto, 'radius'))}.`,
+    schema: STRING,
+    example: '24',
+  },
+  flatten: {
+    description: 'A flatten operation: `true` puts transparency on white; a colour (`000000`, `%23000000`) on that colour. `false` adds nothing.',
+    schema: STRING,
+    example: 'true',
+  },
+  tint: { description: 'A tint operation: the colour (bare hex like `704214`, `%23704214` or `rgb(…)`).', schema: STRING, example: '704214' },
+  negate: { description: ADDS('negate'), schema: BOOLEAN, example: true },
+  normalize: { description: ADDS('normalize (auto levels)'), schema: BOOLEAN, example: true },
+  frame: {
+    description: 'A frame operation (must be the first key that makes an operation): a frame index from 0, `first` or `all`.',
+    schema: STRING,
+    example: '0',
+  },
   format: {
     description: 'Output format; default the input’s (HEIC and TIFF become jpeg, SVG png).',
     schema: rule(OutputSpecDto, 'format'),
@@ -107,6 +144,11 @@ export const TRANSFORM_QUERY: Record<QueryKey, QueryParameter> = {
   },
   quality: { description: 'Output quality (the default depends on the format).', schema: rule(OutputSpecDto, 'quality'), example: 80 },
   compress: { description: 'The smallest file at that quality (mozjpeg, palette PNG, highest effort).', schema: rule(OutputSpecDto, 'compress'), example: true },
+  keepProfile: {
+    description: 'Keep the input’s colour profile (wide gamut stays wide); by default the output is converted to sRGB.',
+    schema: rule(OutputSpecDto, 'keepProfile'),
+    example: true,
+  },
   wait: {
     description: 'Seconds to wait for the render before answering 202 with the job instead of a 302.',
     schema: { type: 'integer', minimum: 0, maximum: MAX_TRANSFORM_WAIT_SECONDS, default: DEFAULT_TRANSFORM_WAIT_SECONDS },

@@ -121,6 +121,68 @@ const OPERATION_DOCS: Record<OperationName, ModelDoc> = {
       color: { description: 'Colour of a text watermark.', default: '#ffffff' },
     },
   },
+  trim: {
+    description:
+      'Cut away a border of (nearly) one colour: `background`, or the colour of the top-left pixel when omitted. ' +
+      'An image that is all border is left as it is.',
+    example: { op: 'trim', threshold: 10 },
+    fields: {
+      threshold: { description: 'How far (0–255) a pixel may differ from the border colour and still be trimmed.', default: 10 },
+      background: { description: 'The border colour; omit it to take the top-left pixel’s.', example: '#ffffff' },
+    },
+  },
+  extend: {
+    description:
+      'Pad the image: `top`, `right`, `bottom`, `left` in px, and `all` for every side not given (give at least one). ' +
+      'The new area is `background`, or made from the image with `extendWith`.',
+    example: { op: 'extend', top: 10, right: 20, bottom: 10, left: 20, background: '#ffffff' },
+    fields: {
+      all: { description: 'Padding of every side not given on its own, px.' },
+      top: { description: 'Padding above, px (default `all`, else 0).' },
+      right: { description: 'Padding on the right, px (default `all`, else 0).' },
+      bottom: { description: 'Padding below, px (default `all`, else 0).' },
+      left: { description: 'Padding on the left, px (default `all`, else 0).' },
+      extendWith: {
+        description: '`background` fills with the colour; `copy` repeats the edge pixels; `mirror` reflects the image; `repeat` tiles it.',
+        default: 'background',
+      },
+      background: { description: 'Fill colour (only with `extendWith: background`).', default: '#000000' },
+    },
+  },
+  roundCorners: {
+    description: 'Make the corners transparent along a quarter circle. JPEG output, which has no alpha, shows them white.',
+    example: { op: 'roundCorners', radius: 24 },
+    fields: {
+      radius: { description: 'Corner radius, in px or in percent of the shorter side (at most 50, which gives a circle or a pill).' },
+      unit: { description: 'Unit of `radius`.', default: 'px' },
+    },
+  },
+  flatten: {
+    description: 'Merge transparency onto a background colour (an image without alpha is unchanged).',
+    example: { op: 'flatten', background: '#ffffff' },
+    fields: { background: { description: 'The colour behind transparent pixels.', default: '#ffffff' } },
+  },
+  tint: {
+    description: 'Keep the lightness of every pixel and give it the hue and saturation of `color`.',
+    example: { op: 'tint', color: '#704214' },
+    fields: { color: { description: 'The tint.', example: '#704214' } },
+  },
+  negate: { description: 'Invert the colours (alpha is kept).', example: { op: 'negate' } },
+  normalize: {
+    description: 'Auto levels: stretch lightness so that its 1st to 99th percentiles span the full range.',
+    example: { op: 'normalize' },
+  },
+  frame: {
+    description:
+      'Which frames of an animated GIF or WebP are rendered: one, by `index` (from 0; an index past the last frame is a 422 ' +
+      '`spec_not_applicable`), or `frames: first` / `all`. Give exactly one of `index` and `frames`; must be the first operation. ' +
+      'Without it every frame is rendered when the output can be animated. A still input has one frame, index 0.',
+    example: { op: 'frame', index: 0 },
+    fields: {
+      index: { description: 'The frame to keep, from 0.' },
+      frames: { description: '`first` keeps the first frame (a still output); `all` keeps the animation.' },
+    },
+  },
 };
 
 const quality = Object.entries(DEFAULT_QUALITY)
@@ -128,7 +190,7 @@ const quality = Object.entries(DEFAULT_QUALITY)
   .join(', ');
 
 const OUTPUT_DOC: ModelDoc = {
-  description: 'How the result is encoded. Metadata is stripped except the ICC profile; animated GIF/WebP stay animated when the output format can carry it.',
+  description: 'How the result is encoded. Metadata is stripped except the colour profile (sRGB unless `keepProfile`); animated GIF/WebP stay animated when the output format can carry it.',
   example: { format: 'webp', quality: 80 },
   fields: {
     format: { description: 'Default: the input’s format when it can be written; HEIC and TIFF become jpeg, SVG becomes png.' },
@@ -141,6 +203,12 @@ const OUTPUT_DOC: ModelDoc = {
     },
     lossless: { description: 'Lossless webp or avif; ignored by other formats.', default: false },
     progressive: { description: 'Progressive jpeg or interlaced png; ignored by other formats.', default: false },
+    keepProfile: {
+      description:
+        'Keep the input’s ICC profile, so a wide gamut (Display P3, Adobe RGB, ProPhoto) stays wide. By default every output is ' +
+        'converted to sRGB from its embedded profile (CMYK included) and written without a profile (untagged is sRGB). Default false. ' +
+        'A CMYK input is always converted.',
+    },
   },
 };
 

@@ -52,11 +52,12 @@ export class ThumbnailProcessor implements JobProcessor<JobName.Thumbnail> {
       }
       throw err;
     }
+    const placeholder = await this.imaging.placeholder(thumb.data);
     const key = derivativeKey(image.userId, image.id, 'thumbnail-256', 'webp');
     await this.storage.put(key, thumb.data, { contentType: 'image/webp', cacheControl: IMMUTABLE_CACHE_CONTROL });
     let pending: PendingDeliveries = { ids: [] };
     const recorded = await this.ds.transaction(async (em) => {
-      const set = await this.images.setThumbnail(image.id, key, em);
+      const set = await this.images.setThumbnail(image.id, key, em, placeholder);
       if (set === 'missing') return false;
       // A retry after a lost acknowledgement finds the thumbnail already set: no second image.ready.
       if (set === 'again') return true;

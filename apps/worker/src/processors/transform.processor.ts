@@ -92,6 +92,7 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
       inputFormat: image.format as InputFormat,
       maxInputPixels: this.config.limits.maxInputPixels,
       maxOutputPixels: this.config.limits.maxOutputPixels,
+      maxOutputFrames: this.config.limits.maxOutputFrames,
       watermarkImages,
     });
     await this.lifecycle.progress(job, PROGRESS_RENDERED);

@@ -6,6 +6,13 @@ export interface GpsPosition {
   longitude: number;
 }
 
+/** What a client shows while the image loads; set with the thumbnail. */
+export interface ImagePlaceholderColumn {
+  thumbhash: string;
+  blurhash: string;
+  dominantColor: string;
+}
+
 @Entity({ name: 'images' })
 export class ImageEntity {
   /** Chosen by the API before the bytes are stored, so the storage key never comes from user input. */
@@ -26,6 +33,8 @@ export class ImageEntity {
   @Column({ name: 'thumbnail_key', type: 'text', nullable: true }) thumbnailKey: string | null;
   /** Why no thumbnail can be made (the original does not decode); null while one can. */
   @Column({ name: 'thumbnail_error', type: 'text', nullable: true }) thumbnailError?: string | null;
+  /** Set with the thumbnail; null before it (and for images thumbnailed before placeholders existed). */
+  @Column({ type: 'jsonb', nullable: true }) placeholder?: ImagePlaceholderColumn | null;
   /** The upload's webhookUrl: receives this image's image.ready. */
   @Column({ name: 'webhook_url', type: 'text', nullable: true }) webhookUrl?: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

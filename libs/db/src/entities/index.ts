@@ -5,7 +5,7 @@ import { RefreshTokenEntity } from './refresh-token.entity';
 import { UploadEntity } from './upload.entity';
 import { UserEntity } from './user.entity';
 
-export type { GpsPosition } from './image.entity';
+export type { GpsPosition, ImagePlaceholderColumn } from './image.entity';
 export { DerivativeEntity, ImageEntity, JobEntity, RefreshTokenEntity, UploadEntity, UserEntity };
 export { FINAL_JOB_STATUSES } from './job.entity';
 export type { JobStatus } from './job.entity';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ReadCache } from '../cache/read-cache.service';
-import { ImageEntity } from '../entities';
+import { ImageEntity, ImagePlaceholderColumn } from '../entities';
 import { returnedRows } from '../sql.util';
 
 export interface ImagePageQuery {
@@ -77,11 +77,17 @@ export class ImageRepository {
   }
 
   /** 'first' when this call set the image's first thumbnail, 'again' when one was set already, 'missing' when the image is gone. */
-  async setThumbnail(id: string, key: string, em: EntityManager = this.ds.manager): Promise<'first' | 'again' | 'missing'> {
+  async setThumbnail(
+    id: string,
+    key: string,
+    em: EntityManager = this.ds.manager,
+    placeholder: ImagePlaceholderColumn | null = null,
+  ): Promise<'first' | 'again' | 'missing'> {
     const res = await em.query(
       `WITH old AS (SELECT id, thumbnail_key FROM images WHERE id = $1 FOR UPDATE)
-       UPDATE images SET thumbnail_key = $2 FROM old WHERE images.id = old.id RETURNING old.thumbnail_key AS previous`,
-      [id, key],
+       UPDATE images SET thumbnail_key = $2, placeholder = COALESCE($3::jsonb, images.placeholder)
+       FROM old WHERE images.id = old.id RETURNING old.thumbnail_key AS previous`,
+      [id, key, placeholder === null ? null : JSON.stringify(placeholder)],
     );
     await this.cache.afterWrite('image', [id], em);
     const rows = returnedRows<{ previous: string | null }>(res);

@@ -65,7 +65,7 @@ describe('render', () => {
     expect(await size({ width: 400, withoutEnlargement: true })).toEqual([200, 100]);
   });
 
-  it('auto-orients from EXIF first and strips EXIF/GPS from the output while keeping ICC', async () => {
+  it('auto-orients from EXIF first and strips EXIF/GPS from the output; the ICC profile only with keepProfile', async () => {
     const input = await sharp(await twoColour(60, 40))
       .withExif({ IFD0: { Make: 'Pixmill' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '10/1 0/1 0/1' } })
       .withMetadata({ orientation: 6 })
@@ -75,13 +75,15 @@ describe('render', () => {
     const before = await sharp(input).metadata();
     expect([before.orientation, before.width, before.exif !== undefined, before.hasProfile]).toEqual([6, 60, true, true]);
     for (const operations of [[], [{ op: 'resize', width: 20 }], [{ op: 'grayscale' }, { op: 'flip' }]]) {
-      const out = await run(input, { operations }, 'jpeg');
-      const meta = await sharp(out.data).metadata();
-      expect(meta.width! < meta.height!).toBe(true); // rotated to portrait
-      expect(meta.orientation).toBeUndefined();
-      expect(meta.exif).toBeUndefined();
-      expect(meta.xmp).toBeUndefined();
-      expect(meta.hasProfile).toBe(true);
+      for (const keepProfile of [false, true]) {
+        const out = await run(input, { operations, output: { keepProfile } }, 'jpeg');
+        const meta = await sharp(out.data).metadata();
+        expect(meta.width! < meta.height!).toBe(true); // rotated to portrait
+        expect(meta.orientation).toBeUndefined();
+        expect(meta.exif).toBeUndefined();
+        expect(meta.xmp).toBeUndefined();
+        expect(meta.hasProfile).toBe(keepProfile);
+      }
     }
     // orientation 6 = rotate 90° clockwise: the left (red) half ends up on top
     const upright = await run(input, {}, 'jpeg');

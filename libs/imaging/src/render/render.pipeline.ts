@@ -7,11 +7,13 @@ import { isAnimatedFormat, outputMimeType } from '../spec/output-format.util';
 import { CanonicalOutputSpec, canonicalSpec } from '../spec/spec-hash.util';
 import {
   CropOperation,
+  FrameOperation,
   InputFormat,
   MAX_OUTPUT_SIDE,
   Operation,
   OutputFormat,
   ResizeOperation,
+  RoundCornersOperation,
   TransformationSpec,
   WatermarkOperation,
 } from '../spec/transformation-spec.types';
@@ -26,7 +28,12 @@ export interface RenderOptions {
   /** Watermark images by imageId; the caller loads those the spec names (and checks ownership). */
   watermarkImages?: Record<string, Buffer>;
   timeoutSeconds?: number;
+  /** Most frames an animated output may have (MAX_OUTPUT_FRAMES); more is image_too_large. Default 100. */
+  maxOutputFrames?: number;
 }
+
+/** MAX_OUTPUT_FRAMES when the caller does not pass one. */
+export const DEFAULT_MAX_OUTPUT_FRAMES = 100;
 
 export interface RenderResult {
   data: Buffer;
@@ -55,7 +62,15 @@ const FUSABLE_WITH_DECODE = new Set<Operation['op']>([
   'sharpen',
   'modulate',
   'contrast',
+  'tint',
+  'negate',
 ]);
+
+/** Ops that sharp applies as a composite, after any flatten of the same pipeline. */
+const COMPOSITES = new Set<Operation['op'] | undefined>(['roundCorners', 'watermark']);
+
+/** Ops whose output size depends on the pixels: the stage is materialised after them to learn it. */
+const SIZE_FROM_PIXELS = new Set<Operation['op']>(['trim']);
 
 interface Context {
   options: RenderOptions;
@@ -63,6 +78,10 @@ interface Context {
   /** Output frames: output pixel limits count over all of them. */
   frames: number;
   watermarks: Map<string, Buffer>;
+  /** Carry the input's ICC profile through (output.keepProfile, not for CMYK); otherwise every stage is sRGB. */
+  keepProfile: boolean;
+  /** The frame the decode reads (a `frame` op with an index). */
+  page?: number;
 }
 
 /**
@@ -98,13 +117,25 @@ export async function render(input: Buffer, spec: TransformationSpec, options: R
     timeout: options.timeoutSeconds ?? DEFAULT_PIPELINE_TIMEOUT_SECONDS,
     frames: 1,
     watermarks: new Map(),
+    keepProfile: canonical.output.keepProfile === true,
   };
+  // `frame` is a decode choice (parseSpec keeps it first); the chain proper starts after it.
+  const [first, ...rest] = canonical.operations;
+  const frame = first?.op === 'frame' ? first : undefined;
+  const ops = frame ? rest : canonical.operations;
   try {
-    if (isAnimatedFormat(options.inputFormat) && isAnimatedFormat(canonical.output.format)) {
-      const meta = await sharp(input, { limitInputPixels: false, failOn: DECODE_FAIL_ON }).metadata();
-      if ((meta.pages ?? 1) > 1) return await renderAnimated(input, canonical.operations, canonical.output, meta, ctx);
+    const header = await sharp(input, { limitInputPixels: false, failOn: DECODE_FAIL_ON }).metadata();
+    if (header.space === 'cmyk') ctx.keepProfile = false; // a CMYK profile cannot tag RGB output
+    const pages = header.pages ?? 1;
+    if (frame?.index !== undefined) {
+      if (frame.index >= pages) {
+        throw new RenderSpecException(`The image has ${pages} frame(s); frame ${frame.index} does not exist.`);
+      }
+      ctx.page = frame.index;
+    } else if (pages > 1 && isAnimatedFormat(options.inputFormat) && isAnimatedFormat(canonical.output.format)) {
+      return await renderAnimated(input, ops, canonical.output, header, ctx);
     }
-    return await renderStill(input, canonical.operations, canonical.output, ctx);
+    return await renderStill(input, ops, canonical.output, ctx);
   } catch (e) {
     throw toDecodeError(e);
   }
@@ -120,9 +151,13 @@ async function renderStill(input: Buffer, ops: Operation[], output: CanonicalOut
     fresh: true,
     decode: true,
   };
-  const last = await runOperations(start, ops, ctx);
+  let last = await runOperations(start, ops, ctx);
+  // sharp flattens before it composites within one pipeline: a JPEG's white must go under the last composite's alpha.
+  if (output.format === 'jpeg' && COMPOSITES.has(ops[ops.length - 1]?.op)) last = await materialize(last, ctx);
   checkOutputSize(last.width, last.height, ctx);
-  const { data, info } = await encode(last.image, output, {}, last.width * last.height).toBuffer({ resolveWithObject: true });
+  const { data, info } = await encode(last.image, output, {}, last.width * last.height, ctx.keepProfile).toBuffer({
+    resolveWithObject: true,
+  });
   checkOutputSize(info.width, info.height, ctx);
   return result(data, output.format, info.width, info.height, 1);
 }
@@ -135,6 +170,7 @@ async function renderAnimated(
   ctx: Context,
 ): Promise<RenderResult> {
   const frames = meta.pages ?? 1;
+  checkFrameCount(frames, ctx.options);
   ctx.frames = frames;
   // One decode of all frames into an RGBA strip; each frame then runs the chain on its own.
   const { data, info } = await sharp(input, { ...decodeOptions(ctx), autoOrient: false, pages: -1 })
@@ -169,7 +205,7 @@ async function renderAnimated(
   const strip = sharp(Buffer.concat(rendered), {
     raw: { width, height: height * frames, channels: 4, pageHeight: height },
   }).timeout({ seconds: ctx.timeout });
-  const encoded = await encode(strip, output, { loop: meta.loop, delay: meta.delay }, width * height * frames).toBuffer();
+  const encoded = await encode(strip, output, { loop: meta.loop, delay: meta.delay }, width * height * frames, false).toBuffer();
   return result(encoded, output.format, width, height, frames);
 }
 
@@ -181,13 +217,16 @@ async function runOperations(stage: Stage, ops: Operation[], ctx: Context): Prom
     const size = predictSize(op, current);
     checkIntermediateSize(size.width, size.height, ctx);
     current = { image: await applyOperation(current, op, ctx), ...size, fresh: false, decode: false };
+    if (SIZE_FROM_PIXELS.has(op.op)) {
+      current = await materialize(current, ctx);
+      checkIntermediateSize(current.width, current.height, ctx);
+    }
   }
   return current;
 }
 
 async function materialize(stage: Stage, ctx: Context): Promise<Stage> {
-  const { data, info } = await stage.image
-    .keepIccProfile()
+  const { data, info } = await withProfile(stage.image, ctx.keepProfile)
     .tiff({ compression: 'none' })
     .toBuffer({ resolveWithObject: true });
   return {
@@ -243,7 +282,47 @@ async function applyOperation(stage: Stage, op: Operation, ctx: Context): Promis
       return image.composite([
         { input: await watermarkFor(op, stage, ctx), gravity: op.gravity ?? 'southeast' },
       ]);
+    case 'trim':
+      return image.trim({ threshold: op.threshold, ...(op.background ? { background: op.background } : {}) });
+    case 'extend':
+      return image.extend({
+        top: op.top ?? 0,
+        right: op.right ?? 0,
+        bottom: op.bottom ?? 0,
+        left: op.left ?? 0,
+        extendWith: op.extendWith ?? 'background',
+        ...(op.background ? { background: op.background } : {}),
+      });
+    case 'roundCorners':
+      return image.ensureAlpha().composite([{ input: roundedMask(op, stage), blend: 'dest-in' }]);
+    case 'flatten':
+      return image.flatten({ background: op.background ?? '#ffffff' });
+    case 'tint':
+      return image.tint(op.color);
+    case 'negate':
+      return image.negate({ alpha: false });
+    case 'normalize':
+      return image.normalise();
+    case 'frame':
+      return image; // applied at decode (see render)
   }
+}
+
+/** An opaque rounded rectangle the size of the stage; `dest-in` keeps the image only where it is. */
+function roundedMask(op: RoundCornersOperation, stage: { width: number; height: number }): Buffer {
+  const { width, height } = stage;
+  const r = cornerRadius(op, width, height);
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+      `<rect x="0" y="0" width="${width}" height="${height}" rx="${r}" ry="${r}" fill="#fff"/></svg>`,
+  );
+}
+
+/** The radius in px: percent of the shorter side, and never more than half of it. */
+export function cornerRadius(op: RoundCornersOperation, width: number, height: number): number {
+  const half = Math.min(width, height) / 2;
+  const px = (op.unit ?? 'px') === 'percent' ? (Math.min(width, height) * op.radius) / 100 : op.radius;
+  return Math.min(px, half);
 }
 
 /**
@@ -328,7 +407,10 @@ function predictSize(op: Operation, stage: { width: number; height: number }): {
       const [c, s] = [Math.abs(Math.cos(r)), Math.abs(Math.sin(r))];
       return { width: Math.ceil(W * c + H * s), height: Math.ceil(W * s + H * c) };
     }
-    default:
+    case 'extend':
+      return { width: W + (op.left ?? 0) + (op.right ?? 0), height: H + (op.top ?? 0) + (op.bottom ?? 0) };
+    default: // trim's result is at most W × H; the render materialises it to learn the real size
+
       return { width: W, height: H };
   }
 }
@@ -373,17 +455,34 @@ type SizeLimits = { options: Pick<RenderOptions, 'maxInputPixels' | 'maxOutputPi
 export function checkSpecFits(
   spec: TransformationSpec,
   image: { format: InputFormat; width: number; height: number; pages: number },
-  limits: Pick<RenderOptions, 'maxInputPixels' | 'maxOutputPixels'>,
+  limits: Pick<RenderOptions, 'maxInputPixels' | 'maxOutputPixels' | 'maxOutputFrames'>,
 ): void {
   const canonical = canonicalSpec(spec, image.format);
-  const animated = image.pages > 1 && isAnimatedFormat(image.format) && isAnimatedFormat(canonical.output.format);
+  const [first, ...rest] = canonical.operations;
+  const frame: FrameOperation | undefined = first?.op === 'frame' ? first : undefined;
+  if (frame?.index !== undefined && frame.index >= image.pages) {
+    throw new RenderSpecException(`The image has ${image.pages} frame(s); frame ${frame.index} does not exist.`);
+  }
+  const animated =
+    frame?.index === undefined && image.pages > 1 && isAnimatedFormat(image.format) && isAnimatedFormat(canonical.output.format);
+  if (animated) checkFrameCount(image.pages, limits);
   const ctx: SizeLimits = { options: limits, frames: animated ? image.pages : 1 };
   let stage = { width: image.width, height: image.height };
-  for (const op of canonical.operations) {
+  for (const op of frame ? rest : canonical.operations) {
     stage = predictSize(op, stage);
     checkIntermediateSize(stage.width, stage.height, ctx);
   }
   checkOutputSize(stage.width, stage.height, ctx);
+}
+
+/** An animated output has at most MAX_OUTPUT_FRAMES frames; a `frame` op picks one instead. */
+function checkFrameCount(frames: number, options: Pick<RenderOptions, 'maxOutputFrames'>): void {
+  const max = options.maxOutputFrames ?? DEFAULT_MAX_OUTPUT_FRAMES;
+  if (frames > max) {
+    throw new ImageTooLargeException(
+      `The animation has ${frames} frames; an animated output may have at most ${max}. Pick one with a frame operation.`,
+    );
+  }
 }
 
 /** Final output: ≤ 8192 px a side and ≤ MAX_OUTPUT_PIXELS (over all frames). */
@@ -410,7 +509,22 @@ function checkIntermediateSize(width: number, height: number, ctx: SizeLimits): 
 }
 
 function decodeOptions(ctx: Context): SharpOptions {
-  return { failOn: DECODE_FAIL_ON, limitInputPixels: ctx.options.maxInputPixels, autoOrient: true };
+  return {
+    failOn: DECODE_FAIL_ON,
+    limitInputPixels: ctx.options.maxInputPixels,
+    autoOrient: true,
+    ...(ctx.page !== undefined ? { page: ctx.page } : {}),
+  };
+}
+
+/**
+ * The colour of a stage's or output's pixels. By default sharp converts to sRGB
+ * from the embedded profile (CMYK with or without one, Display P3, ProPhoto,
+ * greyscale with a profile, 16-bit) and writes no profile: untagged is sRGB on
+ * the web. `keepProfile` keeps the input's pixels and profile instead.
+ */
+function withProfile(image: Sharp, keepProfile: boolean): Sharp {
+  return keepProfile ? image.keepIccProfile() : image;
 }
 
 /** A frame as 8-bit sRGB + alpha, whatever the chain did to its bands (grayscale gives one). */
@@ -451,9 +565,15 @@ export function avifEffort(compress: boolean, pixels: number): number {
  * about the same time) and 4 when compressing; higher efforts are not worth a worker.
  * `pixels` is the output's size (all frames), which bounds effort 4 (`avifEffort`).
  */
-function encode(image: Sharp, output: CanonicalOutputSpec, animation: AnimationOptions, pixels: number): Sharp {
-  // Default sharp output strips all metadata (EXIF, GPS, XMP, IPTC); keep only the ICC profile.
-  const img = image.keepIccProfile();
+function encode(
+  image: Sharp,
+  output: CanonicalOutputSpec,
+  animation: AnimationOptions,
+  pixels: number,
+  keepProfile = true,
+): Sharp {
+  // Default sharp output strips all metadata (EXIF, GPS, XMP, IPTC); at most the ICC profile is kept (withProfile).
+  const img = withProfile(image, output.keepProfile === true && keepProfile);
   const compress = output.compress ?? false;
   const anim = {
     ...(animation.loop !== undefined ? { loop: animation.loop } : {}),
@@ -519,16 +639,19 @@ export async function renderMany(
   specs: TransformationSpec[],
   options: RenderOptions,
 ): Promise<RenderResult[]> {
-  if (specs.length <= 1 || isAnimatedFormat(options.inputFormat)) {
+  // One shared intermediate holds one colour treatment: sRGB for all, or the input's profile for all.
+  const keeps = specs.map((spec) => spec.output?.keepProfile === true);
+  const mixed = keeps.some((k) => k) && keeps.some((k) => !k);
+  if (specs.length <= 1 || isAnimatedFormat(options.inputFormat) || mixed) {
     const results: RenderResult[] = [];
     for (const spec of specs) results.push(await render(input, spec, options));
     return results;
   }
   let decoded: Buffer;
   try {
-    decoded = await sharp(input, { failOn: DECODE_FAIL_ON, limitInputPixels: options.maxInputPixels, autoOrient: true })
-      .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_PIPELINE_TIMEOUT_SECONDS })
-      .keepIccProfile()
+    const image = sharp(input, { failOn: DECODE_FAIL_ON, limitInputPixels: options.maxInputPixels, autoOrient: true })
+      .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_PIPELINE_TIMEOUT_SECONDS });
+    decoded = await withProfile(image, keeps[0])
       .tiff({ compression: 'none' })
       .toBuffer();
   } catch (e) {

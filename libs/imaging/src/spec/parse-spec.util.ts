@@ -42,6 +42,8 @@ export function parseSpec(body: unknown): TransformationSpec {
     rawOps.slice(0, MAX_OPERATIONS_INSPECTED).forEach((raw, i) => {
       const op = parseOperation(raw, `operations[${i}]`, errors);
       if (op) operations.push(op);
+      // frame picks what is decoded, so nothing may come before it.
+      if (op?.op === 'frame' && i > 0) errors.push({ field: `operations[${i}].op`, message: 'frame must be the first operation' });
     });
   }
 

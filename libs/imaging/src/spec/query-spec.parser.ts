@@ -23,9 +23,18 @@ export const QUERY_SPEC_KEYS = [
   'saturation',
   'contrast',
   'watermark',
+  'trim',
+  'extend',
+  'roundCorners',
+  'flatten',
+  'tint',
+  'negate',
+  'normalize',
+  'frame',
   'format',
   'quality',
   'compress',
+  'keepProfile',
 ] as const;
 export type QuerySpecKey = (typeof QUERY_SPEC_KEYS)[number];
 
@@ -42,6 +51,15 @@ const RESIZE_BOX = /^(\d*)x(\d*)$/;
 const RESIZE_SCALE = /^(\d+(?:\.\d+)?)%$/;
 /** `+` in a query string decodes to a space, so `crop=300x200+10+20` as typed arrives as `300x200 10 20`: both are read. */
 const CROP = /^(\d+)x(\d+)(?:[+ ](\d+)[+ ](\d+)|:([a-z]+))?$/;
+
+/** `extend=20`, `extend=10,20` (vertical, horizontal) or `extend=10,20,30,40` (top, right, bottom, left), then `:mirror`, `:copy`, `:repeat` or `:colour`. */
+const EXTEND = /^(\d+)(?:,(\d+)(?:,(\d+),(\d+))?)?(?::(.+))?$/;
+const TRIM = /^(\d+)(?::(.+))?$/;
+const RADIUS = /^(\d+)(%?)$/;
+const BARE_HEX = /^(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+/** A colour in a query: `#` must be escaped as %23 there, so bare hex (`ffffff`) is read as `#ffffff`. */
+const queryColor = (value: string): string => (BARE_HEX.test(value) ? `#${value}` : value);
 
 type Mutable = Record<string, unknown> & { op: string };
 
@@ -155,6 +173,57 @@ export function parseQuerySpec(params: URLSearchParams | Iterable<[string, strin
         if (value.startsWith('text:')) push(key, { op: 'watermark', text: value.slice('text:'.length) });
         else if (value.startsWith('image:')) push(key, { op: 'watermark', imageId: value.slice('image:'.length) });
         else bad(key, 'watermark must look like text:Hello or image:{imageId}');
+        break;
+      case 'trim': {
+        const m = TRIM.exec(value);
+        if (value === 'true') push(key, { op: 'trim' });
+        else if (m) push(key, { op: 'trim', threshold: Number(m[1]), ...(m[2] ? { background: queryColor(m[2]) } : {}) });
+        else if (value !== 'false') bad(key, 'trim must be true, a threshold (0–255) or threshold:colour (10:ffffff)');
+        break;
+      }
+      case 'extend': {
+        const m = EXTEND.exec(value);
+        if (!m) {
+          bad(key, 'extend must look like 20, 10,20 or 10,20,30,40, optionally followed by :mirror, :copy, :repeat or :colour');
+          break;
+        }
+        const op: Mutable = { op: 'extend' };
+        if (m[2] === undefined) op.all = Number(m[1]);
+        else if (m[3] === undefined) Object.assign(op, { top: Number(m[1]), bottom: Number(m[1]), right: Number(m[2]), left: Number(m[2]) });
+        else Object.assign(op, { top: Number(m[1]), right: Number(m[2]), bottom: Number(m[3]), left: Number(m[4]) });
+        const fill = m[5];
+        if (fill === 'mirror' || fill === 'copy' || fill === 'repeat') op.extendWith = fill;
+        else if (fill !== undefined) op.background = queryColor(fill);
+        push(key, op);
+        break;
+      }
+      case 'roundCorners': {
+        const m = RADIUS.exec(value);
+        if (m) push(key, { op: 'roundCorners', radius: Number(m[1]), ...(m[2] ? { unit: 'percent' } : {}) });
+        else bad(key, 'roundCorners must be a radius in px (24) or percent (10%)');
+        break;
+      }
+      case 'flatten':
+        if (value === 'true') push(key, { op: 'flatten' });
+        else if (value !== 'false') push(key, { op: 'flatten', background: queryColor(value) });
+        break;
+      case 'tint':
+        push(key, { op: 'tint', color: queryColor(value) });
+        break;
+      case 'negate':
+      case 'normalize':
+        if (value === 'true') push(key, { op: key });
+        else if (value !== 'false') bad(key, `${key} must be true or false`);
+        break;
+      case 'frame':
+        if (INTEGER.test(value)) push(key, { op: 'frame', index: Number(value) });
+        else if (value === 'first' || value === 'all') push(key, { op: 'frame', frames: value });
+        else bad(key, 'frame must be a frame index (0, 1, …), first or all');
+        break;
+      case 'keepProfile':
+        if (key in output) bad(key, `${key} is given more than once`);
+        else if (value === 'true' || value === 'false') output.keepProfile = value === 'true';
+        else bad(key, 'keepProfile must be true or false');
         break;
       case 'format':
       case 'quality':

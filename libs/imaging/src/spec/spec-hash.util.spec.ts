@@ -2,7 +2,7 @@ import { normalizeColor, parseColor } from './color.util';
 import { outputExtension, outputMimeType } from './output-format.util';
 import { parseQuerySpec } from './query-spec.parser';
 import { RENDERER_VERSION, canonicalSpec, specHash } from './spec-hash.util';
-import { TransformationSpec } from './transformation-spec.types';
+import { Operation, TransformationSpec } from './transformation-spec.types';
 
 const spec = (operations: unknown[], output: object = {}) => ({ operations, output }) as TransformationSpec;
 
@@ -86,6 +86,31 @@ describe('canonicalSpec / specHash', () => {
     expect(new Set(hashes).size).toBe(hashes.length);
     expect(hashes[0]).toMatch(/^[0-9a-f]{32}$/);
     expect(RENDERER_VERSION).toBeGreaterThan(0);
+  });
+
+  it('hashes the newer operations and keepProfile by what they render', () => {
+    const base = spec([{ op: 'resize', width: 300 }]);
+    // keepProfile: false is the default and leaves the hash as it was before the option existed.
+    expect(specHash(spec([{ op: 'resize', width: 300 }], { keepProfile: false }), 'jpeg')).toBe(specHash(base, 'jpeg'));
+    expect(specHash(spec([{ op: 'resize', width: 300 }], { keepProfile: true }), 'jpeg')).not.toBe(specHash(base, 'jpeg'));
+    const same = (a: Operation, b: Operation) => expect(specHash(spec([a]), 'png')).toBe(specHash(spec([b]), 'png'));
+    same({ op: 'extend', all: 5 }, { op: 'extend', top: 5, right: 5, bottom: 5, left: 5, background: '#000' });
+    same({ op: 'extend', all: 5, top: 1 }, { op: 'extend', top: 1, right: 5, bottom: 5, left: 5, extendWith: 'background' });
+    same({ op: 'trim' }, { op: 'trim', threshold: 10 });
+    same({ op: 'roundCorners', radius: 4 }, { op: 'roundCorners', radius: 4, unit: 'px' });
+    same({ op: 'flatten' }, { op: 'flatten', background: '#FFF' });
+    same({ op: 'tint', color: '#F00' }, { op: 'tint', color: 'rgb(255,0,0)' });
+    same({ op: 'frame', frames: 'first' }, { op: 'frame', index: 0 });
+    const differ = [
+      spec([{ op: 'extend', all: 5, extendWith: 'mirror' }]),
+      spec([{ op: 'extend', all: 5 }]),
+      spec([{ op: 'roundCorners', radius: 4, unit: 'percent' }]),
+      spec([{ op: 'frame', frames: 'all' }]),
+      spec([{ op: 'frame', index: 1 }]),
+      spec([{ op: 'negate' }]),
+      spec([{ op: 'normalize' }]),
+    ].map((s) => specHash(s, 'png'));
+    expect(new Set(differ).size).toBe(differ.length);
   });
 
   it('maps formats to extensions and MIME types', () => {

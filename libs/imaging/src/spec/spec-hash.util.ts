@@ -71,6 +71,28 @@ function canonicalOperation(op: Operation): Operation {
     }
     case 'sharpen':
       return dropUndefined({ op: 'sharpen', sigma: op.sigma });
+    case 'trim':
+      return dropUndefined({ op: 'trim', threshold: op.threshold ?? 10, background: color(op.background) });
+    case 'extend': {
+      const extendWith = op.extendWith ?? 'background';
+      return dropUndefined({
+        op: 'extend',
+        top: op.top ?? op.all ?? 0,
+        right: op.right ?? op.all ?? 0,
+        bottom: op.bottom ?? op.all ?? 0,
+        left: op.left ?? op.all ?? 0,
+        extendWith,
+        background: extendWith === 'background' ? color(op.background ?? '#000000') : undefined,
+      });
+    }
+    case 'roundCorners':
+      return { op: 'roundCorners', radius: op.radius, unit: op.unit ?? 'px' };
+    case 'flatten':
+      return { op: 'flatten', background: color(op.background ?? '#ffffff') };
+    case 'tint':
+      return { op: 'tint', color: normalizeColor(op.color) };
+    case 'frame':
+      return op.frames === 'all' ? { op: 'frame', frames: 'all' } : { op: 'frame', index: op.index ?? 0 };
     default:
       return { ...op };
   }
@@ -88,6 +110,8 @@ function canonicalOutput(output: OutputSpec, inputFormat: InputFormat): Canonica
   }
   if (format === 'webp' || format === 'avif') result.lossless = output.lossless ?? false;
   if (format === 'jpeg' || format === 'png') result.progressive = output.progressive ?? false;
+  // Only when set: specs from before the option hash as they did (the default converts to sRGB).
+  if (output.keepProfile === true) result.keepProfile = true;
   return result;
 }
 

@@ -42,10 +42,22 @@ export const OPERATION_NAMES = [
   'modulate',
   'contrast',
   'watermark',
+  'trim',
+  'extend',
+  'roundCorners',
+  'flatten',
+  'tint',
+  'negate',
+  'normalize',
+  'frame',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
 export const MAX_OPERATIONS = 10;
+/** Largest padding `extend` adds on one side, px. */
+export const MAX_EXTEND = 4096;
+/** Highest frame index `frame` accepts (inputs have at most the configured number of frames). */
+export const MAX_FRAME_INDEX = 9999;
 /** Largest side of any output, and the largest resize target (SPEC §4). */
 export const MAX_OUTPUT_SIDE = 8192;
 
@@ -114,6 +126,68 @@ export interface WatermarkOperation {
   color?: string;
 }
 
+/** Cut away a border of (nearly) one colour: `background`, or the top-left pixel's when omitted. */
+export interface TrimOperation {
+  op: 'trim';
+  /** Allowed difference from the border colour, 0–255 (default 10). */
+  threshold?: number;
+  background?: string;
+}
+
+export const EXTEND_WITH = ['background', 'copy', 'mirror', 'repeat'] as const;
+export type ExtendWith = (typeof EXTEND_WITH)[number];
+/** Pad the image: per side, or `all` for every side not given. */
+export interface ExtendOperation {
+  op: 'extend';
+  all?: number;
+  top?: number;
+  right?: number;
+  bottom?: number;
+  left?: number;
+  /** What fills the new area: `background` colour (default), or copies of the edge pixels, or the image mirrored or repeated. */
+  extendWith?: ExtendWith;
+  background?: string;
+}
+
+export const RADIUS_UNITS = ['px', 'percent'] as const;
+export type RadiusUnit = (typeof RADIUS_UNITS)[number];
+/** Transparent rounded corners (JPEG output flattens them on white). */
+export interface RoundCornersOperation {
+  op: 'roundCorners';
+  radius: number;
+  /** `px`, or `percent` of the shorter side (50 makes a circle or a pill). Default px. */
+  unit?: RadiusUnit;
+}
+/** Merge alpha onto a background colour (default white). */
+export interface FlattenOperation {
+  op: 'flatten';
+  background?: string;
+}
+/** Keep luminance, take the chroma of `color`. */
+export interface TintOperation {
+  op: 'tint';
+  color: string;
+}
+export interface NegateOperation {
+  op: 'negate';
+}
+/** Auto levels: stretch luminance so the 1st–99th percentiles span the full range. */
+export interface NormalizeOperation {
+  op: 'normalize';
+}
+export const FRAME_SELECTIONS = ['first', 'all'] as const;
+export type FrameSelection = (typeof FRAME_SELECTIONS)[number];
+/**
+ * Which frames of an animated input are rendered: one (`index`, from 0; `frames:
+ * 'first'` is index 0) or `all` (the default when there is no frame op). Applied
+ * when the input is decoded, so it must come first in the chain.
+ */
+export interface FrameOperation {
+  op: 'frame';
+  index?: number;
+  frames?: FrameSelection;
+}
+
 export type Operation =
   | ResizeOperation
   | CropOperation
@@ -126,7 +200,15 @@ export type Operation =
   | SharpenOperation
   | ModulateOperation
   | ContrastOperation
-  | WatermarkOperation;
+  | WatermarkOperation
+  | TrimOperation
+  | ExtendOperation
+  | RoundCornersOperation
+  | FlattenOperation
+  | TintOperation
+  | NegateOperation
+  | NormalizeOperation
+  | FrameOperation;
 
 export interface OutputSpec {
   /** Defaults to the input's format (heic/tiff/svg inputs: see `defaultOutputFormat`). */
@@ -137,6 +219,11 @@ export interface OutputSpec {
   lossless?: boolean;
   /** Progressive JPEG / interlaced PNG; ignored for other formats. */
   progressive?: boolean;
+  /**
+   * Keep the input's ICC profile (a wide gamut such as Display P3 stays wide).
+   * Default false: the output is converted to sRGB and tagged as such.
+   */
+  keepProfile?: boolean;
 }
 
 export interface TransformationSpec {

@@ -128,3 +128,23 @@ export async function pixel(image: Buffer, x: number, y: number): Promise<number
   const i = (y * info.width + x) * info.channels;
   return [...data.subarray(i, i + info.channels)];
 }
+
+/** CIE L*a*b* (D65) of an 8-bit sRGB colour. */
+export function srgbToLab([r, g, b]: number[]): [number, number, number] {
+  const lin = (c: number) => {
+    const v = c / 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const [R, G, B] = [lin(r), lin(g), lin(b)];
+  const x = (0.4124 * R + 0.3576 * G + 0.1805 * B) / 0.95047;
+  const y = 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  const z = (0.0193 * R + 0.1192 * G + 0.9505 * B) / 1.08883;
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+}
+
+/** ΔE*76 (Euclidean distance in L*a*b*) of two 8-bit sRGB colours. */
+export function deltaE(a: number[], b: number[]): number {
+  const [p, q] = [srgbToLab(a), srgbToLab(b)];
+  return Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+}

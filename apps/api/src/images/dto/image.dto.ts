@@ -22,6 +22,18 @@ export class ImageUrlsDto {
   thumbnail: string | null;
 }
 
+export class ImagePlaceholderDto {
+  @ApiProperty({
+    example: '1QcSHQRnh493V4dIh4eXh1h4kJUI',
+    description: 'ThumbHash (base64): a blurred preview with alpha and the aspect ratio; decode with thumbhash’s `thumbHashToDataURL`.',
+  })
+  thumbhash: string;
+  @ApiProperty({ example: 'LEHV6nWB2yk8pyo0adR*.7kCMdnj', description: 'BlurHash: 4 × 3 components (3 × 4 for a portrait image).' })
+  blurhash: string;
+  @ApiProperty({ example: '#4a6c8f', description: 'The most common colour, `#rrggbb`: a flat background while the image loads.' })
+  dominantColor: string;
+}
+
 export class ImageDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'beach.jpg' }) filename: string;
@@ -41,6 +53,12 @@ export class ImageDto {
   exif: Record<string, unknown> | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: ImageUrlsDto }) urls: ImageUrlsDto;
+  @ApiProperty({
+    type: ImagePlaceholderDto,
+    nullable: true,
+    description: 'Computed with the thumbnail; null until the worker has rendered it. Also in `image.ready`.',
+  })
+  placeholder: ImagePlaceholderDto | null;
   @ApiPropertyOptional({ type: () => [EagerJobDto], description: 'Upload answers only: one entry per `eager` spec, in order.' })
   eagerJobs?: EagerJobDto[];
 }

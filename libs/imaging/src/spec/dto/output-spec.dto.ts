@@ -17,4 +17,7 @@ export class OutputSpecDto implements OutputSpec {
 
   @OptionalField() @IsBoolean()
   progressive?: boolean;
+
+  @OptionalField() @IsBoolean()
+  keepProfile?: boolean;
 }

@@ -11,6 +11,14 @@ import { ResizeOperationDto } from './resize-operation.dto';
 import { SepiaOperationDto } from './sepia-operation.dto';
 import { SharpenOperationDto } from './sharpen-operation.dto';
 import { WatermarkOperationDto } from './watermark-operation.dto';
+import { TrimOperationDto } from './trim-operation.dto';
+import { ExtendOperationDto } from './extend-operation.dto';
+import { RoundCornersOperationDto } from './round-corners-operation.dto';
+import { FlattenOperationDto } from './flatten-operation.dto';
+import { TintOperationDto } from './tint-operation.dto';
+import { NegateOperationDto } from './negate-operation.dto';
+import { NormalizeOperationDto } from './normalize-operation.dto';
+import { FrameOperationDto } from './frame-operation.dto';
 
 /** The DTO class for each `op`: the discriminator `parseSpec` dispatches on. */
 export const OPERATION_DTOS = {
@@ -26,6 +34,14 @@ export const OPERATION_DTOS = {
   modulate: ModulateOperationDto,
   contrast: ContrastOperationDto,
   watermark: WatermarkOperationDto,
+  trim: TrimOperationDto,
+  extend: ExtendOperationDto,
+  roundCorners: RoundCornersOperationDto,
+  flatten: FlattenOperationDto,
+  tint: TintOperationDto,
+  negate: NegateOperationDto,
+  normalize: NormalizeOperationDto,
+  frame: FrameOperationDto,
 } as const;
 
 /**
