@@ -13,3 +13,4 @@ export * from './image-api.helpers';
 export * from './redis-keys.util';
 export * from './webhook-receiver.harness';
 export * from './api-process.harness';
+export * from './nginx.harness';
