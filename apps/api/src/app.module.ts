@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module';
 import { OpsModule } from './ops/ops.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { PublicUrlsModule } from './public-urls/public-urls.module';
 
 @Module({})
 export class AppModule {
@@ -39,6 +40,7 @@ export class AppModule {
         TransformationsModule,
         FilesModule,
         WebhooksModule,
+        PublicUrlsModule,
       ],
     };
   }

@@ -54,6 +54,11 @@ export const ERROR_CODES = {
   // 5xx
   internal_error: { status: 500, title: 'Internal error', retryable: true },
   unavailable: { status: 503, title: 'Service unavailable', retryable: true },
+  // Public image URLs (SPEC §8)
+  signature_invalid: { status: 403, title: 'Signature invalid', retryable: false },
+  url_expired: { status: 403, title: 'URL expired', retryable: false },
+  presets_only: { status: 403, title: 'Only presets are allowed', retryable: false },
+  rendering: { status: 503, title: 'Still rendering', retryable: true },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

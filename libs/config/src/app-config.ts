@@ -49,6 +49,7 @@ export class AppConfig {
     allowSvg: boolean;
     rateLimitPerMinute: number;
     authRateLimitPerMinute: number;
+    publicRendersPerMinute: number;
   };
   plans: Record<PlanName, PlanLimits>;
   worker: {

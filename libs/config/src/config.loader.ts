@@ -93,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowSvg: e.ALLOW_SVG,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+      publicRendersPerMinute: e.PUBLIC_RENDERS_PER_MINUTE,
     },
     plans,
     worker: {

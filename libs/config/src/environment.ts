@@ -190,6 +190,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1)
   AUTH_RATE_LIMIT_PER_MINUTE: number = 10;
 
+  /** New renders per minute that an owner's public /i/ URLs may start (cache hits are not counted). */
+  @Transform(toInt) @IsInt() @Min(1)
+  PUBLIC_RENDERS_PER_MINUTE: number = 120;
+
   @Transform(toInt) @IsInt() @Min(0)
   PLAN_FREE_DAILY_TRANSFORMS: number = 20;
 

@@ -12,9 +12,10 @@ import { UploadRepository } from './repositories/upload.repository';
 import { StorageCleanupRepository } from './repositories/storage-cleanup.repository';
 import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
 import { WebhookEndpointRepository } from './repositories/webhook-endpoint.repository';
+import { UrlKeyRepository } from './repositories/url-key.repository';
 
 const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository,
-  WebhookEndpointRepository, WebhookDeliveryRepository];
+  WebhookEndpointRepository, WebhookDeliveryRepository, UrlKeyRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

@@ -8,5 +8,6 @@ import { TransformationsController } from './transformations.controller';
   imports: [ImagesModule],
   controllers: [TransformationsController, JobsController],
   providers: [JobsService],
+  exports: [JobsService],
 })
 export class TransformationsModule {}

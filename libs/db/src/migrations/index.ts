@@ -11,6 +11,7 @@ import { KeepCanceledJobsOfDeletedImages1763800900000 } from './1763800900000-ke
 import { WebhookMessageRequestId1763801000000 } from './1763801000000-webhook-message-request-id.migration';
 import { JobLifecycle1763801100000 } from './1763801100000-job-lifecycle.migration';
 import { SubmitJobFunction1763801200000 } from './1763801200000-submit-job-function.migration';
+import { CreateUrlKeys1764100000000 } from './1764100000000-create-url-keys.migration';
 import { AddImagePlaceholder1764500000000 } from './1764500000000-add-image-placeholder.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
@@ -28,5 +29,6 @@ export const MIGRATIONS = [
   WebhookMessageRequestId1763801000000,
   JobLifecycle1763801100000,
   SubmitJobFunction1763801200000,
+  CreateUrlKeys1764100000000,
   AddImagePlaceholder1764500000000,
 ];

@@ -35,6 +35,15 @@ export class DerivativeRepository {
     return this.cache.readThrough('derivative', id, () => this.ds.getRepository(DerivativeEntity).findOneBy({ id }), reviveDerivative);
   }
 
+  /**
+   * `find` through the read cache, for the public /i/ route's cache hits. Only a found
+   * row is stored (absence is never cached) and the row never changes; a deleted image
+   * is refused before this is reached (its own cached row is invalidated on delete).
+   */
+  findCached(imageId: string, specHash: string): Promise<DerivativeEntity | null> {
+    return this.cache.readThrough('derivative-of-spec', `${imageId}:${specHash}`, () => this.find(imageId, specHash), reviveDerivative);
+  }
+
   listForImage(imageId: string): Promise<DerivativeEntity[]> {
     return this.ds.getRepository(DerivativeEntity).find({ where: { imageId }, order: { createdAt: 'DESC' } });
   }

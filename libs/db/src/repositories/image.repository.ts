@@ -58,6 +58,12 @@ export class ImageRepository {
     return image && image.userId === userId ? image : null;
   }
 
+  /** Any user's image by id, through the read cache (the public /i/ route learns the owner from it). */
+  async findAnyCached(id: string): Promise<ImageEntity | null> {
+    if (!ImageRepository.isId(id)) return null;
+    return this.cache.readThrough('image', id, () => this.findById(id), reviveImage);
+  }
+
   /** Newest first; fetches one extra row to know whether there is a next page. */
   async list(userId: string, q: ImagePageQuery): Promise<{ items: ImageEntity[]; hasMore: boolean }> {
     const qb = this.ds

@@ -1,0 +1,207 @@
+import { createHmac } from 'node:crypto';
+import { Client } from 'pg';
+import sharp from 'sharp';
+import {
+  expectProblem,
+  HttpClient,
+  jpeg,
+  RunningApi,
+  startApi,
+  startWorkerProcess,
+  TEST_DATABASE_URL,
+  TestUser,
+  uploadForm,
+  UserFactory,
+  WorkerProcess,
+} from '@pixmill/testing';
+
+/** Signs a target as SPEC §8 says, independently of the API's own code. */
+const sign = (key: string, target: string) =>
+  `${target}${target.includes('?') ? '&' : '?'}sig=${createHmac('sha256', key).update(target).digest('base64url')}`;
+
+describe('public image URLs (e2e)', () => {
+  let api: RunningApi;
+  let http: HttpClient;
+  let anonymous: HttpClient;
+  let db: Client;
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    api = await startApi({ RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_RENDERS_PER_MINUTE: '5', PLAN_FREE_DAILY_TRANSFORMS: '3' });
+    http = new HttpClient(api.baseUrl);
+    anonymous = http.as(undefined);
+    db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    worker = await startWorkerProcess({ STORAGE_LOCAL_DIR: api.config.storage.localDir });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await api?.close();
+    await db?.end();
+  });
+
+  async function uploadImage(user: TestUser, bytes?: Buffer): Promise<string> {
+    const res = await user.http.request('POST', '/v1/images', { body: uploadForm(bytes ?? (await jpeg(1200, 900)), 'photo.jpg') });
+    expect(res.status).toBe(201);
+    return res.body.id;
+  }
+  async function currentKey(user: TestUser): Promise<string> {
+    const res = await user.http.get('/v1/url-keys');
+    expect(res.status).toBe(200);
+    return res.body.keys.find((k: { expiresAt: string | null }) => k.expiresAt === null).key;
+  }
+  const jobsOf = async (imageId: string) => (await db.query('SELECT count(*)::int AS n FROM jobs WHERE image_id = $1', [imageId])).rows[0].n;
+  const pixels = async (url: string) => {
+    const bytes = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const meta = await sharp(bytes).metadata();
+    return [meta.format, meta.width, meta.height];
+  };
+
+  it('GET /v1/url-keys makes a pmk_ key on first use, the same one after; only for its owner', async () => {
+    expectProblem(await anonymous.get('/v1/url-keys'), 401, 'unauthorized');
+    const u = await new UserFactory(http).create();
+    const first = await u.http.get('/v1/url-keys');
+    expect(first.body.keys).toEqual([{ id: expect.any(String), key: expect.stringMatching(/^pmk_[A-Za-z0-9_-]{43}$/), createdAt: expect.any(String), expiresAt: null }]);
+    expect((await u.http.get('/v1/url-keys')).body).toEqual(first.body);
+    const other = await new UserFactory(http).create();
+    expect((await other.http.get('/v1/url-keys')).body.keys[0].key).not.toBe(first.body.keys[0].key);
+    // At rest the key is not in the clear.
+    const stored = (await db.query('SELECT key_ciphertext FROM url_keys WHERE user_id = $1', [u.id])).rows[0].key_ciphertext;
+    expect(stored).not.toContain(first.body.keys[0].key.slice(4));
+  });
+
+  it('an unauthenticated fetch of a signed URL follows to the right pixels; again → the same derivative, no new job', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const url = sign(await currentKey(u), `/i/${id}?resize=300x200&fit=fill&format=webp`);
+    const first = await anonymous.get(url);
+    expect(first.status).toBe(302);
+    const maxAge = Number(/^public, max-age=(\d+)$/.exec(first.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(0);
+    expect(maxAge).toBeLessThanOrEqual(api.config.storage.deliveryUrlTtlSeconds);
+    expect(first.headers.get('vary')).toBeNull();
+    // Followed, as an <img> does.
+    const followed = await fetch(`${api.baseUrl}${url}`);
+    expect(followed.status).toBe(200);
+    const meta = await sharp(Buffer.from(await followed.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 300, 200]);
+    expect(await jobsOf(id)).toBe(1);
+    const again = await anonymous.get(url);
+    expect(again.status).toBe(302);
+    expect(await jobsOf(id)).toBe(1);
+  });
+
+  it('tampered, unsigned, another account’s key, unknown image → 403 signature_invalid; nothing rendered', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const key = await currentKey(u);
+    const good = sign(key, `/i/${id}?resize=100x100`);
+    expectProblem(await anonymous.get(good.replace('100x100', '100x101')), 403, 'signature_invalid');
+    expectProblem(await anonymous.get(`/i/${id}?resize=100x100`), 403, 'signature_invalid');
+    expectProblem(await anonymous.get(`${good}&x=1`), 403, 'signature_invalid'); // sig not last
+    const stranger = await new UserFactory(http).create();
+    expectProblem(await anonymous.get(sign(await currentKey(stranger), `/i/${id}?resize=100x100`)), 403, 'signature_invalid');
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const res = await anonymous.get(sign(key, `/i/${unknown}?resize=100x100`));
+    expectProblem(res, 403, 'signature_invalid');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await jobsOf(id)).toBe(0);
+  });
+
+  it('past exp → 403 url_expired; a future exp works and caps max-age; bad options → 400', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const key = await currentKey(u);
+    const past = Math.floor(Date.now() / 1000) - 5;
+    expectProblem(await anonymous.get(sign(key, `/i/${id}?resize=100x100&exp=${past}`)), 403, 'url_expired');
+    expectProblem(await anonymous.get(sign(key, `/i/${id}?resize=banana`)), 400, 'validation_failed');
+    expectProblem(await anonymous.get(sign(key, `/i/${id}?resize=100x100&dpr=9`)), 400, 'validation_failed');
+    expectProblem(await anonymous.get(sign(key, `/i/${id}?resize=100x100&wait=1`)), 400, 'validation_failed');
+    expect(await jobsOf(id)).toBe(0);
+    const soon = Math.floor(Date.now() / 1000) + 120;
+    const ok = await anonymous.get(sign(key, `/i/${id}?resize=100x100&exp=${soon}`));
+    expect(ok.status).toBe(302);
+    expect(Number(/max-age=(\d+)/.exec(ok.headers.get('cache-control')!)![1])).toBeLessThanOrEqual(120);
+  });
+
+  it('format=auto: Accept avif / webp / jpeg → three formats, each its own derivative, with Vary: Accept', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const url = sign(await currentKey(u), `/i/${id}?resize=200x150&format=auto`);
+    const got: unknown[] = [];
+    for (const accept of ['image/avif,image/webp,*/*;q=0.8', 'image/webp,*/*', 'image/jpeg,*/*;q=0.5']) {
+      const res = await anonymous.get(url, { accept });
+      expect(res.status).toBe(302);
+      expect(res.headers.get('vary')).toBe('Accept');
+      got.push(await pixels(res.headers.get('location')!));
+    }
+    expect(got).toEqual([
+      ['heif', 200, 150],
+      ['webp', 200, 150],
+      ['jpeg', 200, 150],
+    ]);
+    expect((await db.query('SELECT count(*)::int AS n FROM derivatives WHERE image_id = $1', [id])).rows[0].n).toBe(3);
+  });
+
+  it('dpr=2 doubles the sizes, not beyond the input', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const key = await currentKey(u);
+    const res = await anonymous.get(sign(key, `/i/${id}?resize=300x200&fit=fill&format=png&dpr=2`));
+    expect(res.status).toBe(302);
+    expect(await pixels(res.headers.get('location')!)).toEqual(['png', 600, 400]);
+    const capped = await anonymous.get(sign(key, `/i/${id}?resize=800x&format=png&dpr=4`));
+    expect(await pixels(capped.headers.get('location')!)).toEqual(['png', 1200, 900]);
+  });
+
+  it('rotation: a new key signs at once, the previous one for 24 h, then no longer', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const old = await currentKey(u);
+    const rotated = await u.http.post('/v1/url-keys/rotate');
+    expect(rotated.status).toBe(201);
+    expect(rotated.body).toMatchObject({ key: expect.stringMatching(/^pmk_/), expiresAt: null });
+    const listed = (await u.http.get('/v1/url-keys')).body.keys;
+    expect(listed.map((k: { key: string }) => k.key)).toEqual([rotated.body.key, old]);
+    const hours = (Date.parse(listed[1].expiresAt) - Date.now()) / 3600_000;
+    expect(hours).toBeGreaterThan(23.9);
+    expect(hours).toBeLessThanOrEqual(24);
+    expect((await anonymous.get(sign(old, `/i/${id}?grayscale=true`))).status).toBe(302);
+    expect((await anonymous.get(sign(rotated.body.key, `/i/${id}?grayscale=true`))).status).toBe(302);
+    // The 24 h have passed: the old key stops signing (the next rotation refreshes the cached list).
+    await db.query(`UPDATE url_keys SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND expires_at IS NOT NULL`, [u.id]);
+    const third = (await u.http.post('/v1/url-keys/rotate')).body.key;
+    expectProblem(await anonymous.get(sign(old, `/i/${id}?grayscale=true`)), 403, 'signature_invalid');
+    expect((await anonymous.get(sign(rotated.body.key, `/i/${id}?grayscale=true`))).status).toBe(302);
+    expect((await anonymous.get(sign(third, `/i/${id}?grayscale=true`))).status).toBe(302);
+  });
+
+  it('new renders count against the owner’s daily quota; cache hits do not', async () => {
+    const u = await new UserFactory(http).create(); // free: 3 a day here
+    const id = await uploadImage(u);
+    const key = await currentKey(u);
+    const first = sign(key, `/i/${id}?resize=10x10`);
+    for (const size of ['10x10', '20x20', '30x30']) expect((await anonymous.get(sign(key, `/i/${id}?resize=${size}`))).status).toBe(302);
+    const over = await anonymous.get(sign(key, `/i/${id}?resize=40x40`));
+    expectProblem(over, 429, 'daily_quota_exceeded');
+    expect(over.headers.get('retry-after')).toEqual(expect.any(String));
+    for (let i = 0; i < 5; i++) expect((await anonymous.get(first)).status).toBe(302);
+    expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(3);
+  });
+
+  it('new renders count against PUBLIC_RENDERS_PER_MINUTE per owner; cache hits do not', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const key = await currentKey(u);
+    for (let angle = 1; angle <= 5; angle++) expect((await anonymous.get(sign(key, `/i/${id}?rotate=${angle}&format=png`))).status).toBe(302);
+    const limited = await anonymous.get(sign(key, `/i/${id}?rotate=6&format=png`));
+    expectProblem(limited, 429, 'rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await jobsOf(id)).toBe(5);
+    for (let i = 0; i < 10; i++) expect((await anonymous.get(sign(key, `/i/${id}?rotate=1&format=png`))).status).toBe(302);
+    // Another owner's budget is their own.
+    const v = await new UserFactory(http).plan('pro').create();
+    const vid = await uploadImage(v);
+    expect((await anonymous.get(sign(await currentKey(v), `/i/${vid}?rotate=6&format=png`))).status).toBe(302);
+  });
+});
