@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const api = process.env.PIXMILL_API_URL ?? 'http://localhost:3000';
+
+// The console is built to dist/web, which the API serves at / (apps/api/src/web).
+export default defineConfig({
+  root: here,
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic' } },
+  build: {
+    outDir: `${here}../../dist/web`,
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    sourcemap: false,
+    // No inline <script> or data: module: the CSP allows only 'self' scripts.
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+  },
+  // `npm run dev:web`: Vite on :5173, API calls and delivery URLs proxied to the API.
+  server: {
+    port: 5173,
+    proxy: { '/v1': api, '/files': api },
+  },
+  test: {
+    root: here,
+    environment: 'jsdom',
+    include: ['src/**/*.test.tsx', 'src/**/*.test.ts'],
+    setupFiles: ['src/test/setup.ts'],
+  },
+});
