@@ -26,7 +26,7 @@ function ensureWebBuild({ quiet = false } = {}) {
   const built = fs.existsSync(webStamp) ? fs.statSync(webStamp).mtimeMs : 0;
   if (built >= sources) return false;
   if (!quiet) process.stdout.write('pixmill: building the web console (vite build)…\n');
-  execFileSync(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', path.join(web, 'vite.config.ts'), '--logLevel', 'warn'], {
+  execFileSync(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', path.join(web, 'vite.config.mts'), '--logLevel', 'warn'], {
     cwd: root,
     stdio: quiet ? 'ignore' : 'inherit',
   });

@@ -17,6 +17,12 @@ export default defineConfig({
     // No inline <script> or data: module: the CSP allows only 'self' scripts.
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
+    rollupOptions: {
+      // TanStack Query's "use client" markers mean nothing to a client-only bundle.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
   },
   // `npm run dev:web`: Vite on :5173, API calls and delivery URLs proxied to the API.
   server: {
