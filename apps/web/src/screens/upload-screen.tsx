@@ -1,10 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
 import { api } from '../api/client';
+import type { Image } from '../api/types';
 import { formatBytes } from '../app/format';
 import { UploadQueue, type Uploader } from '../upload/upload-queue';
 
-export function UploadPanel({ uploader, onUploaded }: { uploader: Uploader; onUploaded?: () => void }) {
+export function UploadPanel({ uploader, onUploaded }: { uploader: Uploader; onUploaded?: (image: Image) => void }) {
   const queue = useMemo(() => new UploadQueue(uploader, 3, onUploaded), [uploader, onUploaded]);
   const items = useSyncExternalStore(queue.subscribe, queue.snapshot);
   const input = useRef<HTMLInputElement>(null);
