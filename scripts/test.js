@@ -11,5 +11,5 @@ const args = process.argv.slice(2);
 const run = (cmd, argv, env = process.env) => spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', env }).status ?? 1;
 
 const jest = run(bin('jest'), ['--runInBand', ...args], { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' });
-const vitest = args.length ? 0 : run(bin('vitest'), ['run', '--config', 'apps/web/vite.config.mts', '--reporter=default', '--reporter=json', '--outputFile.json=.ci/vitest-results.json']);
+const vitest = args.length ? 0 : run(bin('vitest'), ['run', '--config', 'apps/web/vite.config.mts']);
 process.exit(jest || vitest ? 1 : 0);

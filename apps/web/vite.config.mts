@@ -34,5 +34,8 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.tsx', 'src/**/*.test.ts'],
     setupFiles: ['src/test/setup.ts'],
+    // .ci/run adds these counts to jest's in its final line.
+    reporters: ['default', 'json'],
+    outputFile: { json: `${here}../../.ci/vitest-results.json` },
   },
 });
