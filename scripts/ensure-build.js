@@ -29,6 +29,8 @@ function ensureWebBuild({ quiet = false } = {}) {
   execFileSync(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', path.join(web, 'vite.config.mts'), '--logLevel', 'warn'], {
     cwd: root,
     stdio: quiet ? 'ignore' : 'inherit',
+    // Under jest NODE_ENV is `test`, which would give React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   return true;
 }

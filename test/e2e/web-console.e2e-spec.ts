@@ -26,6 +26,10 @@ const ROOT = path.resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** `UPDATE_SCREENSHOTS=1 npm test -- test/e2e/web-console` rewrites the README's screenshots. */
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : mkdtempSync(path.join(tmpdir(), 'pixmill-shots-'));
+/** A screenshot as a small palette PNG (they are committed for the README). */
+async function shot(page: Page, name: string): Promise<void> {
+  await sharp(await page.screenshot({ fullPage: true })).png({ palette: true, colours: 64, compressionLevel: 9 }).toFile(path.join(SHOTS, name));
+}
 const ENV = {
   WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
   STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-web-')),
@@ -130,7 +134,7 @@ describe('web console in Chromium (e2e)', () => {
     await until(() => thumbs.count(), (n) => n === 3, 30_000);
     for (let i = 0; i < 3; i++) await until(() => thumbs.nth(i).evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)), (w) => w > 0, 15_000);
     mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'gallery.png') });
+    await shot(page, 'gallery.png');
 
     await page.getByRole('link', { name: 'harbour.jpg' }).click();
     await page.getByRole('heading', { name: 'harbour.jpg' }).waitFor();
@@ -156,7 +160,7 @@ describe('web console in Chromium (e2e)', () => {
     expect(rendered.status).toBe(200);
     const meta = await sharp(Buffer.from(await rendered.arrayBuffer())).metadata();
     expect([meta.format, meta.width]).toEqual(['webp', 300]);
-    await page.screenshot({ path: path.join(SHOTS, 'builder.png'), fullPage: true });
+    await shot(page, 'builder.png');
 
     await nav.getByRole('link', { name: 'Jobs' }).click();
     await page.locator('.jobs li[data-status="succeeded"]').first().waitFor();
