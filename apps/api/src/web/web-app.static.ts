@@ -46,6 +46,8 @@ export async function serveWebApp(app: NestFastifyApplication, config: AppConfig
     decorateReply: false,
     wildcard: true,
     index: false,
+    // The build writes .br and .gz beside each asset.
+    preCompressed: true,
     immutable: true,
     maxAge: '365d',
     setHeaders: (reply) => void reply.header('x-content-type-options', 'nosniff'),
