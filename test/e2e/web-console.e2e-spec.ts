@@ -192,9 +192,23 @@ describe('web console in Chromium (e2e)', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('alert').getByText(/invalid|password/i).first().waitFor();
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    // Back in with the keyboard alone: Tab to each field, Enter submits; the focus is visible.
+    await page.getByLabel('Email').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string | null>("document.activeElement.getAttribute('type')")).toBe('password');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type(password);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Log in');
+    expect(await page.evaluate<string>("getComputedStyle(document.activeElement).outlineStyle")).toBe('solid');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Gallery' }).waitFor();
+    // The main navigation is reachable by keyboard too.
+    await nav.getByRole('link', { name: 'Jobs' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await nav.getByRole('link', { name: 'Gallery' }).focus();
+    await page.keyboard.press('Enter');
     await until(() => thumbs.count(), (n) => n === 3);
 
     // A phone-sized screen: nothing wider than the viewport.
