@@ -17,6 +17,7 @@ import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
+import { serveWebApp } from './web/web-app.static';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -79,6 +80,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       headerPairs: 50,
     },
   });
+  // The web console (dist/web, when built) at / with its SPA fallback.
+  await serveWebApp(app, config);
   const metrics = app.get(ApiMetrics);
   adapter.getInstance().addHook('onResponse', (req, reply, done) => {
     // The route pattern (not the URL) keeps label cardinality bounded.

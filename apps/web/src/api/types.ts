@@ -1,0 +1,90 @@
+// The API's documented shapes (see /openapi.json) that the console uses.
+export interface Problem {
+  type?: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  requestId?: string;
+  errors?: { field: string; message: string }[];
+}
+export interface Session {
+  user: { id: string; email: string; plan: string };
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+export interface Me {
+  id: string;
+  email: string;
+  plan: string;
+  createdAt: string;
+  usage: { storageBytes: number; storageQuotaBytes: number | null; transformsToday: number; dailyTransformQuota: number | null };
+}
+export interface Image {
+  id: string;
+  filename: string;
+  format: string;
+  mimeType: string;
+  width: number;
+  height: number;
+  bytes: number;
+  pages: number;
+  sha256: string;
+  exif: Record<string, unknown> | null;
+  createdAt: string;
+  urls: { original: string | null; thumbnail: string | null };
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export interface Derivative {
+  id: string;
+  specHash: string;
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+  url: string;
+  createdAt: string;
+}
+export type JobStatus = 'queued' | 'active' | 'succeeded' | 'failed' | 'canceled';
+export interface Job {
+  id: string;
+  imageId: string;
+  status: JobStatus;
+  progress: number;
+  attempts: number;
+  cached: boolean;
+  spec: Record<string, unknown>;
+  error: { code: string; message: string } | null;
+  result: { derivativeId: string; url: string; width: number; height: number; format: string; bytes: number } | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+}
+export interface WebhookDelivery {
+  id: string;
+  messageId: string;
+  type: string;
+  target: string;
+  endpointId: string | null;
+  url: string;
+  jobId: string | null;
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled';
+  nextAttemptAt: string | null;
+  attempts: { attemptedAt: string; statusCode: number | null; durationMs: number; error: string | null }[];
+  createdAt: string;
+}
+export const WEBHOOK_EVENTS = ['job.succeeded', 'job.failed', 'image.ready', 'image.deleted'] as const;

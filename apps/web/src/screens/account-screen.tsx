@@ -1,0 +1,34 @@
+import { useQuery } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { formatBytes } from '../app/format';
+import { ProblemText } from '../app/problem-text';
+
+function Bar({ label, used, total, format }: { label: string; used: number; total: number | null; format: (n: number) => string }) {
+  return (
+    <div className="usage">
+      <span>
+        {label}: {format(used)} of {total === null ? 'unlimited' : format(total)}
+      </span>
+      <meter min={0} max={total ?? Math.max(used, 1)} value={used} aria-label={label} />
+    </div>
+  );
+}
+
+export function AccountScreen() {
+  const me = useQuery({ queryKey: ['me'], queryFn: api.me });
+  return (
+    <main>
+      <h1>Account</h1>
+      <ProblemText error={me.error} />
+      {me.data && (
+        <>
+          <p>
+            {me.data.email}, plan <strong>{me.data.plan}</strong>
+          </p>
+          <Bar label="Storage" used={me.data.usage.storageBytes} total={me.data.usage.storageQuotaBytes} format={formatBytes} />
+          <Bar label="Transforms today" used={me.data.usage.transformsToday} total={me.data.usage.dailyTransformQuota} format={String} />
+        </>
+      )}
+    </main>
+  );
+}

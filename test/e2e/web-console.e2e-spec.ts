@@ -1,0 +1,225 @@
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { freePort, jpeg, png, startApi, startWorkerProcess, WebhookReceiver, type RunningApi, type WorkerProcess } from '@pixmill/testing';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureWebBuild } = require('../../scripts/ensure-build');
+
+/** What page.evaluate sees of an <img> (the test compiles without the DOM types). */
+type ImgElement = { complete: boolean; naturalWidth: number };
+
+/** Polls `read` until `ok` holds (or fails with the last value after `timeoutMs`). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`still ${JSON.stringify(v)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const ROOT = path.resolve(__dirname, '../..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** `UPDATE_SCREENSHOTS=1 npm test -- test/e2e/web-console` rewrites the README's screenshots. */
+const SHOTS = process.env.UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : mkdtempSync(path.join(tmpdir(), 'pixmill-shots-'));
+/** A screenshot as a small palette PNG (they are committed for the README). */
+async function shot(page: Page, name: string): Promise<void> {
+  await sharp(await page.screenshot({ fullPage: true })).png({ palette: true, colours: 64, compressionLevel: 9 }).toFile(path.join(SHOTS, name));
+}
+const ENV = {
+  WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-web-')),
+};
+
+describe('web console in Chromium (e2e)', () => {
+  let api: RunningApi;
+  let worker: WorkerProcess;
+  let receiver: WebhookReceiver;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  /** First-load JS by URL: bytes on the wire (compressed) and decoded. */
+  const jsBytes = new Map<string, { wire: number; decoded: number }>();
+
+  beforeAll(async () => {
+    ensureWebBuild({ quiet: true });
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+    [api, receiver] = await Promise.all([startApi(ENV), WebhookReceiver.start()]);
+    worker = await startWorkerProcess({ ...ENV, PUBLIC_BASE_URL: api.baseUrl, WORKER_METRICS_PORT: String(await freePort()) });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('response', async (r) => {
+      if (r.status() === 404) consoleErrors.push(`404 ${r.url()}`);
+      if (new URL(r.url()).pathname.startsWith('/assets/') && r.url().endsWith('.js')) {
+        const decoded = (await r.body()).length;
+        jsBytes.set(r.url(), { wire: Number(r.headers()['content-length'] ?? decoded), decoded });
+      }
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+    await Promise.all([api?.close(), receiver?.close()]);
+  });
+
+  it('serves the console at / with a strict CSP, hashed assets cached for a year and an SPA fallback', async () => {
+    const index = await fetch(`${api.baseUrl}/`, { headers: { accept: 'text/html' } });
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const csp = index.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await index.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
+    const js = await fetch(api.baseUrl + asset);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect(js.headers.get('cache-control')).toContain('max-age=31536000');
+    // Precompressed at build time: a browser that takes brotli gets the .br file.
+    const br = await fetch(api.baseUrl + asset, { headers: { 'accept-encoding': 'br' } });
+    expect(br.headers.get('content-encoding')).toBe('br');
+    expect(await br.text()).toBe(await js.text());
+    // A client-side route is the page too; an API path that does not exist stays a problem.
+    const deep = await fetch(`${api.baseUrl}/images/6b0f7e9a-3c1d-4e5f-8a9b-0c1d2e3f4a5b`, { headers: { accept: 'text/html' } });
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toBe(html);
+    const missing = await fetch(`${api.baseUrl}/v1/nothing-here`, { headers: { accept: 'text/html' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    expect((await fetch(`${api.baseUrl}/assets/nope-123.js`)).status).toBe(404);
+  });
+
+  it('signs up, uploads three images, builds resize → grayscale → webp, sees the job succeed, adds a webhook, logs out and in', async () => {
+    const email = `web-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple';
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    const started = Date.now();
+    await page.goto(`${api.baseUrl}/`);
+    await page.getByRole('link', { name: /sign up/i }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Gallery' }).waitFor();
+    const timeToGalleryMs = Date.now() - started;
+    await page.getByText('No images yet').waitFor();
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixmill-web-files-'));
+    const files = await Promise.all(
+      [
+        ['harbour.jpg', jpeg(640, 480, { seed: 3 })],
+        ['meadow.jpg', jpeg(480, 640, { seed: 7 })],
+        ['tiles.png', png(320, 320, 5)],
+      ].map(async ([name, bytes]) => {
+        const p = path.join(dir, name as string);
+        writeFileSync(p, await (bytes as Promise<Buffer>));
+        return p;
+      }),
+    );
+    await nav.getByRole('link', { name: 'Upload' }).click();
+    await page.getByLabel('Images to upload').setInputFiles(files);
+    for (const name of ['harbour.jpg', 'meadow.jpg', 'tiles.png']) {
+      await page.locator('.uploads li[data-state="done"]', { hasText: name }).waitFor({ timeout: 30_000 });
+    }
+    // A file that is no image is refused with the API's own reason.
+    const text = path.join(dir, 'notes.jpg');
+    writeFileSync(text, 'just some text, not a picture');
+    await page.getByLabel('Images to upload').setInputFiles([text]);
+    await page.locator('.uploads li[data-state="failed"]', { hasText: 'notes.jpg' }).getByText(/unsupported type/i).waitFor();
+
+    await nav.getByRole('link', { name: 'Gallery' }).click();
+    const thumbs = page.locator('.gallery img');
+    await until(() => thumbs.count(), (n) => n === 3, 30_000);
+    for (let i = 0; i < 3; i++) await until(() => thumbs.nth(i).evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)), (w) => w > 0, 15_000);
+    mkdirSync(SHOTS, { recursive: true });
+    await shot(page, 'gallery.png');
+
+    await page.getByRole('link', { name: 'harbour.jpg' }).click();
+    await page.getByRole('heading', { name: 'harbour.jpg' }).waitFor();
+    await page.getByRole('link', { name: 'Transform' }).click();
+    await page.getByLabel('Add operation').selectOption('resize');
+    // The builder checks SPEC's ranges before anything is sent.
+    await page.getByLabel('Width (px)').fill('9000');
+    await page.getByText('Width (px) must be between 1 and 8192').waitFor();
+    expect(await page.getByRole('button', { name: 'Submit job' }).isDisabled()).toBe(true);
+    await page.getByLabel('Width (px)').fill('300');
+    await page.getByLabel('Add operation').selectOption('grayscale');
+    await page.getByLabel('Format').selectOption('webp');
+    await until(() => page.getByLabel('Query string').textContent(), (t) => !!t?.includes('?resize=300x&grayscale=true&format=webp'));
+    // The live preview: a blob: image that decodes, 300 px wide, in grey.
+    const preview = page.getByAltText('Preview of the transformation');
+    await until(() => preview.evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0), (w) => w === 300, 30_000);
+    await page.getByText('image/webp', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await until(() => page.getByTestId('job-status').textContent(), (t) => t === 'succeeded' || t === 'failed', 30_000);
+    expect(await page.getByTestId('job-status').textContent()).toBe('succeeded');
+    const url = (await page.getByTestId('job-url').getAttribute('href'))!;
+    const rendered = await fetch(url);
+    expect(rendered.status).toBe(200);
+    const meta = await sharp(Buffer.from(await rendered.arrayBuffer())).metadata();
+    expect([meta.format, meta.width]).toEqual(['webp', 300]);
+    await shot(page, 'builder.png');
+
+    await nav.getByRole('link', { name: 'Jobs' }).click();
+    await page.locator('.jobs li[data-status="succeeded"]').first().waitFor();
+
+    await nav.getByRole('link', { name: 'Webhooks' }).click();
+    const hook = receiver.url('console');
+    await page.getByLabel('Endpoint URL').fill(hook);
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    expect(await page.getByTestId('endpoint-secret').textContent()).toMatch(/^whsec_/);
+    await page.getByRole('list', { name: 'Endpoints' }).getByText(hook).waitFor();
+
+    await nav.getByRole('link', { name: 'Account' }).click();
+    await page.getByText('Transforms today', { exact: false }).first().waitFor();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in to Pixmill' }).waitFor();
+    // Logged out means the stored refresh token is gone: a reload stays on the login page.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Log in to Pixmill' }).waitFor();
+    await page.getByLabel('Password').fill('wrong password!!');
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').getByText(/invalid|password/i).first().waitFor();
+    // Back in with the keyboard alone: Tab to each field, Enter submits; the focus is visible.
+    await page.getByLabel('Email').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string | null>("document.activeElement.getAttribute('type')")).toBe('password');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type(password);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Log in');
+    expect(await page.evaluate<string>("getComputedStyle(document.activeElement).outlineStyle")).toBe('solid');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Gallery' }).waitFor();
+    // The main navigation is reachable by keyboard too.
+    await nav.getByRole('link', { name: 'Jobs' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await nav.getByRole('link', { name: 'Gallery' }).focus();
+    await page.keyboard.press('Enter');
+    await until(() => thumbs.count(), (n) => n === 3);
+
+    // A phone-sized screen: nothing wider than the viewport.
+    await page.setViewportSize({ width: 375, height: 740 });
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+
+    // Expected refusals (401 for the wrong password, 415 for the text file) are logged by Chromium as failed loads.
+    expect(consoleErrors.filter((e) => !/status of (401|415)/.test(e))).toEqual([]);
+    const sum = (k: 'wire' | 'decoded'): number => [...jsBytes.values()].reduce((a, b) => a + b[k], 0);
+    const figures = { firstLoadJsWireBytes: sum('wire'), firstLoadJsBytes: sum('decoded'), jsFiles: jsBytes.size, timeToGalleryMs };
+    process.stdout.write(`web console: ${JSON.stringify(figures)}\n`);
+    writeFileSync(path.join(SHOTS, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  }, 180_000);
+});
