@@ -28,6 +28,8 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** ts-node compiles each process on start: slow on a loaded machine. */
+const START_MS = 120_000;
 
 describe('fault injection', () => {
   let pg: PrivatePostgres;
@@ -57,7 +59,7 @@ describe('fault injection', () => {
       LOG_LEVEL: 'info',
     };
     api = await startApiProcess(env);
-    workers.push(await startWorkerProcess(env), await startWorkerProcess(env));
+    workers.push(await startWorkerProcess(env, START_MS), await startWorkerProcess(env, START_MS));
   });
 
   afterAll(async () => {
@@ -123,6 +125,8 @@ describe('fault injection', () => {
       }
     };
     const flows = users.map((u, n) => flow(u, n));
+    let replacement: Promise<void> | undefined;
+    try {
 
     const inject = async (name: string, fault: () => Promise<void>, heal: () => Promise<void>, downMs = 3000) => {
       phase = name;
@@ -137,7 +141,10 @@ describe('fault injection', () => {
       const w = workers.shift()!;
       await w.kill();
       deadWorkerOutput.push(w.output());
-    }, async () => void workers.push(await startWorkerProcess(env)), 500);
+    }, async () => {
+      // The replacement starts in the background: the surviving worker carries on meanwhile.
+      replacement = startWorkerProcess(env, START_MS).then((w) => void workers.push(w));
+    }, 500);
     await inject('Redis crash (data lost)', () => redis.proc.kill(), () => redis.proc.start());
     await inject('PostgreSQL immediate stop', () => pg.stop('immediate'), () => pg.start());
     await inject('API SIGKILL', async () => {
@@ -146,8 +153,11 @@ describe('fault injection', () => {
     }, async () => void (api = await startApiProcess(env)), 500);
     await inject('S3 down', () => s3.proc.kill(), () => s3.proc.start());
     await inject('webhook receiver down', () => receiver.down(), () => receiver.up(), 4000);
-    running = false;
-    await Promise.all(flows);
+    } finally {
+      running = false;
+      await Promise.all(flows);
+      await replacement;
+    }
     phase = 'drain';
 
     // Every accepted job ends succeeded; every success is told to the receiver.
