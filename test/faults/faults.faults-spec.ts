@@ -58,7 +58,7 @@ describe('fault injection', () => {
       WORKER_CONCURRENCY: '2',
       LOG_LEVEL: 'info',
     };
-    api = await startApiProcess(env);
+    api = await startApiProcess(env, START_MS);
     workers.push(await startWorkerProcess(env, START_MS), await startWorkerProcess(env, START_MS));
   });
 
@@ -150,7 +150,7 @@ describe('fault injection', () => {
     await inject('API SIGKILL', async () => {
       deadWorkerOutput.push(api.output());
       await api.kill();
-    }, async () => void (api = await startApiProcess(env)), 500);
+    }, async () => void (api = await startApiProcess(env, START_MS)), 500);
     await inject('S3 down', () => s3.proc.kill(), () => s3.proc.start());
     await inject('webhook receiver down', () => receiver.down(), () => receiver.up(), 4000);
     } finally {

@@ -14,3 +14,4 @@ export * from './redis-keys.util';
 export * from './webhook-receiver.harness';
 export * from './api-process.harness';
 export * from './private-postgres.harness';
+export * from './redis-cluster.harness';
