@@ -91,6 +91,8 @@ describe('fault injection', () => {
 
     const table = new Map<string, Row>();
     const accepted: string[] = [];
+    /** The fault during which each job was accepted, to name where a failure came from. */
+    const acceptedIn = new Map<string, string>();
     const unexpected5xx: string[] = [];
     let phase = 'baseline';
     let width = 40;
@@ -116,6 +118,7 @@ describe('fault injection', () => {
           if (res.status >= 500 && res.status !== 503) unexpected5xx.push(`${phase}: ${res.status} ${res.text.slice(0, 200)}`);
           if (res.status === 202 && res.body?.id && !res.body.cached) {
             accepted.push(res.body.id);
+            acceptedIn.set(res.body.id, phase);
             table.get(phase)!.accepted++;
           }
         } catch {
@@ -178,7 +181,7 @@ describe('fault injection', () => {
       }
       if (final.size < accepted.length) await sleep(1000);
     }
-    const lost = accepted.filter((id) => final.get(id) !== 'succeeded');
+    const lost = accepted.filter((id) => final.get(id) !== 'succeeded').map((id) => `${id} ${final.get(id) ?? 'not final'} (accepted during ${acceptedIn.get(id)})`);
 
     // Rendered twice: more than one succeeded render log line for a job, across every worker that ever ran.
     const outputs = [...deadWorkerOutput, ...workers.map((w) => w.output())].join('\n');
@@ -192,7 +195,7 @@ describe('fault injection', () => {
         // partial line
       }
     }
-    const twice = [...renders].filter(([, n]) => n > 1).map(([id]) => id);
+    const twice = [...renders].filter(([, n]) => n > 1).map(([id]) => `${id} (accepted during ${acceptedIn.get(id) ?? 'setup'})`);
     const wDeadline = Date.now() + 40_000;
     const undelivered = () => accepted.filter((id) => final.get(id) === 'succeeded' && !receiver.bodies.some((b) => b.includes(id)));
     while (undelivered().length && Date.now() < wDeadline) await sleep(500);
