@@ -28,6 +28,8 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** ts-node compiles each process on start: slow on a loaded machine. */
+const START_MS = 120_000;
 
 describe('fault injection', () => {
   let pg: PrivatePostgres;
@@ -56,8 +58,8 @@ describe('fault injection', () => {
       WORKER_CONCURRENCY: '2',
       LOG_LEVEL: 'info',
     };
-    api = await startApiProcess(env);
-    workers.push(await startWorkerProcess(env), await startWorkerProcess(env));
+    api = await startApiProcess(env, START_MS);
+    workers.push(await startWorkerProcess(env, START_MS), await startWorkerProcess(env, START_MS));
   });
 
   afterAll(async () => {
@@ -89,6 +91,8 @@ describe('fault injection', () => {
 
     const table = new Map<string, Row>();
     const accepted: string[] = [];
+    /** The fault during which each job was accepted, to name where a failure came from. */
+    const acceptedIn = new Map<string, string>();
     const unexpected5xx: string[] = [];
     let phase = 'baseline';
     let width = 40;
@@ -114,6 +118,7 @@ describe('fault injection', () => {
           if (res.status >= 500 && res.status !== 503) unexpected5xx.push(`${phase}: ${res.status} ${res.text.slice(0, 200)}`);
           if (res.status === 202 && res.body?.id && !res.body.cached) {
             accepted.push(res.body.id);
+            acceptedIn.set(res.body.id, phase);
             table.get(phase)!.accepted++;
           }
         } catch {
@@ -123,6 +128,8 @@ describe('fault injection', () => {
       }
     };
     const flows = users.map((u, n) => flow(u, n));
+    let replacement: Promise<void> | undefined;
+    try {
 
     const inject = async (name: string, fault: () => Promise<void>, heal: () => Promise<void>, downMs = 3000) => {
       phase = name;
@@ -137,17 +144,23 @@ describe('fault injection', () => {
       const w = workers.shift()!;
       await w.kill();
       deadWorkerOutput.push(w.output());
-    }, async () => void workers.push(await startWorkerProcess(env)), 500);
+    }, async () => {
+      // The replacement starts in the background: the surviving worker carries on meanwhile.
+      replacement = startWorkerProcess(env, START_MS).then((w) => void workers.push(w));
+    }, 500);
     await inject('Redis crash (data lost)', () => redis.proc.kill(), () => redis.proc.start());
     await inject('PostgreSQL immediate stop', () => pg.stop('immediate'), () => pg.start());
     await inject('API SIGKILL', async () => {
       deadWorkerOutput.push(api.output());
       await api.kill();
-    }, async () => void (api = await startApiProcess(env)), 500);
+    }, async () => void (api = await startApiProcess(env, START_MS)), 500);
     await inject('S3 down', () => s3.proc.kill(), () => s3.proc.start());
     await inject('webhook receiver down', () => receiver.down(), () => receiver.up(), 4000);
-    running = false;
-    await Promise.all(flows);
+    } finally {
+      running = false;
+      await Promise.all(flows);
+      await replacement;
+    }
     phase = 'drain';
 
     // Every accepted job ends succeeded; every success is told to the receiver.
@@ -168,7 +181,7 @@ describe('fault injection', () => {
       }
       if (final.size < accepted.length) await sleep(1000);
     }
-    const lost = accepted.filter((id) => final.get(id) !== 'succeeded');
+    const lost = accepted.filter((id) => final.get(id) !== 'succeeded').map((id) => `${id} ${final.get(id) ?? 'not final'} (accepted during ${acceptedIn.get(id)})`);
 
     // Rendered twice: more than one succeeded render log line for a job, across every worker that ever ran.
     const outputs = [...deadWorkerOutput, ...workers.map((w) => w.output())].join('\n');
@@ -182,7 +195,7 @@ describe('fault injection', () => {
         // partial line
       }
     }
-    const twice = [...renders].filter(([, n]) => n > 1).map(([id]) => id);
+    const twice = [...renders].filter(([, n]) => n > 1).map(([id]) => `${id} (accepted during ${acceptedIn.get(id) ?? 'setup'})`);
     const wDeadline = Date.now() + 40_000;
     const undelivered = () => accepted.filter((id) => final.get(id) === 'succeeded' && !receiver.bodies.some((b) => b.includes(id)));
     while (undelivered().length && Date.now() < wDeadline) await sleep(500);

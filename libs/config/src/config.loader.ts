@@ -3,6 +3,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { AppConfig } from './app-config';
 import { DEFAULT_JWT_SECRET, Environment } from './environment';
 import { parseDurationSeconds } from './duration.util';
+import { redisClusterNodes } from './redis-url.util';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -39,6 +40,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.NODE_ENV === 'production' && e.FAULT_CRASH_AFTER_OUTBOX_COMMIT) {
     problems.push('FAULT_CRASH_AFTER_OUTBOX_COMMIT: fault injection is refused when NODE_ENV=production');
+  }
+  if (String(e.REDIS_URL).startsWith('redis-cluster://')) {
+    try {
+      redisClusterNodes(e.REDIS_URL);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    // BullMQ's keys of one queue must share a slot: the prefix is a hash tag.
+    if (!/^\{[^{}]+\}$/.test(e.QUEUE_PREFIX)) problems.push('QUEUE_PREFIX: on Redis Cluster it must be a hash tag such as {pixmill}');
   }
   if (problems.length) throw new ConfigValidationError(problems);
 

@@ -60,6 +60,8 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE: number = 10;
 
+  /** `redis://…`, `rediss://…`, or a Redis Cluster: `redis-cluster://host:port,host:port,…` (seed nodes). */
+  @ValidateIf((e: Environment) => !String(e.REDIS_URL).startsWith('redis-cluster://'))
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
   REDIS_URL: string = 'redis://127.0.0.1:6379/0';
 

@@ -1,4 +1,29 @@
-import IORedis, { RedisOptions } from 'ioredis';
+import IORedis, { Cluster, RedisOptions } from 'ioredis';
+import { redisClusterNodes } from '@pixmill/config';
+
+/**
+ * A Redis client for REDIS_URL: a single server (`redis://`, `rediss://`) or a Redis Cluster
+ * (`redis-cluster://host:port,…`, seed nodes; the rest of the cluster is discovered). A
+ * Cluster client is typed as IORedis: it answers the same commands, scripts and pipelines
+ * (BullMQ takes either), and every multi-key script keeps its keys in one hash tag.
+ */
+export function createRedisClient(url: string, opts: RedisOptions): IORedis {
+  const cluster = redisClusterNodes(url);
+  if (!cluster) return new IORedis(url, opts);
+  const { enableOfflineQueue, enableAutoPipelining, retryStrategy, ...perNode } = opts;
+  const client = new Cluster(cluster.nodes, {
+    redisOptions: { ...perNode, password: cluster.password ?? perNode.password },
+    enableOfflineQueue,
+    enableAutoPipelining,
+    clusterRetryStrategy: retryStrategy ? (times) => retryStrategy(times) : undefined,
+    // After a failover, ask again where the slots went instead of failing the command.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    slotsRefreshTimeout: 2000,
+  });
+  return client as unknown as IORedis;
+}
 
 /**
  * Redis connections for BullMQ. Workers need `maxRetriesPerRequest: null`
@@ -16,7 +41,7 @@ export function createRedisConnection(url: string, role: 'producer' | 'worker' |
     // spent most of its Redis time in those writes). BullMQ's own connections keep theirs.
     enableAutoPipelining: role === 'client',
   };
-  const client = new IORedis(url, opts);
+  const client = createRedisClient(url, opts);
   // Connection errors are reported by health checks and by the calls that fail; keep them off stderr.
   client.on('error', () => undefined);
   return client;

@@ -18,7 +18,7 @@ export interface ApiProcess {
  * Runs apps/api as a separate OS process straight from TypeScript, for tests in
  * which the API itself dies (the in-process API of startApi would take jest with it).
  */
-export async function startApiProcess(overrides: Record<string, string> = {}): Promise<ApiProcess> {
+export async function startApiProcess(overrides: Record<string, string> = {}, startTimeoutMs = 60_000): Promise<ApiProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
@@ -36,7 +36,7 @@ export async function startApiProcess(overrides: Record<string, string> = {}): P
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`api exited before answering:\n${out}`);
     try {
@@ -46,7 +46,7 @@ export async function startApiProcess(overrides: Record<string, string> = {}): P
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`api did not answer in 60 s:\n${out}`);
+      throw new Error(`api did not answer in ${startTimeoutMs / 1000} s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -15,3 +15,4 @@ export * from './webhook-receiver.harness';
 export * from './api-process.harness';
 export * from './private-postgres.harness';
 export * from './nginx.harness';
+export * from './redis-cluster.harness';

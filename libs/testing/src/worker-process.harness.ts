@@ -22,7 +22,7 @@ export interface WorkerProcess {
  * Runs apps/worker as a separate OS process straight from TypeScript (transpile
  * only), the same entry point `npm run start:worker` runs from dist/.
  */
-export async function startWorkerProcess(overrides: Record<string, string> = {}): Promise<WorkerProcess> {
+export async function startWorkerProcess(overrides: Record<string, string> = {}, startTimeoutMs = 30_000): Promise<WorkerProcess> {
   const env = { ...process.env, ...testEnv({ LOG_LEVEL: 'info', ...overrides }), TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') };
   const child = spawn(
     process.execPath,
@@ -33,7 +33,7 @@ export async function startWorkerProcess(overrides: Record<string, string> = {})
   // 'close', not 'exit': by then the process's last output has been read too.
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start in 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`worker did not start in ${startTimeoutMs / 1000} s:\n${out}`)), startTimeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes('worker') && out.includes('started')) {

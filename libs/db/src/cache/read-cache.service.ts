@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import IORedis from 'ioredis';
+import type IORedis from 'ioredis';
+import { createRedisClient } from '@pixmill/queue';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
 
@@ -81,7 +82,7 @@ export class ReadCache implements EntitySubscriberInterface, OnApplicationShutdo
     this.ttlSeconds = config.readCache.ttlSeconds;
     // Each row's key pair shares a hash tag, so the scripts also run on Redis Cluster.
     this.prefix = `${config.redis.queuePrefix.replace(/[{}]/g, '')}:rc:`;
-    this.redis = new IORedis(config.redis.url, {
+    this.redis = createRedisClient(config.redis.url, {
       connectionName: 'pixmill:read-cache',
       // Fail at once while disconnected, instead of queueing reads that PostgreSQL can answer.
       enableOfflineQueue: false,
@@ -170,17 +171,11 @@ export class ReadCache implements EntitySubscriberInterface, OnApplicationShutdo
 
   private async invalidateAll(rows: Array<[CachedRowKind, string]>): Promise<void> {
     if (!rows.length) return;
-    const pipeline = this.redis.pipeline() as ReturnType<IORedis['pipeline']> & {
-      pixmillCacheBump(rowKey: string, versionKey: string, versionTtlSeconds: number): unknown;
-    };
-    for (const [kind, id] of rows) pipeline.pixmillCacheBump(...this.keys(kind, id), VERSION_TTL_SECONDS);
-    try {
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([err]) => err);
-      this.note(failed ? failed[0] : null);
-    } catch (err) {
-      this.note(err as Error);
-    }
+    // One call per row, not a pipeline: on Redis Cluster each row's keys live in their own
+    // slot, and a pipeline must stay in one. Auto-pipelining still sends them in one write.
+    const results = await Promise.allSettled(rows.map(([kind, id]) => this.redis.pixmillCacheBump(...this.keys(kind, id), VERSION_TTL_SECONDS)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    this.note(failed ? (failed.reason as Error) : null);
   }
 
   private keys(kind: CachedRowKind, id: string): [string, string] {
