@@ -27,7 +27,7 @@ const { root } = require('../scripts/ensure-build');
 const autocannon = require(require.resolve('autocannon', { paths: [root] }));
 
 const GOALS = { w1Ratio: 0.9, w3P50: 15, w3P99: 50, pollRps: 3000, pollP99: 25, orchestrationCpuMs: 5 };
-const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'fleet', 'w2', 'upload'];
+const SCENARIOS = ['w1', 'w3', 'api', 'peers', 'scale', 'fleet', 'w2', 'upload', 'w4'];
 
 // ---------------------------------------------------------------- options
 
@@ -81,8 +81,8 @@ function parseArgs(argv) {
 
 function settingsFor(quick) {
   return quick
-    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, apiWarmupSeconds: 2, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 }, fleetBurst: 40, fleetTrials: 1 }
-    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, apiWarmupSeconds: 3, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 }, fleetBurst: 40, fleetTrials: 3 };
+    ? { mode: 'quick', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 24, w1Jobs: 48, w3Rate: 20, w3Seconds: 5, apiConnections: 50, apiSeconds: 3, apiWarmupSeconds: 2, peerOps: 8, scaleJobs: 40, w2Seconds: 10, w2Uploaders: 2, w4Jobs: 4, memoryWindowSeconds: 5, uploadMemory: { uploads: 10, mb: 10 }, fleetBurst: 40, fleetTrials: 1 }
+    : { mode: 'full', workerConcurrency: 2, sharpConcurrency: 1, w1RawOps: 120, w1Jobs: 300, w3Rate: 20, w3Seconds: 30, apiConnections: 50, apiSeconds: 10, apiWarmupSeconds: 3, peerOps: 40, scaleJobs: 200, w2Seconds: 120, w2Uploaders: 2, w4Jobs: 20, memoryWindowSeconds: 30, uploadMemory: { uploads: 50, mb: 10 }, fleetBurst: 40, fleetTrials: 3 };
 }
 
 // ---------------------------------------------------------------- helpers
@@ -304,6 +304,19 @@ async function pixmillThroughput(api, imageIds, specFor, perImage, jobs) {
   const steady = (jobs - k) / ((done[jobs - 1] - done[k - 1]) / 1000);
   const wall = jobs / (done[jobs - 1] / 1000);
   return { jobsPerSec: steady, wallJobsPerSec: wall, seconds: done[jobs - 1] / 1000 };
+}
+
+/**
+ * W4's input: a 12 MP photo-like JPEG encoded to HEIC (HEVC) by Debian's heif-enc
+ * (apt-get install libheif-examples), made here because sharp cannot encode HEVC.
+ */
+async function heicInput(tmp) {
+  const jpeg = path.join(tmp, 'w4.jpg');
+  const heic = path.join(tmp, 'w4.heic');
+  fs.writeFileSync(jpeg, await photoJpeg(4000, 3000, 5000));
+  const r = spawnSync('heif-enc', ['-q', '60', '-o', heic, jpeg], { encoding: 'utf8', timeout: 600_000 });
+  if (r.error || r.status !== 0) return { input: null, reason: `heif-enc unavailable or failed (${r.error?.code ?? r.status}); apt-get install libheif-examples` };
+  return { input: fs.readFileSync(heic), reason: null };
 }
 
 async function uploadMany(api, buffers, name, type) {
@@ -655,6 +668,7 @@ function emptyResult(o, s) {
       rawCpuMsPerOp: null,
     },
     w2: { jobsPerSec: null, p50Ms: null, p95Ms: null, p99Ms: null },
+    w4: { jobsPerSec: null, workerPeakRssMb: null },
     w3: { overheadP50Ms: null, overheadP95Ms: null, overheadP99Ms: null },
     api: {
       pollRps: null,
@@ -715,6 +729,7 @@ function tableRows(R) {
     ['API CPU per image GET, read cache on / off', `${v(d.api?.imageGet?.cpuMsPerRequest, ' ms')} / ${v(d.api?.imageGetCacheOff?.cpuMsPerRequest, ' ms')}`],
     ['API GET /v1/images/{id}, read cache on / off', `${v(R.api.imageGetRps)} / ${v(R.api.imageGetRpsCacheOff)} req/s, p99 ${v(R.api.imageGetP99Ms, ' ms')} / ${v(R.api.imageGetP99MsCacheOff, ' ms')}`],
     ['API cache-hit POST …/transformations', `${v(R.api.cachedSubmitRps)} req/s, p99 ${v(R.api.cachedSubmitP99Ms, ' ms')}`],
+    ['W4 12 MP HEIC → 1024 px WebP', `${v(R.w4?.jobsPerSec)} jobs/s, worker peak RSS ${v(R.w4?.workerPeakRssMb, ' MB')}${sk('w4')}`],
     ['Worker RSS during W2', `peak ${v(R.memory.workerPeakRssMb, ' MB')}, growth first→last window ${v(R.memory.workerGrowthMb, ' MB')}`],
     ['API RSS growth, concurrent 10 MiB uploads', `${v(R.memory.apiUploadRssGrowthMb, ' MB')}${d.uploadMemory ? ` (${d.uploadMemory.uploads} uploads)` : ''}${sk('uploadMemory')}`],
   ];
@@ -913,6 +928,7 @@ async function main() {
   for (let i = 0; i < Math.ceil((S.w3Rate * S.w3Seconds) / W3_PER_IMAGE); i++) w3Inputs.push(await photoPng(640, 480, 3000 + i));
   const w2Input = want('w2') ? await photoJpeg(4000, 3000, 2000) : null;
   const fleetInput = want('fleet') ? await photoJpeg(1200, 900, 4000) : null;
+  const w4 = want('w4') ? await heicInput(tmp) : null;
   const w1File = path.join(tmp, 'w1.jpg');
   fs.writeFileSync(w1File, w1Inputs[0]);
   R.detail.inputs = { w1: { width: 2725, height: 2225, bytes: w1Inputs[0].length }, w3: { width: 640, height: 480, bytes: w3Inputs[0].length }, w2: w2Input && { width: 4000, height: 3000, bytes: w2Input.length } };
@@ -1079,6 +1095,18 @@ async function main() {
       };
       save();
     } else R.skipped.api = 'not selected (--only)';
+
+    if (want('w4') && w4?.input) {
+      log(`W4: ${S.w4Jobs} renders of a 12 MP HEIC to 1024 px WebP…`);
+      const [imageId] = await uploadMany(api, [w4.input], 'w4.heic', 'image/heic');
+      const sampler = rssSampler(stack, stack.workerPids, 250);
+      // Quality steps so that no render is a cache hit; each one decodes the HEIC again.
+      const t = await pixmillThroughput(api, [imageId], (i) => ({ operations: [{ op: 'resize', width: 1024 }], output: { format: 'webp', quality: 60 + i } }), S.w4Jobs, S.w4Jobs);
+      sampler.stop();
+      R.w4 = { jobsPerSec: r3(t.wallJobsPerSec), workerPeakRssMb: r1(sampler.peak()) };
+      R.detail.w4 = { jobs: S.w4Jobs, seconds: r1(t.seconds), input: { width: 4000, height: 3000, bytes: w4.input.length, encoder: 'heif-enc -q 60 (x265)' }, note: 'jobs/s over the whole run (wall): too few jobs for a steady-state window' };
+      save();
+    } else R.skipped.w4 = want('w4') ? w4?.reason ?? 'no HEIC input' : 'not selected (--only)';
 
     if (want('w2')) {
       log(`W2: ${S.w2Uploaders} uploaders for ${S.w2Seconds} s (4000×3000 JPEG + 3 eager)…`);

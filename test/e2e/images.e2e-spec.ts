@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { thumbHashToAverageRGBA } from 'thumbhash';
 import {
@@ -38,6 +40,13 @@ import {
  * process sharing its storage directory, PostgreSQL and Redis. Storage and the database are
  * inspected directly to prove that what the API says matches what is stored.
  */
+/** RGB(A) of one pixel of an encoded image. */
+async function samplePixel(image: Buffer, x: number, y: number): Promise<number[]> {
+  const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+  const i = (y * info.width + x) * info.channels;
+  return [...data.subarray(i, i + info.channels)];
+}
+
 describe('images (e2e, local storage)', () => {
   const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -239,6 +248,32 @@ describe('images (e2e, local storage)', () => {
       expect([415, 422]).toContain(res.status);
       expectProblem(res, res.status, res.status === 415 ? 'unsupported_media_type' : 'image_corrupt');
       await expectNothingStored(user);
+    });
+  });
+
+  describe('HEIC photos (HEVC)', () => {
+    const phoneHeic = () => readFileSync(join(__dirname, '../../libs/imaging/src/test/fixtures/hevc-160x120.heic'));
+
+    it('upload → 201 with the size; renders to JPEG and WebP; gets a thumbnail and placeholders', async () => {
+      const user = await newUser();
+      const res = await upload(user.http, phoneHeic(), 'IMG_0002.HEIC', 'image/heic');
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ format: 'heic', mimeType: 'image/heic', width: 160, height: 120, pages: 1 });
+      for (const [query, format, width, height] of [
+        ['format=jpeg', 'jpeg', 160, 120],
+        ['resize=80x&format=webp', 'webp', 80, 60],
+      ] as const) {
+        const out = await user.http.get(`/v1/images/${res.body.id}/transform?${query}&wait=25`);
+        expect({ query, status: out.status }).toEqual({ query, status: 302 });
+        const file = Buffer.from(await (await fetch(new URL(out.headers.get('location')!, api.baseUrl))).arrayBuffer());
+        const meta = await sharp(file).metadata();
+        expect([meta.format, meta.width, meta.height]).toEqual([format, width, height]);
+        const [r, , b] = await samplePixel(file, Math.floor(width * 0.25), Math.floor(height * 0.6));
+        expect(r).toBeGreaterThan(200); // the red left half
+        expect(b).toBeLessThan(60);
+      }
+      await thumbnailOf(user.http, res.body.id);
+      expect((await user.http.get(`/v1/images/${res.body.id}`)).body.placeholder?.dominantColor).toMatch(/^#[0-9a-f]{6}$/);
     });
   });
 

@@ -178,7 +178,7 @@ describe('operations (e2e)', () => {
     const output = resolve(body.properties.output);
     expect(output.properties.format.enum).toEqual([...OUTPUT_FORMATS]);
     expect(output.properties.quality).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
-    expect(Object.keys(output.properties).sort()).toEqual(['compress', 'format', 'lossless', 'progressive', 'quality']);
+    expect(Object.keys(output.properties).sort()).toEqual(['compress', 'format', 'keepProfile', 'lossless', 'progressive', 'quality']);
     expect(body.properties.webhookUrl).toMatchObject({ type: 'string', format: 'uri' });
 
     // The eager specs of both upload kinds are the same spec schema.

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Metadata } from 'sharp';
 import { ImageCorruptException, ImageTooLargeException, UnsupportedMediaTypeException } from '@pixmill/common';
@@ -8,6 +8,7 @@ import { DECODE_FAIL_ON, DEFAULT_PIPELINE_TIMEOUT_SECONDS } from './decode-polic
 import { toDecodeError } from './decode-error.util';
 import { GpsPosition, ImageExif, parseExif } from './exif.parser';
 import { SNIFF_BYTES, sniffImageType } from './image-sniff.util';
+import { decodeHeic, isHeic } from '../heif/heic-decoder.util';
 
 export interface ProbeLimits {
   /** MAX_INPUT_PIXELS, counted over all frames. */
@@ -122,6 +123,14 @@ export interface VerifyDecodeOptions {
  * Call after `probeImage`.
  */
 export async function verifyDecodes(input: Buffer | string, options: VerifyDecodeOptions): Promise<void> {
+  if (isHeic(await readHead(input))) {
+    // sharp's libvips has no HEVC decoder: libheif (WebAssembly, in a worker thread) decodes every pixel instead.
+    const bytes = Buffer.isBuffer(input) ? input : await readFile(input).catch(() => {
+      throw new ImageCorruptException('The image could not be read.');
+    });
+    await decodeHeic(bytes, { maxInputPixels: options.maxInputPixels, timeoutSeconds: options.timeoutSeconds });
+    return;
+  }
   try {
     await sharp(input, {
       failOn: DECODE_FAIL_ON,

@@ -243,3 +243,23 @@ describe('MAX_OUTPUT_FRAMES', () => {
     expect((await render(gif, parseSpec({ output: { format: 'png' } }), opts('gif', limited))).pages).toBe(1);
   });
 });
+
+describe('animated WebP from an animated GIF', () => {
+  it('keeps each frame’s delay and the loop count of the input', async () => {
+    const frames = await Promise.all(
+      ['#ff0000', '#00ff00', '#0000ff'].map((background) => sharp({ create: { width: 20, height: 10, channels: 4, background } }).png().toBuffer()),
+    );
+    const gif = await sharp(frames, { join: { animated: true } }).gif({ delay: [80, 250, 1000], loop: 3 }).toBuffer();
+    const input = await sharp(gif).metadata();
+    expect([input.delay, input.loop]).toEqual([[80, 250, 1000], 3]);
+    const out = await render(gif, parseQuerySpec(new URLSearchParams('resize=10x&format=webp')), opts('gif'));
+    const meta = await sharp(out.data, { animated: true }).metadata();
+    expect({ format: meta.format, pages: meta.pages, delay: meta.delay, loop: meta.loop, width: meta.width }).toEqual({
+      format: 'webp',
+      pages: 3,
+      delay: input.delay,
+      loop: input.loop,
+      width: 10,
+    });
+  });
+});

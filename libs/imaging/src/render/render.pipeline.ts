@@ -17,6 +17,7 @@ import {
   TransformationSpec,
   WatermarkOperation,
 } from '../spec/transformation-spec.types';
+import { decodableInput } from '../heif/heic-decoder.util';
 import { RenderSpecException } from './render-spec.exception';
 import { buildWatermark } from './watermark.util';
 
@@ -124,6 +125,10 @@ export async function render(input: Buffer, spec: TransformationSpec, options: R
   const frame = first?.op === 'frame' ? first : undefined;
   const ops = frame ? rest : canonical.operations;
   try {
+    // HEIC: decoded by libheif (WebAssembly, in a worker thread) to an upright TIFF that sharp reads.
+    if (options.inputFormat === 'heic') {
+      input = await decodableInput(input, { maxInputPixels: options.maxInputPixels, timeoutSeconds: ctx.timeout });
+    }
     const header = await sharp(input, { limitInputPixels: false, failOn: DECODE_FAIL_ON }).metadata();
     if (header.space === 'cmyk') ctx.keepProfile = false; // a CMYK profile cannot tag RGB output
     const pages = header.pages ?? 1;
@@ -611,8 +616,14 @@ export async function renderThumbnail(
   inputFormat: InputFormat,
   options: { maxInputPixels?: number; timeoutSeconds?: number } = {},
 ): Promise<RenderResult> {
-  void inputFormat; // first frame for every format: sharp reads page 0 unless asked otherwise
+  // First frame for every format: sharp reads page 0 unless asked otherwise.
   try {
+    if (inputFormat === 'heic') {
+      input = await decodableInput(input, {
+        maxInputPixels: options.maxInputPixels ?? 268_402_689, // sharp's own default limit
+        timeoutSeconds: options.timeoutSeconds,
+      });
+    }
     const { data, info } = await sharp(input, {
       failOn: DECODE_FAIL_ON,
       limitInputPixels: options.maxInputPixels ?? true,
@@ -649,6 +660,9 @@ export async function renderMany(
   }
   let decoded: Buffer;
   try {
+    if (options.inputFormat === 'heic') {
+      input = await decodableInput(input, { maxInputPixels: options.maxInputPixels, timeoutSeconds: options.timeoutSeconds });
+    }
     const image = sharp(input, { failOn: DECODE_FAIL_ON, limitInputPixels: options.maxInputPixels, autoOrient: true })
       .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_PIPELINE_TIMEOUT_SECONDS });
     decoded = await withProfile(image, keeps[0])
