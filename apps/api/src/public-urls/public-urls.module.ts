@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ImagesModule } from '../images/images.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { TransformationsModule } from '../transformations/transformations.module';
+import { PresetsController } from '../presets/presets.controller';
 import { PublicImageController } from './public-image.controller';
 import { PublicImageService } from './public-image.service';
 import { UrlKeyCipher } from './url-key.cipher';
@@ -11,7 +12,7 @@ import { UrlKeysService } from './url-keys.service';
 /** Signed public image URLs (SPEC §8): signing keys and the `/i/` route. */
 @Module({
   imports: [ImagesModule, TransformationsModule, RateLimitModule],
-  controllers: [UrlKeysController, PublicImageController],
+  controllers: [UrlKeysController, PublicImageController, PresetsController],
   providers: [UrlKeyCipher, UrlKeysService, PublicImageService],
   exports: [UrlKeysService],
 })

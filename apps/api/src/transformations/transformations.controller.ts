@@ -70,7 +70,7 @@ export class TransformationsController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ValidationFailedException([{ field: 'Idempotency-Key', message: 'must be 1–255 printable ASCII characters' }]);
     }
-    const { spec, webhookUrl } = await this.transformations.parseBody(body);
+    const { spec, webhookUrl } = await this.transformations.parseBody(body, user.id);
     const { job } = await this.transformations.submit(user.id, id, spec, { idempotencyKey, requestId: String(req.id), webhookUrl });
     const final = JobsService.isFinal(job);
     void reply.status(job.status === 'succeeded' ? 200 : 202).header('location', `/v1/jobs/${job.id}`);
@@ -109,7 +109,7 @@ export class TransformationsController {
     if (!Number.isInteger(wait) || wait < 0 || wait > MAX_TRANSFORM_WAIT_SECONDS) {
       throw new ValidationFailedException([{ field: 'wait', message: `wait must be an integer from 0 to ${MAX_TRANSFORM_WAIT_SECONDS}` }]);
     }
-    const { spec, webhookUrl } = await this.transformations.parseQuery(params);
+    const { spec, webhookUrl } = await this.transformations.parseQuery(params, user.id);
     // Rendered already: straight to it, without writing a job (on-the-fly URLs are hit often),
     // unless a webhookUrl asks to be told: then the cache hit is a job, as on POST.
     const existing = webhookUrl ? null : await this.transformations.existingDerivative(user.id, id, spec);
