@@ -271,4 +271,26 @@ describe('public image URLs (e2e)', () => {
       expect((await anonymous.get(sign(key, `/i/${id}?resize=50x50`))).status).toBe(302);
     });
   });
+
+  it('GET /v1/images/{id}/srcset → signed src, srcset (… 320w, … 640w) and an <img> tag whose URLs render those widths', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const res = await u.http.get(`/v1/images/${id}/srcset?widths=640,320&format=webp`);
+    expect(res.status).toBe(200);
+    const entries = res.body.srcset.split(', ').map((e: string) => e.split(' '));
+    expect(entries.map((e: string[]) => e[1])).toEqual(['320w', '640w']);
+    expect(res.body.src).toBe(entries[1][0]);
+    expect(res.body.sizes).toBe('(max-width: 640px) 100vw, 640px');
+    expect(res.body.html).toContain('<img src="');
+    for (const [url, w] of entries) {
+      expect(url.startsWith(`${api.baseUrl}/i/${id}?`)).toBe(true);
+      const followed = await fetch(url);
+      const meta = await sharp(Buffer.from(await followed.arrayBuffer())).metadata();
+      expect([meta.format, meta.width]).toEqual(['webp', Number(w.slice(0, -1))]);
+    }
+    expectProblem(await u.http.get(`/v1/images/${id}/srcset?widths=0`), 400, 'validation_failed');
+    expectProblem(await u.http.get(`/v1/images/${id}/srcset?widths=320&blur=banana`), 400, 'validation_failed');
+    const stranger = await new UserFactory(http).create();
+    expectProblem(await stranger.http.get(`/v1/images/${id}/srcset?widths=320`), 404, 'not_found');
+  });
 });
