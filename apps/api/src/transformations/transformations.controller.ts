@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainException, isErrorCode, ValidationFailedException } from '@pixmill/common';
 import { DeliveryUrlService } from '@pixmill/storage';
@@ -88,6 +88,7 @@ export class TransformationsController {
   })
   @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
   @ApiTransformQuery()
+  @ApiQuery({ name: 'preset', required: false, description: 'One of your presets (/v1/presets): its operations run first, then the query’s own; its output applies unless the query sets one.', schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}$', example: 'thumb-square' } })
   @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
   @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.' })
   @ApiProblems(
