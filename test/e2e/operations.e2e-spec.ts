@@ -194,7 +194,7 @@ describe('operations (e2e)', () => {
 
     // Every key the query parser accepts (and only those) is documented, with a description and an example.
     const query = doc.paths['/v1/images/{id}/transform'].get.parameters.filter((p: any) => p.in === 'query');
-    expect(query.map((p: any) => p.name).sort()).toEqual([...QUERY_SPEC_KEYS, ...QUERY_CONTROL_KEYS].sort());
+    expect(query.map((p: any) => p.name).sort()).toEqual([...QUERY_SPEC_KEYS, ...QUERY_CONTROL_KEYS, 'preset'].sort());
     for (const p of query) {
       expect(p).toMatchObject({ required: false, description: expect.any(String), schema: { example: expect.anything() } });
     }

@@ -204,4 +204,93 @@ describe('public image URLs (e2e)', () => {
     const vid = await uploadImage(v);
     expect((await anonymous.get(sign(await currentKey(v), `/i/${vid}?rotate=6&format=png`))).status).toBe(302);
   });
+
+  describe('presets', () => {
+    const square = { operations: [{ op: 'crop', width: 400, height: 400 }], output: { format: 'webp', quality: 70 } };
+
+    it('CRUD: 201, list, get, 409 on a taken name, 400 on a bad spec or name, PUT replaces, DELETE → 404 after; another user sees none', async () => {
+      const u = await new UserFactory(http).create();
+      const created = await u.http.post('/v1/presets', { name: 'square', spec: square });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ name: 'square', spec: square });
+      expectProblem(await u.http.post('/v1/presets', { name: 'square', spec: square }), 409, 'conflict');
+      expectProblem(await u.http.post('/v1/presets', { name: 'Bad Name', spec: square }), 400, 'validation_failed');
+      const bad = await u.http.post('/v1/presets', { name: 'bad', spec: { operations: [{ op: 'resize', width: 0 }] } });
+      expectProblem(bad, 400, 'validation_failed');
+      expect(bad.body.errors[0].field).toMatch(/^spec\.operations\[0\]/);
+      expect((await u.http.get('/v1/presets')).body.items.map((p: { name: string }) => p.name)).toEqual(['square']);
+      const put = await u.http.request('PUT', '/v1/presets/square', { json: { spec: { operations: [{ op: 'grayscale' }] } } });
+      expect(put.status).toBe(200);
+      expect((await u.http.get('/v1/presets/square')).body.spec).toEqual({ operations: [{ op: 'grayscale' }], output: {} });
+      const stranger = await new UserFactory(http).create();
+      expectProblem(await stranger.http.get('/v1/presets/square'), 404, 'not_found');
+      expect((await u.http.delete('/v1/presets/square')).status).toBe(204);
+      expectProblem(await u.http.get('/v1/presets/square'), 404, 'not_found');
+    });
+
+    it('preset= in a public URL and in the query syntax, "preset" in a JSON spec: its operations first, its output unless the request sets one', async () => {
+      const u = await new UserFactory(http).plan('pro').create();
+      const id = await uploadImage(u);
+      await u.http.post('/v1/presets', { name: 'square', spec: square });
+      const key = await currentKey(u);
+      const viaPublic = await anonymous.get(sign(key, `/i/${id}?preset=square&resize=100x`));
+      expect(viaPublic.status).toBe(302);
+      expect(await pixels(viaPublic.headers.get('location')!)).toEqual(['webp', 100, 100]);
+      const overridden = await anonymous.get(sign(key, `/i/${id}?preset=square&format=png`));
+      expect(await pixels(overridden.headers.get('location')!)).toEqual(['png', 400, 400]);
+      // The same render through the authenticated query syntax: a cache hit.
+      const viaQuery = await u.http.get(`/v1/images/${id}/transform?preset=square&resize=100x`);
+      expect(viaQuery.status).toBe(302);
+      const viaJson = await u.http.post(`/v1/images/${id}/transformations`, { preset: 'square', operations: [{ op: 'resize', width: 100 }] });
+      expect(viaJson.status).toBe(200);
+      expect(viaJson.body).toMatchObject({ cached: true, spec: { operations: [{ op: 'crop' }, { op: 'resize', width: 100 }], output: { format: 'webp', quality: 70 } } });
+      expectProblem(await u.http.post(`/v1/images/${id}/transformations`, { preset: 'nope' }), 400, 'validation_failed');
+      expectProblem(await anonymous.get(sign(key, `/i/${id}?preset=nope`)), 400, 'validation_failed');
+    });
+
+    it('publicUrls: presets-only lets /i/ take only preset (plus format=auto, dpr); the authenticated routes are unchanged', async () => {
+      const u = await new UserFactory(http).plan('pro').create();
+      const id = await uploadImage(u);
+      await u.http.post('/v1/presets', { name: 'square', spec: square });
+      const key = await currentKey(u);
+      expect((await u.http.get('/v1/me')).body.publicUrls).toBe('any');
+      expectProblem(await u.http.request('PATCH', '/v1/me', { json: { publicUrls: 'some' } }), 400, 'validation_failed');
+      const patched = await u.http.request('PATCH', '/v1/me', { json: { publicUrls: 'presets-only' } });
+      expect(patched.status).toBe(200);
+      expect(patched.body.publicUrls).toBe('presets-only');
+      expectProblem(await anonymous.get(sign(key, `/i/${id}?resize=50x50`)), 403, 'presets_only');
+      expectProblem(await anonymous.get(sign(key, `/i/${id}?preset=square&resize=50x50`)), 403, 'presets_only');
+      expectProblem(await anonymous.get(sign(key, `/i/${id}`)), 403, 'presets_only');
+      const ok = await anonymous.get(sign(key, `/i/${id}?preset=square&format=auto&dpr=1.5`), { accept: 'image/webp' });
+      expect(ok.status).toBe(302);
+      expect(ok.headers.get('vary')).toBe('Accept');
+      expect(await pixels(ok.headers.get('location')!)).toEqual(['webp', 600, 600]);
+      expect(await jobsOf(id)).toBe(1);
+      expect((await u.http.get(`/v1/images/${id}/transform?resize=50x50`)).status).toBe(302);
+      await u.http.request('PATCH', '/v1/me', { json: { publicUrls: 'any' } });
+      expect((await anonymous.get(sign(key, `/i/${id}?resize=50x50`))).status).toBe(302);
+    });
+  });
+
+  it('GET /v1/images/{id}/srcset → signed src, srcset (… 320w, … 640w) and an <img> tag whose URLs render those widths', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const id = await uploadImage(u);
+    const res = await u.http.get(`/v1/images/${id}/srcset?widths=640,320&format=webp`);
+    expect(res.status).toBe(200);
+    const entries = res.body.srcset.split(', ').map((e: string) => e.split(' '));
+    expect(entries.map((e: string[]) => e[1])).toEqual(['320w', '640w']);
+    expect(res.body.src).toBe(entries[1][0]);
+    expect(res.body.sizes).toBe('(max-width: 640px) 100vw, 640px');
+    expect(res.body.html).toContain('<img src="');
+    for (const [url, w] of entries) {
+      expect(url.startsWith(`${api.baseUrl}/i/${id}?`)).toBe(true);
+      const followed = await fetch(url);
+      const meta = await sharp(Buffer.from(await followed.arrayBuffer())).metadata();
+      expect([meta.format, meta.width]).toEqual(['webp', Number(w.slice(0, -1))]);
+    }
+    expectProblem(await u.http.get(`/v1/images/${id}/srcset?widths=0`), 400, 'validation_failed');
+    expectProblem(await u.http.get(`/v1/images/${id}/srcset?widths=320&blur=banana`), 400, 'validation_failed');
+    const stranger = await new UserFactory(http).create();
+    expectProblem(await stranger.http.get(`/v1/images/${id}/srcset?widths=320`), 404, 'not_found');
+  });
 });

@@ -13,9 +13,10 @@ import { StorageCleanupRepository } from './repositories/storage-cleanup.reposit
 import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
 import { WebhookEndpointRepository } from './repositories/webhook-endpoint.repository';
 import { UrlKeyRepository } from './repositories/url-key.repository';
+import { PresetRepository } from './repositories/preset.repository';
 
 const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository,
-  WebhookEndpointRepository, WebhookDeliveryRepository, UrlKeyRepository];
+  WebhookEndpointRepository, WebhookDeliveryRepository, UrlKeyRepository, PresetRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

@@ -13,3 +13,4 @@ export * from './repositories/webhook-endpoint.repository';
 export * from './repositories/webhook-delivery.repository';
 export * from './cache/read-cache.service';
 export * from './repositories/url-key.repository';
+export * from './repositories/preset.repository';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundException } from '@pixmill/common';
+import { NotFoundException, ValidationFailedException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
-import { UserRepository } from '@pixmill/db';
+import { PresetRepository, UserRepository } from '@pixmill/db';
 import { MeDto } from './me.dto';
 
 /** The `unlimited` plan's limits are MAX_SAFE_INTEGER inside; users see no limit as null. */
@@ -12,7 +12,22 @@ export class AccountService {
   constructor(
     private readonly users: UserRepository,
     private readonly config: AppConfig,
+    private readonly settings: PresetRepository,
   ) {}
+
+  /** PATCH /v1/me: the account settings a user may change (today: `publicUrls`). */
+  async update(userId: string, body: unknown): Promise<MeDto> {
+    const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const errors = Object.keys(b)
+      .filter((k) => k !== 'publicUrls')
+      .map((k) => ({ field: k, message: `property ${k} should not exist` }));
+    if (b.publicUrls !== undefined && b.publicUrls !== 'any' && b.publicUrls !== 'presets-only') {
+      errors.push({ field: 'publicUrls', message: 'publicUrls must be any or presets-only' });
+    }
+    if (errors.length) throw new ValidationFailedException(errors);
+    if (b.publicUrls !== undefined) await this.settings.setPublicUrls(userId, b.publicUrls as 'any' | 'presets-only');
+    return this.me(userId);
+  }
 
   async me(userId: string): Promise<MeDto> {
     const u = await this.users.findById(userId);
@@ -24,6 +39,7 @@ export class AccountService {
       email: u.email,
       plan: u.plan,
       createdAt: u.createdAt.toISOString(),
+      publicUrls: u.publicUrls,
       usage: {
         storageBytes: u.storageBytes,
         storageQuotaBytes: limitOrNull(plan.storageBytes),

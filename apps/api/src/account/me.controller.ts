@@ -1,9 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { AccountService } from './account.service';
-import { MeDto } from './me.dto';
+import { MeDto, UpdateMeDto } from './me.dto';
 
 @ApiTags('account')
 @ApiBearerAuth()
@@ -17,5 +17,17 @@ export class MeController {
   @ApiProblems('unauthorized')
   me(@CurrentUser() user: AuthUser): Promise<MeDto> {
     return this.account.me(user.id);
+  }
+
+  @Patch()
+  @ApiOperation({
+    summary: 'Change account settings',
+    description: '`publicUrls: "presets-only"` makes `/i/` URLs accept only `preset=` (plus `format=auto`, `dpr`, `exp`, `sig`); others answer 403 `presets_only`.',
+  })
+  @ApiBody({ type: UpdateMeDto })
+  @ApiResponse({ status: 200, type: MeDto })
+  @ApiProblems('validation_failed', 'unauthorized')
+  update(@CurrentUser() user: AuthUser, @Body() body: unknown): Promise<MeDto> {
+    return this.account.update(user.id, body);
   }
 }

@@ -13,4 +13,11 @@ export class MeDto {
   @ApiProperty({ enum: ['free', 'pro', 'unlimited'] }) plan: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: UsageDto }) usage: UsageDto;
+  @ApiProperty({ enum: ['any', 'presets-only'], description: 'What public /i/ URLs may ask for: any spec, or only `preset=` (plus `format=auto`, `dpr`).' })
+  publicUrls: 'any' | 'presets-only';
+}
+
+export class UpdateMeDto {
+  @ApiProperty({ enum: ['any', 'presets-only'], required: false, example: 'presets-only' })
+  publicUrls?: 'any' | 'presets-only';
 }

@@ -9,11 +9,12 @@ import { DirectUploadService } from './direct-upload.service';
 import { UploadsController } from './uploads.controller';
 import { TransformationsService } from '../transformations/transformations.service';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { PresetsService } from '../presets/presets.service';
 
 @Module({
   imports: [WebhooksModule],
   controllers: [ImagesController, UploadsController],
-  providers: [TransformationsService, DirectUploadService, ImagesService, ImageIntakeService, ImageUploadService, ImagingService, ImageFactsMemo],
-  exports: [ImagesService, ImageIntakeService, TransformationsService],
+  providers: [TransformationsService, DirectUploadService, ImagesService, ImageIntakeService, ImageUploadService, ImagingService, ImageFactsMemo, PresetsService],
+  exports: [ImagesService, ImageIntakeService, TransformationsService, PresetsService],
 })
 export class ImagesModule {}

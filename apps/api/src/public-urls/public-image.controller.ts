@@ -23,7 +23,7 @@ export class PublicImageController {
   })
   @ApiParam({ name: 'imageId', format: 'uuid' })
   @ApiTransformQuery()
-  @ApiQuery({ name: 'format', required: false, description: 'Also `auto`: AVIF if Accept has image/avif, else WebP for image/webp, else JPEG (PNG for inputs that may have alpha).', schema: { type: 'string' } })
+  @ApiQuery({ name: 'preset', required: false, description: 'One of the owner’s presets: its operations run first, then the URL’s own; `format=auto` (besides the formats of the query syntax) picks AVIF if Accept has image/avif, else WebP for image/webp, else JPEG (PNG for inputs that may have alpha).', schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}$', example: 'thumb-square' } })
   @ApiQuery({ name: 'dpr', required: false, description: 'Device pixel ratio 1–4: multiplies resize and crop sizes (not beyond the input unless `withoutEnlargement` is false).', schema: { type: 'number', minimum: 1, maximum: 4 } })
   @ApiQuery({ name: 'exp', required: false, description: 'Unix seconds; later the URL answers 403 `url_expired`.', schema: { type: 'integer' } })
   @ApiQuery({ name: 'sig', required: true, description: 'The signature; the last parameter.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } })
@@ -31,6 +31,7 @@ export class PublicImageController {
   @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
   @ApiProblems(
     'validation_failed',
+    ['presets_only', 'the owner’s account takes only `preset=` (plus `format=auto`, `dpr`, `exp`) on public URLs'],
     ['signature_invalid', 'no signature, a signature none of the owner’s keys made, or an unknown image'],
     ['url_expired', '`exp` has passed'],
     ['spec_not_applicable', 'the spec cannot fit this image'],

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DomainException, RateLimitedException, UnavailableException, isErrorCode } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
-import { DerivativeRepository, ImageEntity, ImageRepository } from '@pixmill/db';
-import { InputFormat, parseQuerySpec, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
+import { DerivativeRepository, ImageEntity, ImageRepository, PresetRepository } from '@pixmill/db';
+import { InputFormat, parseSpec, specHash, TransformationSpec } from '@pixmill/imaging';
 import { DeliveryUrlService } from '@pixmill/storage';
 import { JobsService } from '../jobs/jobs.service';
 import { RateLimiterUnavailableError, SlidingWindowRateLimiter } from '../rate-limit/sliding-window-rate-limiter.service';
@@ -38,6 +38,7 @@ export class PublicImageService {
     private readonly limiter: SlidingWindowRateLimiter,
     private readonly delivery: DeliveryUrlService,
     private readonly config: AppConfig,
+    private readonly presets: PresetRepository,
   ) {}
 
   /** `rawTarget` is the request target exactly as sent (path and query). */
@@ -48,8 +49,13 @@ export class PublicImageService {
     const now = Math.floor(Date.now() / 1000);
     if (options.exp !== null && options.exp <= now) throw new DomainException('url_expired', 'This URL has expired.', undefined, NO_STORE);
 
+    const settings = await this.presets.publicSettings(image.userId);
+    if (settings?.publicUrls === 'presets-only' && !(options.specEntries.length === 1 && options.specEntries[0][0] === 'preset')) {
+      throw new DomainException('presets_only', 'This account’s public URLs name a preset (plus format=auto and dpr) and nothing else.', undefined, NO_STORE);
+    }
+
     const format = image.format as InputFormat;
-    let spec: TransformationSpec = parseQuerySpec(options.specEntries);
+    let spec: TransformationSpec = await this.transformations.querySpec(options.specEntries, image.userId);
     if (options.autoFormat) spec = { ...spec, output: { ...spec.output, format: autoFormat(accept, format) } };
     if (options.dpr !== 1) spec = parseSpec(applyDpr(spec, options.dpr, image));
 

@@ -21,4 +21,11 @@ export class SubmitTransformationDto {
       'Receives `job.succeeded` or `job.failed` for this job, signed with your account secret (GET /v1/webhook-secret). SSRF-checked: http(s), no private, loopback or link-local addresses; 400 otherwise.',
   })
   webhookUrl?: string;
+
+  @ApiPropertyOptional({
+    pattern: '^[a-z0-9-]{1,64}$',
+    example: 'thumb-square',
+    description: 'One of your presets (/v1/presets): its operations run first, then this spec’s own; its output settings apply unless this spec sets them.',
+  })
+  preset?: string;
 }

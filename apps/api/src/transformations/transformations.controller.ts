@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainException, isErrorCode, ValidationFailedException } from '@pixmill/common';
 import { DeliveryUrlService } from '@pixmill/storage';
@@ -70,7 +70,7 @@ export class TransformationsController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ValidationFailedException([{ field: 'Idempotency-Key', message: 'must be 1–255 printable ASCII characters' }]);
     }
-    const { spec, webhookUrl } = await this.transformations.parseBody(body);
+    const { spec, webhookUrl } = await this.transformations.parseBody(body, user.id);
     const { job } = await this.transformations.submit(user.id, id, spec, { idempotencyKey, requestId: String(req.id), webhookUrl });
     const final = JobsService.isFinal(job);
     void reply.status(job.status === 'succeeded' ? 200 : 202).header('location', `/v1/jobs/${job.id}`);
@@ -88,6 +88,7 @@ export class TransformationsController {
   })
   @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
   @ApiTransformQuery()
+  @ApiQuery({ name: 'preset', required: false, description: 'One of your presets (/v1/presets): its operations run first, then the query’s own; its output applies unless the query sets one.', schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}$', example: 'thumb-square' } })
   @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
   @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.' })
   @ApiProblems(
@@ -109,7 +110,7 @@ export class TransformationsController {
     if (!Number.isInteger(wait) || wait < 0 || wait > MAX_TRANSFORM_WAIT_SECONDS) {
       throw new ValidationFailedException([{ field: 'wait', message: `wait must be an integer from 0 to ${MAX_TRANSFORM_WAIT_SECONDS}` }]);
     }
-    const { spec, webhookUrl } = await this.transformations.parseQuery(params);
+    const { spec, webhookUrl } = await this.transformations.parseQuery(params, user.id);
     // Rendered already: straight to it, without writing a job (on-the-fly URLs are hit often),
     // unless a webhookUrl asks to be told: then the cache hit is a job, as on POST.
     const existing = webhookUrl ? null : await this.transformations.existingDerivative(user.id, id, spec);

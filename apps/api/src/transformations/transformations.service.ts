@@ -7,6 +7,7 @@ import { AppConfig } from '@pixmill/config';
 import { JobLifecycle, Submission } from '@pixmill/jobs';
 import { ImagesService } from '../images/images.service';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
+import { PresetsService } from '../presets/presets.service';
 import { MAX_EAGER } from './transformation.limits';
 
 /** One eager spec's outcome: its job, or why it was not queued. */
@@ -32,23 +33,40 @@ export class TransformationsService {
     private readonly lifecycle: JobLifecycle,
     private readonly webhookUrls: WebhookUrlPolicy,
     private readonly config: AppConfig,
+    private readonly presets: PresetsService,
   ) {}
 
-  /** Validates a JSON body: a spec plus an optional webhookUrl (SSRF-checked). */
-  async parseBody(body: unknown): Promise<{ spec: TransformationSpec; webhookUrl?: string }> {
-    if (body && typeof body === 'object' && 'webhookUrl' in body) {
-      const { webhookUrl, ...rest } = body as Record<string, unknown>;
-      const spec = parseSpec(rest);
-      return { spec, webhookUrl: await this.webhookUrls.check(webhookUrl, 'webhookUrl') };
+  /** Validates a JSON body: a spec, maybe naming one of the user's presets, plus an optional webhookUrl (SSRF-checked). */
+  async parseBody(body: unknown, userId: string): Promise<{ spec: TransformationSpec; webhookUrl?: string }> {
+    let rest = body;
+    let preset: unknown;
+    if (body && typeof body === 'object' && 'preset' in body) {
+      ({ preset, ...rest } = body as Record<string, unknown>);
     }
-    return { spec: parseSpec(body) };
+    let webhookUrl: string | undefined;
+    if (rest && typeof rest === 'object' && 'webhookUrl' in rest) {
+      const { webhookUrl: raw, ...others } = rest as Record<string, unknown>;
+      rest = others;
+      webhookUrl = await this.webhookUrls.check(raw, 'webhookUrl');
+    }
+    const own = parseSpec(rest);
+    const spec = preset === undefined ? own : PresetsService.merge(await this.presets.spec(userId, preset, 'preset'), own);
+    return webhookUrl === undefined ? { spec } : { spec, webhookUrl };
   }
 
-  /** Validates an on-the-fly query (SPEC §4 query syntax) plus an optional webhookUrl (SSRF-checked). */
-  async parseQuery(params: URLSearchParams): Promise<{ spec: TransformationSpec; webhookUrl?: string }> {
-    const spec = parseQuerySpec(params);
+  /** Validates an on-the-fly query (SPEC §4 query syntax, `preset=` too) plus an optional webhookUrl (SSRF-checked). */
+  async parseQuery(params: URLSearchParams, userId: string): Promise<{ spec: TransformationSpec; webhookUrl?: string }> {
+    const spec = await this.querySpec([...params.entries()], userId);
     const raw = params.get('webhookUrl');
     return raw === null ? { spec } : { spec, webhookUrl: await this.webhookUrls.check(raw, 'webhookUrl') };
+  }
+
+  /** The spec of query entries; a `preset=` among them runs first (one preset per request). */
+  async querySpec(entries: Array<[string, string]>, userId: string): Promise<TransformationSpec> {
+    const presets = entries.filter(([k]) => k === 'preset');
+    if (presets.length > 1) throw new ValidationFailedException([{ field: 'preset', message: 'name one preset at most' }]);
+    const own = parseQuerySpec(entries.filter(([k]) => k !== 'preset'));
+    return presets.length ? PresetsService.merge(await this.presets.spec(userId, presets[0][1], 'preset'), own) : own;
   }
 
   /** The stored derivative of this spec, if it was rendered already (no job row is written). */

@@ -5,7 +5,7 @@ import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, Tran
 import { AppConfig } from '@pixmill/config';
 
 /** The rows the cache holds, each by its id. */
-export type CachedRowKind = 'job' | 'image' | 'derivative' | 'derivative-of-spec' | 'url-keys';
+export type CachedRowKind = 'job' | 'image' | 'derivative' | 'derivative-of-spec' | 'url-keys' | 'preset' | 'public-settings';
 
 /**
  * A cache call that takes longer than this counts as a miss (reads go to PostgreSQL) or

@@ -27,6 +27,10 @@ export class UserEntity {
   @Column({ name: 'transforms_day', type: 'date', nullable: true })
   transformsDay: string | null;
 
+  /** What the account's public /i/ URLs may ask for: any spec, or presets only (SPEC §8). */
+  @Column({ name: 'public_urls', type: 'text', default: 'any' })
+  publicUrls: 'any' | 'presets-only';
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

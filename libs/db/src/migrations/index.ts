@@ -12,6 +12,7 @@ import { WebhookMessageRequestId1763801000000 } from './1763801000000-webhook-me
 import { JobLifecycle1763801100000 } from './1763801100000-job-lifecycle.migration';
 import { SubmitJobFunction1763801200000 } from './1763801200000-submit-job-function.migration';
 import { CreateUrlKeys1764100000000 } from './1764100000000-create-url-keys.migration';
+import { CreatePresets1764100100000 } from './1764100100000-create-presets.migration';
 import { AddImagePlaceholder1764500000000 } from './1764500000000-add-image-placeholder.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
@@ -30,5 +31,6 @@ export const MIGRATIONS = [
   JobLifecycle1763801100000,
   SubmitJobFunction1763801200000,
   CreateUrlKeys1764100000000,
+  CreatePresets1764100100000,
   AddImagePlaceholder1764500000000,
 ];
