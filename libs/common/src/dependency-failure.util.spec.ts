@@ -52,10 +52,11 @@ describe('failedDependency', () => {
   });
 
   it('names Redis when ioredis gives up on a closed server', async () => {
-    const redis = new IORedis({ port: await closedPort(), maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
+    const redis = new IORedis({ port: await closedPort(), maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, enableOfflineQueue: false });
     redis.on('error', () => undefined);
     const err = await rejection(redis.ping());
     redis.disconnect();
+    await new Promise((r) => setImmediate(r));
     expect(failedDependency(err)).toBe('redis');
   });
 
