@@ -72,9 +72,11 @@ export async function decodeHeic(
       maxInputPixels: limits.maxInputPixels,
     },
     resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb ?? 256 },
-    stdout: false,
-    stderr: true, // libheif's own chatter is not our log
+    // libheif's own chatter (it prints the errors it throws) is not our log: both streams are drained and dropped.
+    stdout: true,
+    stderr: true,
   });
+  worker.stdout?.resume();
   worker.stderr?.resume();
   try {
     const message = await new Promise<{ width: number; height: number; data: Uint8Array; error?: { kind: string; message: string } }>(
