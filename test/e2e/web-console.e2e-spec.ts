@@ -158,10 +158,10 @@ describe('web console in Chromium (e2e)', () => {
     await until(() => page.getByLabel('Query string').textContent(), (t) => !!t?.includes('?resize=300x&grayscale=true&format=webp'));
     // The live preview: a blob: image that decodes, 300 px wide, in grey.
     const preview = page.getByAltText('Preview of the transformation');
-    await until(() => preview.evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0), (w) => w === 300, 30_000);
+    await until(() => preview.evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0), (w) => w === 300, 60_000);
     await page.getByText('image/webp', { exact: false }).waitFor();
     await page.getByRole('button', { name: 'Submit job' }).click();
-    await until(() => page.getByTestId('job-status').textContent(), (t) => t === 'succeeded' || t === 'failed', 30_000);
+    await until(() => page.getByTestId('job-status').textContent(), (t) => t === 'succeeded' || t === 'failed', 60_000);
     expect(await page.getByTestId('job-status').textContent()).toBe('succeeded');
     const url = (await page.getByTestId('job-url').getAttribute('href'))!;
     const rendered = await fetch(url);
