@@ -135,3 +135,23 @@ export class OpenApiResponseValidator {
 export function tallyOpenApiCheck(outcome: 'checked' | 'mismatch'): void {
   appendFileSync(OPENAPI_TALLY_FILE, `${outcome}\n`);
 }
+
+/**
+ * A `fetch` that checks each answer of the API against openapi.json as the HTTP client
+ * does (for clients under test that bring their own HTTP, such as @pixmill/sdk).
+ */
+export const contractFetch: typeof fetch = async (input, init) => {
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  const url = input instanceof Request ? input.url : String(input);
+  const res = await fetch(input, init);
+  const copy = res.clone();
+  const text = await copy.text();
+  let body: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text) body = JSON.parse(text);
+  const problems = OpenApiResponseValidator.instance().check({ method, url: res.url || url, status: res.status, headers: res.headers, text, body });
+  if (problems) {
+    tallyOpenApiCheck(problems.length ? 'mismatch' : 'checked');
+    if (problems.length) throw new Error(`response does not match openapi.json:\n  ${problems.join('\n  ')}\nbody: ${text.slice(0, 500)}`);
+  }
+  return res;
+};

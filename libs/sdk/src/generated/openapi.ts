@@ -1101,12 +1101,12 @@ export interface components {
              * @default inside
              * @enum {string}
              */
-            fit: "cover" | "contain" | "fill" | "inside" | "outside";
+            fit?: "cover" | "contain" | "fill" | "inside" | "outside";
             /**
              * @description Never make the image larger than it is.
              * @default false
              */
-            withoutEnlargement: boolean;
+            withoutEnlargement?: boolean;
             /**
              * @description Padding colour for `fit: contain` (default black). A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, `rgb(r,g,b)` or `rgba(r,g,b,a)` (alpha 0–1).
              * @example #ffffff
@@ -1141,7 +1141,7 @@ export interface components {
              * @default center
              * @enum {string}
              */
-            gravity: "center" | "north" | "northeast" | "east" | "southeast" | "south" | "southwest" | "west" | "northwest" | "attention" | "entropy";
+            gravity?: "center" | "north" | "northeast" | "east" | "southeast" | "south" | "southwest" | "west" | "northwest" | "attention" | "entropy";
         };
         /**
          * @description Rotate clockwise. Multiples of 90° turn the image; other angles enlarge the canvas and fill its corners with `background`.
@@ -1266,17 +1266,17 @@ export interface components {
              * @description Multiplier: 1 leaves it, 0 is black.
              * @default 1
              */
-            brightness: number;
+            brightness?: number;
             /**
              * @description Multiplier: 1 leaves it, 0 is greyscale.
              * @default 1
              */
-            saturation: number;
+            saturation?: number;
             /**
              * @description Hue rotation, whole degrees.
              * @default 0
              */
-            hue: number;
+            hue?: number;
         };
         /**
          * @description Stretch (or flatten) contrast around mid-grey.
@@ -1324,22 +1324,22 @@ export interface components {
              * @default southeast
              * @enum {string}
              */
-            gravity: "center" | "north" | "northeast" | "east" | "southeast" | "south" | "southwest" | "west" | "northwest";
+            gravity?: "center" | "north" | "northeast" | "east" | "southeast" | "south" | "southwest" | "west" | "northwest";
             /**
              * @description 0 is invisible, 1 is opaque.
              * @default 0.5
              */
-            opacity: number;
+            opacity?: number;
             /**
              * @description Width of the watermark, in percent of the image width.
              * @default 20
              */
-            size: number;
+            size?: number;
             /**
              * @description Colour of a text watermark. A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, `rgb(r,g,b)` or `rgba(r,g,b,a)` (alpha 0–1).
              * @default #ffffff
              */
-            color: string;
+            color?: string;
         };
         /**
          * @description How the result is encoded. Metadata is stripped except the ICC profile; animated GIF/WebP stay animated when the output format can carry it.
@@ -1360,17 +1360,17 @@ export interface components {
              * @description The smallest file at that quality: mozjpeg for jpeg, a palette for png, the highest encoder effort for webp, avif and gif.
              * @default false
              */
-            compress: boolean;
+            compress?: boolean;
             /**
              * @description Lossless webp or avif; ignored by other formats.
              * @default false
              */
-            lossless: boolean;
+            lossless?: boolean;
             /**
              * @description Progressive jpeg or interlaced png; ignored by other formats.
              * @default false
              */
-            progressive: boolean;
+            progressive?: boolean;
         };
         /**
          * @description A transformation spec (SPEC §4): chained operations, then the encoding of the result.
@@ -4083,7 +4083,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/*": string;
+                };
             };
             /** @description Not modified (If-None-Match). */
             304: {
