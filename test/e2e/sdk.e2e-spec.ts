@@ -142,21 +142,8 @@ describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
     expect(event).toMatchObject({ type: 'job.succeeded', data: { id: job.id } });
     await expect(verifyWebhook(secret!.secret, delivery.headers, delivery.body.replace('succeeded', 'failed'))).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
   });
-});
 
-describe('@pixmill/sdk packed (npm pack) into an empty folder', () => {
-  let api: RunningApi;
-  let worker: WorkerProcess;
-
-  beforeAll(async () => {
-    api = await startApi(ENV);
-    worker = await startWorkerProcess({ ...ENV, PUBLIC_BASE_URL: api.baseUrl });
-  });
-  afterAll(async () => {
-    await Promise.all([api?.close(), worker?.stop()]);
-  });
-
-  it('installs from its tarball and runs its quick-start example: upload → transformAndWait → download', async () => {
+  it('npm pack: the tarball installs into an empty folder and its quick-start example runs: upload → transformAndWait → download', async () => {
     const root = path.resolve(__dirname, '../..');
     const packs = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-pack-'));
     const app = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-app-'));

@@ -213,6 +213,20 @@ export class Pixmill {
     );
   }
 
+  /**
+   * The on-the-fly route with the query syntax (`resize=300x200&format=webp`, keys may repeat):
+   * the delivery URL when the derivative exists or is rendered within `wait` seconds, else the job.
+   */
+  async transformQuery(imageId: string, query: Array<[string, string]>, opts: { wait?: number } = {}): Promise<{ url: string; job?: undefined } | { url?: undefined; job: Job }> {
+    const params = new URLSearchParams(query);
+    if (opts.wait !== undefined) params.set('wait', String(opts.wait));
+    const res = await this.send(new Request(`${this.baseUrl}/v1/images/${encodeURIComponent(imageId)}/transform?${params}`, { redirect: 'manual' }), true);
+    if (res.status === 302) return { url: res.headers.get('location')! };
+    const body = await readBody(res);
+    if (res.status !== 202) throw PixmillError.fromProblem(body, res);
+    return { job: body as Job };
+  }
+
   /** A job; with `wait`, long-polls up to that many seconds (≤ 30) for a final status. */
   getJob(id: string, opts: { wait?: number; signal?: AbortSignal } = {}): Promise<Job> {
     return this.unwrap(this.api.GET('/v1/jobs/{id}', { params: { path: { id }, query: opts.wait ? { wait: opts.wait } : undefined }, signal: opts.signal }));
