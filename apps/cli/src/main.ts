@@ -183,16 +183,18 @@ export function buildProgram(argv: string[], exit: (code: number) => void): Comm
             const body = Buffer.concat(chunks).toString('utf8');
             try {
               const event = await verifyWebhook(secret, req.headers, body);
-              res.writeHead(204).end();
+              // Printed before answering: whoever sent it may read the line as soon as it has the answer.
               c.print({ verified: true, id: req.headers['webhook-id'], event }, `✔ ${event.type} ${req.headers['webhook-id']} ${JSON.stringify(event.data)}`);
+              res.writeHead(204).end();
             } catch (err) {
-              res.writeHead(400).end();
               c.print({ verified: false, id: req.headers['webhook-id'], error: (err as Error).message }, `✘ rejected ${req.headers['webhook-id'] ?? ''}: ${(err as Error).message}`);
+              res.writeHead(400).end();
             }
           });
         });
         await new Promise<void>((resolve) => server.listen(Number(o.port), '127.0.0.1', resolve));
-        c.info(`listening on http://127.0.0.1:${o.port}/ (Ctrl-C to stop)`);
+        // On stderr even with --json: stdout carries only the deliveries.
+        process.stderr.write(`listening on http://127.0.0.1:${o.port}/ (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
         server.close();
       }),
