@@ -1,5 +1,5 @@
 /** One jest run covers unit tests (next to the code), integration and e2e tests (under test/). */
-const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks', 'events', 'jobs', 'health', 'testing'];
+const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks', 'events', 'jobs', 'health', 'testing', 'sdk'];
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
@@ -11,5 +11,5 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60000,
-  reporters: ['default', '<rootDir>/test/results-file.reporter.js'],
+  reporters: ['default', '<rootDir>/test/results-file.reporter.js', '<rootDir>/test/openapi-tally.reporter.js'],
 };

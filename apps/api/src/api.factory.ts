@@ -15,6 +15,7 @@ import { FieldErrorDto, ProblemDto } from './common/problem.dto';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
+import { documentNullables } from './common/openapi-nullable';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
 import { serveWebApp } from './web/web-app.static';
@@ -113,6 +114,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   );
   documentTransformationSpec(doc);
   documentRateLimits(doc);
+  documentNullables(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

@@ -1,3 +1,5 @@
+import { OpenApiResponseValidator, tallyOpenApiCheck } from './openapi-response.validator';
+
 export interface HttpResponse<T = any> {
   status: number;
   headers: Headers;
@@ -5,7 +7,11 @@ export interface HttpResponse<T = any> {
   text: string;
 }
 
-/** A small JSON-over-HTTP client for the e2e tests, speaking to a real listening API. */
+/**
+ * A small JSON-over-HTTP client for the e2e tests, speaking to a real listening API.
+ * Every answer of a documented route is checked against openapi.json: a response the
+ * document does not describe fails the request (and with it the test).
+ */
 export class HttpClient {
   constructor(
     readonly baseUrl: string,
@@ -32,6 +38,11 @@ export class HttpClient {
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    const problems = OpenApiResponseValidator.instance().check({ method, url: res.url || `${this.baseUrl}${path}`, status: res.status, headers: res.headers, text, body: parsed });
+    if (problems) {
+      tallyOpenApiCheck(problems.length ? 'mismatch' : 'checked');
+      if (problems.length) throw new Error(`response does not match openapi.json:\n  ${problems.join('\n  ')}\nbody: ${text.slice(0, 500)}`);
+    }
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   }
 

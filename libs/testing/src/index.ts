@@ -5,6 +5,7 @@ export * from './api.harness';
 export * from './worker-process.harness';
 export * from './worker.harness';
 export * from './http.client';
+export * from './openapi-response.validator';
 export * from './user.factory';
 export * from './image-fixtures';
 export * from './storage-inspector';

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, ResponseObject } from '@nestjs/swagger';
+import type { HeadersObject } from '@nestjs/swagger';
 import { ERROR_CODES, ErrorCode } from '@pixmill/common';
 
 /** A code a route can answer with, alone or with a note on when this route answers it. */
@@ -94,4 +95,24 @@ export function addProblemResponses(responses: Record<string, ResponseObject>, e
  */
 export function ApiProblems(...entries: ProblemEntry[]): MethodDecorator & ClassDecorator {
   return applyDecorators(...[...problemResponses(entries)].map(([status, response]) => ApiResponse({ status, ...response })));
+}
+
+/** Where `@ApiResponse` keeps a method's responses (`DECORATORS.API_RESPONSE`, not exported by @nestjs/swagger). */
+const API_RESPONSE_METADATA = 'swagger/apiResponse';
+
+/**
+ * Adds response headers to problem responses documented by `@ApiProblems` on the same
+ * method (which must sit below this decorator): for routes whose errors name a resource,
+ * such as the job a failed render answers with in `Location`.
+ */
+export function ApiProblemHeaders(statuses: number[], headers: HeadersObject): MethodDecorator {
+  return (_target, _key, descriptor) => {
+    const responses = Reflect.getMetadata(API_RESPONSE_METADATA, descriptor.value as object) as Record<string, ResponseObject> | undefined;
+    for (const status of statuses) {
+      const response = responses?.[String(status)];
+      if (!response) throw new Error(`@ApiProblemHeaders: no problem response ${status} is documented below it`);
+      response.headers = { ...response.headers, ...headers };
+    }
+    return descriptor;
+  };
 }

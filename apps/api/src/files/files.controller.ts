@@ -45,7 +45,7 @@ export class FilesController {
   @ApiQuery({ name: 'expires', description: 'Unix time the URL expires' })
   @ApiQuery({ name: 'sig', description: 'Hex HMAC-SHA256 signature' })
   @ApiProduces('image/*')
-  @ApiResponse({ status: 200, description: 'The object bytes.' })
+  @ApiResponse({ status: 200, description: 'The object bytes.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } })
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match).' })
   @ApiProblems(['invalid_signature', 'bad or expired signature'], 'not_found')
   async get(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('expires') expires?: string, @Query('sig') sig?: string) {

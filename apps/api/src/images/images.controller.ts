@@ -2,6 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { locationHeader } from '../common/response-headers.openapi';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { DerivativeListDto, ImageDto, ImagePageDto, ListImagesQueryDto, UploadImageBodyDto } from './dto/image.dto';
 import { ImageUploadService } from './image-upload.service';
@@ -27,7 +28,7 @@ export class ImagesController {
   @ApiConsumes('multipart/form-data')
   // eager is one JSON part (OpenAPI's default for an array of objects in a form, said outright).
   @ApiBody({ type: UploadImageBodyDto, encoding: { eager: { contentType: 'application/json' } } })
-  @ApiResponse({ status: 201, type: ImageDto })
+  @ApiResponse({ status: 201, type: ImageDto, headers: locationHeader('The new image: /v1/images/{id}.') })
   @ApiProblems(
     'validation_failed',
     'unauthorized',
@@ -66,7 +67,7 @@ export class ImagesController {
   @Get(':id/original')
   @ApiOperation({ summary: 'Redirect to the original’s delivery URL' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiResponse({ status: 302, description: '`Location` is a signed, expiring delivery URL.' })
+  @ApiResponse({ status: 302, description: '`Location` is a signed, expiring delivery URL.', headers: locationHeader('The original’s signed, expiring delivery URL.') })
   @ApiProblems('unauthorized', 'not_found')
   async original(@CurrentUser() user: AuthUser, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
     const dto = await this.images.toDto(await this.images.getOwned(user.id, id));

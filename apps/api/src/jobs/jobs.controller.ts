@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { RETRY_AFTER_HEADER } from '../common/response-headers.openapi';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { JobDto, JobPageDto, ListJobsQueryDto, WaitQueryDto } from './job.dto';
 import { JobsService } from './jobs.service';
@@ -18,7 +19,7 @@ export class JobsController {
     description: '`?wait=N` (≤ 30) returns as soon as the job is final, or after N seconds. Non-final answers carry `Retry-After`.',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiResponse({ status: 200, type: JobDto })
+  @ApiResponse({ status: 200, type: JobDto, headers: RETRY_AFTER_HEADER })
   @ApiProblems('validation_failed', 'unauthorized', 'not_found')
   async get(
     @CurrentUser() user: AuthUser,

@@ -13,7 +13,7 @@ export class MetricsController {
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics', description: 'Request latency by route, queue depth by state, process metrics. Restrict at the network edge.' })
   @ApiProduces('text/plain')
-  @ApiResponse({ status: 200, description: 'Prometheus text exposition format.' })
+  @ApiResponse({ status: 200, description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } })
   async get(@Res() reply: FastifyReply): Promise<void> {
     void reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }

@@ -19,13 +19,12 @@ export function documentRateLimits(doc: OpenAPIObject): OpenAPIObject {
     for (const op of Object.values(item)) {
       if (!op || typeof op !== 'object' || !('responses' in op)) continue;
       const responses = op.responses as Record<string, ResponseObject>;
-      for (const [status, res] of Object.entries(responses)) {
-        if (/^[23]/.test(status)) res.headers = { ...RATE_LIMIT_HEADERS, ...res.headers };
-      }
       addProblemResponses(responses, [
         'rate_limited',
         ['unavailable', 'a dependency (the rate limiter’s Redis, the database) is unavailable'],
       ]);
+      // Every answer past the guard counts, errors too: each may carry the headers.
+      for (const res of Object.values(responses)) res.headers = { ...RATE_LIMIT_HEADERS, ...res.headers };
       responses['429'].headers = {
         'Retry-After': { description: 'Seconds to wait before retrying.', ...INT },
         ...RATE_LIMIT_HEADERS,

@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, Ap
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainException, isErrorCode, ValidationFailedException } from '@pixmill/common';
 import { DeliveryUrlService } from '@pixmill/storage';
-import { ApiProblems } from '../common/api-problems.decorator';
+import { ApiProblemHeaders, ApiProblems } from '../common/api-problems.decorator';
+import { locationHeader, RETRY_AFTER_HEADER } from '../common/response-headers.openapi';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { JobDto } from '../jobs/job.dto';
 import { JobsService } from '../jobs/jobs.service';
@@ -14,6 +15,7 @@ import { SPEC_EXAMPLE } from './transformation-spec.openapi';
 import { TransformationsService } from './transformations.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const JOB_LOCATION = locationHeader('The job: /v1/jobs/{id}.');
 
 @ApiTags('transformations')
 @ApiBearerAuth()
@@ -48,8 +50,8 @@ export class TransformationsController {
       reencode: { summary: 'No operations: re-encode only', value: { output: { format: 'jpeg', quality: 85, progressive: true } } },
     },
   })
-  @ApiResponse({ status: 202, type: JobDto, description: 'Queued (or already in flight).' })
-  @ApiResponse({ status: 200, type: JobDto, description: 'The derivative exists: a succeeded job with `cached: true`.' })
+  @ApiResponse({ status: 202, type: JobDto, description: 'Queued (or already in flight).', headers: { ...JOB_LOCATION, ...RETRY_AFTER_HEADER } })
+  @ApiResponse({ status: 200, type: JobDto, description: 'The derivative exists: a succeeded job with `cached: true`.', headers: JOB_LOCATION })
   @ApiProblems(
     'validation_failed',
     'unauthorized',
@@ -89,8 +91,10 @@ export class TransformationsController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'The image' })
   @ApiTransformQuery()
   @ApiQuery({ name: 'preset', required: false, description: 'One of your presets (/v1/presets): its operations run first, then the query’s own; its output applies unless the query sets one.', schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}$', example: 'thumb-square' } })
-  @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
-  @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.' })
+  @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.', headers: locationHeader('The derivative’s delivery URL.') })
+  @ApiResponse({ status: 202, type: JobDto, description: 'Still rendering after `wait` seconds; poll `Location`.', headers: { ...JOB_LOCATION, ...RETRY_AFTER_HEADER } })
+  // Above @ApiProblems: decorators apply bottom-up, and this one adds to the responses it made.
+  @ApiProblemHeaders([409, 415, 422, 500], { Location: { description: 'The job that ended this way: /v1/jobs/{id}.', schema: { type: 'string' } } })
   @ApiProblems(
     'validation_failed',
     'unauthorized',

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Res } from
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { locationHeader } from '../common/response-headers.openapi';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
@@ -18,7 +19,7 @@ export class WebhookEndpointsController {
     description:
       'Receives every event of yours in `events`, signed with the endpoint’s own secret. The URL must be http(s) and must not resolve to a loopback, private, link-local, CGNAT, multicast or cloud-metadata address (SSRF guard); redirects are not followed.',
   })
-  @ApiResponse({ status: 201, type: WebhookEndpointDto })
+  @ApiResponse({ status: 201, type: WebhookEndpointDto, headers: locationHeader('The new endpoint: /v1/webhook-endpoints/{id}.') })
   @ApiProblems('validation_failed', 'unauthorized')
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateWebhookEndpointDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebhookEndpointDto> {
     const endpoint = await this.webhooks.createEndpoint(user.id, body);

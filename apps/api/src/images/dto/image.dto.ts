@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { TransformationSpec } from '@pixmill/imaging';
+import { INPUT_FORMATS, TransformationSpec } from '@pixmill/imaging';
 import { EAGER_PROPERTY } from '../../transformations/transformation-spec.openapi';
 
 export class EagerJobErrorDto {
@@ -37,7 +37,7 @@ export class ImagePlaceholderDto {
 export class ImageDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'beach.jpg' }) filename: string;
-  @ApiProperty({ enum: ['jpeg', 'png', 'gif', 'webp', 'avif', 'heic', 'tiff'], example: 'jpeg' }) format: string;
+  @ApiProperty({ enum: INPUT_FORMATS, example: 'jpeg', description: '`svg` only where ALLOW_SVG=true.' }) format: string;
   @ApiProperty({ example: 'image/jpeg' }) mimeType: string;
   @ApiProperty({ example: 4000, description: 'After EXIF orientation.' }) width: number;
   @ApiProperty({ example: 3000 }) height: number;

@@ -1,0 +1,172 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { PixmillError, Pixmill, Tokens, verifyWebhook } from '@pixmill/sdk';
+import { fileSource } from '@pixmill/sdk/node';
+import { contractFetch, HttpClient, jpeg, RunningApi, startApi, startWorkerProcess, textFile, WebhookReceiver, WorkerProcess } from '@pixmill/testing';
+
+const ENV = {
+  WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-')),
+};
+
+describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
+  let api: RunningApi;
+  let shortLived: RunningApi;
+  let worker: WorkerProcess;
+  let receiver: WebhookReceiver;
+  let n = 0;
+  const email = () => `sdk-${Date.now().toString(36)}-${n++}@example.com`;
+  const client = (base = api.baseUrl, extra: Partial<ConstructorParameters<typeof Pixmill>[0]> = {}) => new Pixmill({ baseUrl: base, fetch: contractFetch, ...extra });
+
+  beforeAll(async () => {
+    [api, shortLived, receiver] = await Promise.all([startApi(ENV), startApi({ ...ENV, JWT_ACCESS_TTL: '1s' }), WebhookReceiver.start()]);
+    worker = await startWorkerProcess({ ...ENV, PUBLIC_BASE_URL: api.baseUrl });
+  });
+  afterAll(async () => {
+    await Promise.all([api?.close(), shortLived?.close(), worker?.stop(), receiver?.close()]);
+  });
+
+  it('signup → upload (progress) → transformAndWait → download: the pixels are the spec’s', async () => {
+    const px = client();
+    await px.signup(email(), 'correct horse battery');
+    const bytes = await jpeg(640, 480);
+    const progress: number[] = [];
+    const image = await px.upload(bytes, { filename: 'photo.jpg', onProgress: (p) => progress.push(p.loaded) });
+    expect(image).toMatchObject({ filename: 'photo.jpg', format: 'jpeg', width: 640, height: 480 });
+    expect(progress[0]).toBe(0);
+    expect(progress.at(-1)).toBe(bytes.length);
+
+    const job = await px.transformAndWait(image.id, { operations: [{ op: 'resize', width: 200, height: 100, fit: 'fill' }, { op: 'grayscale' }], output: { format: 'png' } });
+    expect(job).toMatchObject({ status: 'succeeded', error: null, result: { width: 200, height: 100, format: 'png' } });
+    const out = await px.download(job);
+    const meta = await sharp(out).metadata();
+    expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({ format: 'png', width: 200, height: 100 });
+    const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+    // Grayscale: the sampled pixel's channels are equal.
+    const at = (100 * info.width + 50) * info.channels;
+    expect(data[at]).toBe(data[at + 1]);
+    expect(data[at + 1]).toBe(data[at + 2]);
+
+    // The same spec again is a cache hit: a succeeded job at once.
+    const again = await px.transform(image.id, { operations: [{ op: 'resize', width: 200, height: 100, fit: 'fill' }, { op: 'grayscale' }], output: { format: 'png' } });
+    expect(again).toMatchObject({ status: 'succeeded', cached: true });
+  });
+
+  it('uploads a file from disk as a stream with eager specs, and pages through images and jobs', async () => {
+    const px = client();
+    await px.signup(email(), 'correct horse battery');
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-files-'));
+    const file = path.join(dir, 'disk.jpg');
+    writeFileSync(file, await jpeg(320, 240));
+    const { data, options } = await fileSource(file);
+    let total: number | undefined;
+    const image = await px.upload(data, { ...options, eager: [{ output: { format: 'webp' } }], onProgress: (p) => (total = p.total) });
+    expect(image).toMatchObject({ filename: 'disk.jpg', width: 320 });
+    expect(total).toBe(options.size);
+    for (let i = 0; i < 2; i++) await px.upload(await jpeg(64, 48, { seed: i + 2 }), { filename: `small-${i}.jpg` });
+
+    const seen: string[] = [];
+    for await (const img of px.listImages({ limit: 1 })) seen.push(img.id);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(3);
+    expect(seen.at(-1)).toBe(image.id);
+
+    const eagerJobs: string[] = [];
+    for await (const job of px.listJobs({ imageId: image.id, limit: 1 })) eagerJobs.push(job.id);
+    expect(eagerJobs.length).toBeGreaterThanOrEqual(1);
+    const eager = await px.waitForJob(eagerJobs[0], { timeout: 30_000 });
+    expect(eager.status).toBe('succeeded');
+  });
+
+  it('problems surface as PixmillError with code, status and requestId', async () => {
+    const px = client();
+    await px.signup(email(), 'correct horse battery');
+    const refused = await px.upload(textFile(), { filename: 'notes.txt' }).catch((e) => e);
+    expect(refused).toBeInstanceOf(PixmillError);
+    expect(refused).toMatchObject({ code: 'unsupported_media_type', status: 415 });
+    expect(refused.requestId).toEqual(expect.any(String));
+
+    const missing = await px.getImage('3f0c7d3e-9a53-4b8e-8f43-2b8a8f0d1e11').catch((e) => e);
+    expect(missing).toMatchObject({ code: 'not_found', status: 404 });
+
+    const image = await px.upload(await jpeg(64, 48), { filename: 'a.jpg' });
+    const invalid = await px.transform(image.id, { operations: [{ op: 'blur', sigma: 1000 }] }).catch((e) => e);
+    expect(invalid).toMatchObject({ code: 'validation_failed', status: 400 });
+    expect(invalid.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: expect.stringContaining('sigma') })]));
+
+    const taken = await client().signup((await px.me()).email, 'correct horse battery').catch((e) => e);
+    expect(taken).toMatchObject({ code: 'email_taken', status: 409 });
+    const wrong = await client().login((await px.me()).email, 'not the password').catch((e) => e);
+    expect(wrong).toMatchObject({ code: 'invalid_credentials', status: 401 });
+  });
+
+  it('refreshes an expired access token on its own, rotating the refresh token, and the spent one revokes its family', async () => {
+    const saved: Array<Tokens | null> = [];
+    const px = client(shortLived.baseUrl, { onTokens: (t) => saved.push(t), refreshMarginSeconds: 0 });
+    await px.signup(email(), 'correct horse battery');
+    const first = saved[0]!;
+    await new Promise((r) => setTimeout(r, 1500)); // the 1 s access token is now expired
+    const raw = await new HttpClient(shortLived.baseUrl, first.accessToken).get('/v1/me');
+    expect(raw.status).toBe(401);
+
+    // Proactively (the SDK knows the expiry) …
+    expect((await px.me()).email).toMatch(/^sdk-/);
+    expect(saved).toHaveLength(2);
+    expect(saved[1]!.refreshToken).not.toBe(first.refreshToken);
+
+    // … and reactively: a client given only an expired access token and a refresh token retries once after a 401.
+    await new Promise((r) => setTimeout(r, 1500));
+    const given = client(shortLived.baseUrl, { tokens: { accessToken: saved[1]!.accessToken, refreshToken: saved[1]!.refreshToken } });
+    expect((await given.me()).email).toMatch(/^sdk-/);
+    expect(given.currentTokens!.refreshToken).not.toBe(saved[1]!.refreshToken);
+
+    // Replaying a spent refresh token revokes the family: the latest pair stops working too.
+    const replay = client(shortLived.baseUrl, { tokens: { accessToken: 'x', refreshToken: first.refreshToken } });
+    expect(await replay.refresh().catch((e) => e)).toMatchObject({ code: 'unauthorized', status: 401 });
+    expect(await given.refresh().catch((e) => e)).toMatchObject({ status: 401 });
+  });
+
+  it('a delivery to a webhookUrl verifies with the account secret', async () => {
+    const px = client();
+    await px.signup(email(), 'correct horse battery');
+    const { data: secret } = await px.api.GET('/v1/webhook-secret');
+    const url = receiver.url('sdk');
+    const image = await px.upload(await jpeg(64, 48), { filename: 'w.jpg' });
+    const job = await px.transform(image.id, { output: { format: 'webp' } }, { webhookUrl: url });
+    const [delivery] = await receiver.waitFor(url, 1, 30_000);
+    const event = await verifyWebhook<{ id: string }>(secret!.secret, delivery.headers, delivery.body);
+    expect(event).toMatchObject({ type: 'job.succeeded', data: { id: job.id } });
+    await expect(verifyWebhook(secret!.secret, delivery.headers, delivery.body.replace('succeeded', 'failed'))).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
+  });
+
+  it('npm pack: the tarball installs into an empty folder and its quick-start example runs: upload → transformAndWait → download', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const packs = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-pack-'));
+    const app = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-app-'));
+    // Asynchronously: the API under test answers from this very process.
+    const run = async (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) =>
+      (await promisify(execFile)(cmd, args, { cwd, env: { ...process.env, NODE_OPTIONS: '', ...env } })).stdout;
+    const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', packs], path.join(root, 'libs/sdk')));
+    const tarball = path.join(packs, packed[0].filename);
+    expect(packed[0].files.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'examples/quickstart.mjs']));
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'sdk-quickstart', private: true, type: 'module' }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+
+    const account = { email: `packed-${Date.now().toString(36)}@example.com`, password: 'correct horse battery' };
+    await new Pixmill({ baseUrl: api.baseUrl }).signup(account.email, account.password);
+    writeFileSync(path.join(app, 'photo.jpg'), await jpeg(640, 480));
+    const example = path.join(app, 'node_modules/@pixmill/sdk/examples/quickstart.mjs');
+    const printed = await run(process.execPath, [example, 'photo.jpg', 'out.webp'], app, {
+      PIXMILL_API_URL: api.baseUrl,
+      PIXMILL_EMAIL: account.email,
+      PIXMILL_PASSWORD: account.password,
+    });
+    expect(JSON.parse(printed.trim().split('\n').pop()!)).toMatchObject({ imageId: expect.any(String), url: expect.stringMatching(/^http/), output: 'out.webp' });
+    const meta = await sharp(path.join(app, 'out.webp')).metadata();
+    expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({ format: 'webp', width: 300, height: 200 });
+  }, 180_000);
+});
