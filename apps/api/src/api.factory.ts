@@ -16,6 +16,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
+import { documentAccountRules } from './common/account-rules.openapi';
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -110,6 +111,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   );
   documentTransformationSpec(doc);
   documentRateLimits(doc);
+  documentAccountRules(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

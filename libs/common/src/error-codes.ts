@@ -54,6 +54,10 @@ export const ERROR_CODES = {
   // 5xx
   internal_error: { status: 500, title: 'Internal error', retryable: true },
   unavailable: { status: 503, title: 'Service unavailable', retryable: true },
+  // Accounts: verification, password reset, API keys
+  token_invalid: { status: 400, title: 'Token invalid', retryable: false },
+  email_not_verified: { status: 403, title: 'Email not verified', retryable: false },
+  insufficient_scope: { status: 403, title: 'Insufficient scope', retryable: false },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,9 +12,11 @@ import { UploadRepository } from './repositories/upload.repository';
 import { StorageCleanupRepository } from './repositories/storage-cleanup.repository';
 import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
 import { WebhookEndpointRepository } from './repositories/webhook-endpoint.repository';
+import { AccountTokenRepository } from './repositories/account-token.repository';
 
 const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository,
-  WebhookEndpointRepository, WebhookDeliveryRepository];
+  WebhookEndpointRepository, WebhookDeliveryRepository,
+  AccountTokenRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

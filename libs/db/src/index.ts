@@ -12,3 +12,4 @@ export * from './repositories/derivative.repository';
 export * from './repositories/webhook-endpoint.repository';
 export * from './repositories/webhook-delivery.repository';
 export * from './cache/read-cache.service';
+export * from './repositories/account-token.repository';

@@ -23,6 +23,7 @@ export class AccountService {
       id: u.id,
       email: u.email,
       plan: u.plan,
+      emailVerified: u.emailVerifiedAt !== null,
       createdAt: u.createdAt.toISOString(),
       usage: {
         storageBytes: u.storageBytes,

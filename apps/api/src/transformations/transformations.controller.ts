@@ -5,6 +5,7 @@ import { DomainException, isErrorCode, ValidationFailedException } from '@pixmil
 import { DeliveryUrlService } from '@pixmill/storage';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { JobDto } from '../jobs/job.dto';
 import { JobsService } from '../jobs/jobs.service';
 import { SubmitTransformationDto } from './submit-transformation.dto';
@@ -17,6 +18,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @ApiTags('transformations')
 @ApiBearerAuth()
+@VerifiedEmailRequired()
 @Controller('v1/images/:id')
 export class TransformationsController {
   constructor(

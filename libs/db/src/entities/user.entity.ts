@@ -27,6 +27,10 @@ export class UserEntity {
   @Column({ name: 'transforms_day', type: 'date', nullable: true })
   transformsDay: string | null;
 
+  /** When the account's email address was verified; null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

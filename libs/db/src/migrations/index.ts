@@ -11,6 +11,7 @@ import { KeepCanceledJobsOfDeletedImages1763800900000 } from './1763800900000-ke
 import { WebhookMessageRequestId1763801000000 } from './1763801000000-webhook-message-request-id.migration';
 import { JobLifecycle1763801100000 } from './1763801100000-job-lifecycle.migration';
 import { SubmitJobFunction1763801200000 } from './1763801200000-submit-job-function.migration';
+import { AccountTokens1764300000000 } from './1764300000000-account-tokens.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   WebhookMessageRequestId1763801000000,
   JobLifecycle1763801100000,
   SubmitJobFunction1763801200000,
+  AccountTokens1764300000000,
 ];
