@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/public.decorator';
 
 const PAGE_HEADERS = {
@@ -31,11 +31,15 @@ ${script}
  * The pages the links in account mails open: a button that spends the token with the
  * API (a GET alone changes nothing, so mail scanners that fetch links spend no token).
  */
-@ApiExcludeController()
+@ApiTags('account')
+@ApiProduces('text/html')
+@ApiQuery({ name: 'token', required: true, description: 'The token of the mailed link.' })
 @Public()
 @Controller('account')
 export class AccountPagesController {
   @Get('verify-email')
+  @ApiOperation({ summary: 'The page a verification link opens', description: 'Its button calls POST /v1/auth/verify.' })
+  @ApiResponse({ status: 200, description: 'An HTML page.', content: { 'text/html': { schema: { type: 'string' } } } })
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('content-security-policy', PAGE_HEADERS['content-security-policy'])
   @Header('referrer-policy', PAGE_HEADERS['referrer-policy'])
@@ -49,6 +53,8 @@ export class AccountPagesController {
   }
 
   @Get('reset-password')
+  @ApiOperation({ summary: 'The page a password reset link opens', description: 'Its form calls POST /v1/auth/password-reset/confirm.' })
+  @ApiResponse({ status: 200, description: 'An HTML page.', content: { 'text/html': { schema: { type: 'string' } } } })
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('content-security-policy', PAGE_HEADERS['content-security-policy'])
   @Header('referrer-policy', PAGE_HEADERS['referrer-policy'])
