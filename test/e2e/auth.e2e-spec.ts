@@ -118,6 +118,7 @@ describe('accounts and auth (e2e)', () => {
         id: u.id,
         email: u.email,
         plan: 'free',
+        emailVerified: false,
         createdAt: expect.any(String),
         publicUrls: 'any',
         usage: { storageBytes: 0, storageQuotaBytes: 5368709120, transformsToday: 0, dailyTransformQuota: 20 },

@@ -17,6 +17,7 @@ import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
 import { documentNullables } from './common/openapi-nullable';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
+import { documentAccountRules } from './common/account-rules.openapi';
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
 import { serveWebApp } from './web/web-app.static';
 
@@ -115,6 +116,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   documentTransformationSpec(doc);
   documentRateLimits(doc);
   documentNullables(doc);
+  documentAccountRules(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

@@ -59,6 +59,10 @@ export const ERROR_CODES = {
   url_expired: { status: 403, title: 'URL expired', retryable: false },
   presets_only: { status: 403, title: 'Only presets are allowed', retryable: false },
   rendering: { status: 503, title: 'Still rendering', retryable: true },
+  // Accounts: verification, password reset, API keys
+  token_invalid: { status: 400, title: 'Token invalid', retryable: false },
+  email_not_verified: { status: 403, title: 'Email not verified', retryable: false },
+  insufficient_scope: { status: 403, title: 'Insufficient scope', retryable: false },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

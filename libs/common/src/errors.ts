@@ -74,3 +74,18 @@ export class UnavailableException extends DomainException {
     super('unavailable', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
+export class TokenInvalidException extends DomainException {
+  constructor() {
+    super('token_invalid', 'The token is invalid, expired or already used.');
+  }
+}
+export class EmailNotVerifiedException extends DomainException {
+  constructor() {
+    super('email_not_verified', 'Verify your email address first (POST /v1/auth/verify/resend sends the link again).');
+  }
+}
+export class InsufficientScopeException extends DomainException {
+  constructor(scope: string) {
+    super('insufficient_scope', `This API key lacks the scope ${scope}.`);
+  }
+}

@@ -74,6 +74,16 @@ export class AppConfig {
     /** Test-only fault injection (FAULT_CRASH_AFTER_OUTBOX_COMMIT). */
     crashAfterOutboxCommit: boolean;
   };
+  accounts: {
+    /** SMTP connection URL; undefined = write .eml files to `mailDir`. */
+    smtpUrl?: string;
+    mailFrom: string;
+    mailDir: string;
+    requireVerifiedEmail: boolean;
+    verificationTtlSeconds: number;
+    passwordResetTtlSeconds: number;
+    verificationResendPerHour: number;
+  };
 
   static durationSeconds(value: string): number {
     return parseDurationSeconds(value);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { AppConfig } from './app-config';
@@ -125,6 +126,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.WEBHOOK_CONCURRENCY,
       maxInFlightPerUser: e.WEBHOOK_MAX_IN_FLIGHT_PER_USER,
       crashAfterOutboxCommit: e.FAULT_CRASH_AFTER_OUTBOX_COMMIT,
+    },
+    accounts: {
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM,
+      mailDir: e.MAIL_DIR ?? path.join(e.STORAGE_LOCAL_DIR, 'mail'),
+      requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
+      verificationTtlSeconds: parseDurationSeconds(e.EMAIL_VERIFICATION_TTL),
+      passwordResetTtlSeconds: parseDurationSeconds(e.PASSWORD_RESET_TTL),
+      verificationResendPerHour: e.VERIFICATION_RESEND_PER_HOUR,
     },
   });
   return config;

@@ -252,4 +252,31 @@ export class Environment {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
+
+  // --- Accounts: email, verification, password reset ---
+
+  /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`). Unset: each message is written as an .eml file under MAIL_DIR. */
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['smtp', 'smtps'], require_protocol: true })
+  SMTP_URL?: string;
+
+  @IsString() @MinLength(3)
+  MAIL_FROM: string = 'Pixmill <no-reply@pixmill.local>';
+
+  /** Where messages go without SMTP_URL; default `mail/` under STORAGE_LOCAL_DIR (./data/mail). */
+  @IsOptional() @IsString()
+  MAIL_DIR?: string;
+
+  /** Unverified accounts get 403 email_not_verified on uploads, transformations and webhooks. */
+  @Transform(toBool) @IsBoolean()
+  REQUIRE_VERIFIED_EMAIL: boolean = false;
+
+  @Matches(DURATION)
+  EMAIL_VERIFICATION_TTL: string = '24h';
+
+  @Matches(DURATION)
+  PASSWORD_RESET_TTL: string = '1h';
+
+  /** Verification mails one account may ask to be sent again per hour. */
+  @Transform(toInt) @IsInt() @Min(1)
+  VERIFICATION_RESEND_PER_HOUR: number = 3;
 }

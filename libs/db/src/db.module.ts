@@ -14,9 +14,10 @@ import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repos
 import { WebhookEndpointRepository } from './repositories/webhook-endpoint.repository';
 import { UrlKeyRepository } from './repositories/url-key.repository';
 import { PresetRepository } from './repositories/preset.repository';
+import { AccountTokenRepository } from './repositories/account-token.repository';
 
 const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository,
-  WebhookEndpointRepository, WebhookDeliveryRepository, UrlKeyRepository, PresetRepository];
+  WebhookEndpointRepository, WebhookDeliveryRepository, UrlKeyRepository, PresetRepository, AccountTokenRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

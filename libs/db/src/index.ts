@@ -14,3 +14,4 @@ export * from './repositories/webhook-delivery.repository';
 export * from './cache/read-cache.service';
 export * from './repositories/url-key.repository';
 export * from './repositories/preset.repository';
+export * from './repositories/account-token.repository';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountService } from './account.service';
 import { MeController } from './me.controller';
+import { AuthModule } from '../auth/auth.module';
 
-@Module({ controllers: [MeController], providers: [AccountService], exports: [AccountService] })
+@Module({ imports: [AuthModule], controllers: [MeController], providers: [AccountService], exports: [AccountService] })
 export class AccountModule {}

@@ -38,6 +38,7 @@ export class AccountService {
       id: u.id,
       email: u.email,
       plan: u.plan,
+      emailVerified: u.emailVerifiedAt !== null,
       createdAt: u.createdAt.toISOString(),
       publicUrls: u.publicUrls,
       usage: {

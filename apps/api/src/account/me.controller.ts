@@ -1,15 +1,20 @@
-import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { AccountService } from './account.service';
 import { MeDto, UpdateMeDto } from './me.dto';
+import { ChangePasswordDto } from '../auth/dto/change-password.dto';
+import { PasswordService } from '../auth/password.service';
 
 @ApiTags('account')
 @ApiBearerAuth()
 @Controller('v1/me')
 export class MeController {
-  constructor(private readonly account: AccountService) {}
+  constructor(
+    private readonly account: AccountService,
+    private readonly passwords: PasswordService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'The caller’s account, plan and usage' })
@@ -29,5 +34,17 @@ export class MeController {
   @ApiProblems('validation_failed', 'unauthorized')
   update(@CurrentUser() user: AuthUser, @Body() body: unknown): Promise<MeDto> {
     return this.account.update(user.id, body);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Change the password',
+    description: 'Needs the current password. Every session (refresh-token family) of the account is revoked, this one included: log in again with the new password.',
+  })
+  @ApiResponse({ status: 204, description: 'The password is changed.' })
+  @ApiProblems('validation_failed', 'unauthorized', ['invalid_credentials', 'the current password is wrong'])
+  async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.passwords.change(user.id, body.currentPassword, body.newPassword);
   }
 }

@@ -11,6 +11,7 @@ export class MeDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'ada@example.com' }) email: string;
   @ApiProperty({ enum: ['free', 'pro', 'unlimited'] }) plan: string;
+  @ApiProperty({ example: true, description: 'Whether the address was verified through the mailed link.' }) emailVerified: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: UsageDto }) usage: UsageDto;
   @ApiProperty({ enum: ['any', 'presets-only'], description: 'What public /i/ URLs may ask for: any spec, or only `preset=` (plus `format=auto`, `dpr`).' })

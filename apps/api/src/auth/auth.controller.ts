@@ -7,11 +7,20 @@ import { AuthService } from './auth.service';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { CredentialsDto } from './dto/credentials.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
+import { AccountTokenDto } from './dto/account-token.dto';
+import { PasswordResetConfirmDto } from './dto/password-reset-confirm.dto';
+import { PasswordResetRequestDto } from './dto/password-reset-request.dto';
+import { EmailVerificationService } from './email-verification.service';
+import { PasswordService } from './password.service';
 
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly verification: EmailVerificationService,
+    private readonly passwords: PasswordService,
+  ) {}
 
   @Public()
   @Post('signup')
@@ -53,5 +62,57 @@ export class AuthController {
   @ApiProblems('validation_failed', 'unauthorized')
   async logout(@CurrentUser() user: AuthUser, @Body() body: RefreshTokenDto): Promise<void> {
     await this.auth.logout(user.id, body.refreshToken);
+  }
+
+  @Public()
+  @Post('verify')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Verify the account’s email address',
+    description: 'With the token of the link mailed at signup (or by /v1/auth/verify/resend). Tokens are single-use and last EMAIL_VERIFICATION_TTL (24 h).',
+  })
+  @ApiResponse({ status: 204, description: 'The address is verified.' })
+  @ApiProblems('validation_failed', ['token_invalid', 'unknown, already used or expired token'])
+  async verify(@Body() body: AccountTokenDto): Promise<void> {
+    await this.verification.verify(body.token);
+  }
+
+  @Post('verify/resend')
+  @HttpCode(202)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Mail the verification link again',
+    description: 'A new single-use link, VERIFICATION_RESEND_PER_HOUR times an hour per account (earlier links stay valid). Nothing is sent when the address is already verified.',
+  })
+  @ApiResponse({ status: 202, description: 'Accepted; the mail is on its way.' })
+  @ApiProblems('unauthorized', ['rate_limited', 'too many resends for this account in the last hour; see Retry-After'], 'unavailable')
+  async resendVerification(@CurrentUser() user: AuthUser): Promise<void> {
+    await this.verification.resend(user.id);
+  }
+
+  @Public()
+  @Post('password-reset')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Mail a password reset link',
+    description: 'Answers 202 whether or not the address has an account (and without waiting for the mail), so the answer tells nobody which addresses are registered. The link is single-use and lasts PASSWORD_RESET_TTL (1 h).',
+  })
+  @ApiResponse({ status: 202, description: 'Accepted; a mail goes out if the address has an account.' })
+  @ApiProblems('validation_failed')
+  async requestPasswordReset(@Body() body: PasswordResetRequestDto): Promise<void> {
+    await this.passwords.requestReset(body.email);
+  }
+
+  @Public()
+  @Post('password-reset/confirm')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Set a new password with a reset token',
+    description: 'Spends the token (and every other reset token of the account) and revokes every session (refresh-token family) of the account. Access tokens already issued run out on their own (JWT_ACCESS_TTL).',
+  })
+  @ApiResponse({ status: 204, description: 'The password is changed; log in with it.' })
+  @ApiProblems('validation_failed', ['token_invalid', 'unknown, already used or expired token'])
+  async confirmPasswordReset(@Body() body: PasswordResetConfirmDto): Promise<void> {
+    await this.passwords.confirmReset(body.token, body.password);
   }
 }

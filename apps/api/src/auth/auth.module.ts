@@ -9,17 +9,38 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { VerifiedTokenMemo } from './verified-token.memo';
 import { TokenService } from './token.service';
+import { MailModule } from '../mail/mail.module';
+import { SlidingWindowRateLimiter } from '../rate-limit/sliding-window-rate-limiter.service';
+import { AccountPagesController } from './account-pages.controller';
+import { EmailVerificationService } from './email-verification.service';
+import { PasswordHasher } from './password.hasher';
+import { PasswordService } from './password.service';
+import { VerifiedEmailGuard } from './verified-email.guard';
 
 @Module({
   imports: [
+    MailModule,
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  controllers: [AuthController],
-  providers: [AuthService, TokenService, JwtStrategy, VerifiedTokenMemo, { provide: APP_GUARD, useClass: JwtAuthGuard }],
-  exports: [AuthService],
+  controllers: [AuthController, AccountPagesController],
+  providers: [
+    AuthService,
+    TokenService,
+    JwtStrategy,
+    VerifiedTokenMemo,
+    // APP_GUARDs run in this order: the caller is known before the verified-email check.
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: VerifiedEmailGuard },
+    PasswordHasher,
+    EmailVerificationService,
+    PasswordService,
+    // Its own instance for the per-account resend limit (RateLimitModule's guard must come after this module's).
+    SlidingWindowRateLimiter,
+  ],
+  exports: [AuthService, PasswordService, PasswordHasher],
 })
 export class AuthModule {}

@@ -1,38 +1,36 @@
 import { Injectable } from '@nestjs/common';
-import * as argon2 from 'argon2';
 import { EmailTakenException, InvalidCredentialsException, UnauthorizedException } from '@pixmill/common';
 import { RefreshTokenRepository, UserEntity, UserRepository } from '@pixmill/db';
 import { AuthResponseDto, UserDto } from './dto/auth-response.dto';
+import { EmailVerificationService } from './email-verification.service';
+import { PasswordHasher } from './password.hasher';
 import { TokenService } from './token.service';
-
-// OWASP's argon2id baseline (19 MiB, t=2, p=1): strong, and ~30 ms here so login stays cheap to serve.
-const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 @Injectable()
 export class AuthService {
-  /** A real hash to verify against when the email is unknown, so timing does not reveal which emails exist. */
-  private readonly dummyHash = argon2.hash('pixmill-no-such-user', ARGON2_OPTIONS);
-
   constructor(
     private readonly users: UserRepository,
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly tokens: TokenService,
+    private readonly passwords: PasswordHasher,
+    private readonly verification: EmailVerificationService,
   ) {}
 
   static toUserDto(u: UserEntity): UserDto {
-    return { id: u.id, email: u.email, plan: u.plan, createdAt: u.createdAt.toISOString() };
+    return { id: u.id, email: u.email, plan: u.plan, emailVerified: u.emailVerifiedAt !== null, createdAt: u.createdAt.toISOString() };
   }
 
   async signup(email: string, password: string): Promise<AuthResponseDto> {
-    const hash = await argon2.hash(password, ARGON2_OPTIONS);
+    const hash = await this.passwords.hash(password);
     const user = await this.users.create(email.toLowerCase(), hash);
     if (!user) throw new EmailTakenException();
+    await this.verification.sendLink(user);
     return this.respond(user, await this.tokens.issue(user.id));
   }
 
   async login(email: string, password: string): Promise<AuthResponseDto> {
     const user = await this.users.findByEmail(email);
-    const ok = await argon2.verify(user?.passwordHash ?? (await this.dummyHash), password);
+    const ok = await this.passwords.verify(user?.passwordHash, password);
     if (!user || !ok) throw new InvalidCredentialsException();
     return this.respond(user, await this.tokens.issue(user.id));
   }

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { locationHeader } from '../common/response-headers.openapi';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { DerivativeListDto, ImageDto, ImagePageDto, ListImagesQueryDto, UploadImageBodyDto } from './dto/image.dto';
 import { ImageUploadService } from './image-upload.service';
 import { ImagesService } from './images.service';
@@ -19,6 +20,7 @@ export class ImagesController {
     private readonly transformations: TransformationsService,
   ) {}
 
+  @VerifiedEmailRequired()
   @Post()
   @ApiOperation({
     summary: 'Upload an image (multipart, streamed)',

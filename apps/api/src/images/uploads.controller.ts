@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@ne
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { CreateUploadDto, DirectUploadDto } from './dto/direct-upload.dto';
 import { ImageDto } from './dto/image.dto';
 import { DirectUploadService } from './direct-upload.service';
@@ -10,6 +11,7 @@ import { ImagesService } from './images.service';
 
 @ApiTags('images')
 @ApiBearerAuth()
+@VerifiedEmailRequired()
 @Controller('v1/uploads')
 export class UploadsController {
   constructor(

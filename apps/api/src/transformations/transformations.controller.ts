@@ -6,6 +6,7 @@ import { DeliveryUrlService } from '@pixmill/storage';
 import { ApiProblemHeaders, ApiProblems } from '../common/api-problems.decorator';
 import { locationHeader, RETRY_AFTER_HEADER } from '../common/response-headers.openapi';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
+import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { JobDto } from '../jobs/job.dto';
 import { JobsService } from '../jobs/jobs.service';
 import { SubmitTransformationDto } from './submit-transformation.dto';
@@ -19,6 +20,7 @@ const JOB_LOCATION = locationHeader('The job: /v1/jobs/{id}.');
 
 @ApiTags('transformations')
 @ApiBearerAuth()
+@VerifiedEmailRequired()
 @Controller('v1/images/:id')
 export class TransformationsController {
   constructor(

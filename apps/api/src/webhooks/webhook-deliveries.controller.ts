@@ -2,12 +2,14 @@ import { Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { ListWebhookDeliveriesQueryDto, WebhookDeliveryDto, WebhookDeliveryPageDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
+@VerifiedEmailRequired()
 @Controller('v1/webhook-deliveries')
 export class WebhookDeliveriesController {
   constructor(private readonly webhooks: WebhooksService) {}

@@ -3,12 +3,14 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@ne
 import type { FastifyReply } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { locationHeader } from '../common/response-headers.openapi';
+import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
+@VerifiedEmailRequired()
 @Controller('v1/webhook-endpoints')
 export class WebhookEndpointsController {
   constructor(private readonly webhooks: WebhooksService) {}

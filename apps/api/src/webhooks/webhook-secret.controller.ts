@@ -1,12 +1,14 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { WebhookSecretDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
+@VerifiedEmailRequired()
 @Controller('v1/webhook-secret')
 export class WebhookSecretController {
   constructor(private readonly webhooks: WebhooksService) {}

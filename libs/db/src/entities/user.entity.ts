@@ -31,6 +31,10 @@ export class UserEntity {
   @Column({ name: 'public_urls', type: 'text', default: 'any' })
   publicUrls: 'any' | 'presets-only';
 
+  /** When the account's email address was verified; null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -13,6 +13,7 @@ import { JobLifecycle1763801100000 } from './1763801100000-job-lifecycle.migrati
 import { SubmitJobFunction1763801200000 } from './1763801200000-submit-job-function.migration';
 import { CreateUrlKeys1764100000000 } from './1764100000000-create-url-keys.migration';
 import { CreatePresets1764100100000 } from './1764100100000-create-presets.migration';
+import { AccountTokens1764300000000 } from './1764300000000-account-tokens.migration';
 import { AddImagePlaceholder1764500000000 } from './1764500000000-add-image-placeholder.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   SubmitJobFunction1763801200000,
   CreateUrlKeys1764100000000,
   CreatePresets1764100100000,
+  AccountTokens1764300000000,
   AddImagePlaceholder1764500000000,
 ];

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { RefreshTokenEntity } from '../entities';
 import { returnedRows } from '../sql.util';
 
@@ -55,5 +55,10 @@ export class RefreshTokenRepository {
     await this.ds.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [
       familyId,
     ]);
+  }
+
+  /** Revokes every session of the account (all its refresh-token families): after a password reset or change. */
+  async revokeAllOfUser(userId: string, em: EntityManager = this.ds.manager): Promise<void> {
+    await em.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
   }
 }

@@ -95,6 +95,28 @@ export class UserRepository {
     return returnedRows<WebhookSecrets>(res)[0] ?? null;
   }
 
+  /** Records the address as verified (the first time only); false when the account is gone. */
+  async markEmailVerified(userId: string, em: EntityManager = this.ds.manager): Promise<boolean> {
+    const res = await em.query(
+      `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1 RETURNING id`,
+      [userId],
+    );
+    return returnedRows(res).length > 0;
+  }
+
+  /** Whether the account's address is verified; null when there is no such account. */
+  async isEmailVerified(userId: string): Promise<boolean | null> {
+    const rows: Array<{ verified: boolean }> = await this.ds.query(
+      `SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE id = $1`,
+      [userId],
+    );
+    return rows.length ? rows[0].verified : null;
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string, em: EntityManager = this.ds.manager): Promise<void> {
+    await em.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [userId, passwordHash]);
+  }
+
   async setPlan(email: string, plan: UserEntity['plan']): Promise<boolean> {
     const res = await this.repo
       .createQueryBuilder()

@@ -4,6 +4,7 @@ export class UserDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'ada@example.com' }) email: string;
   @ApiProperty({ enum: ['free', 'pro', 'unlimited'], example: 'free' }) plan: string;
+  @ApiProperty({ example: false, description: 'Whether the address was verified through the link mailed at signup.' }) emailVerified: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
