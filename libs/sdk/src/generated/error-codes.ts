@@ -29,6 +29,13 @@ export const ERROR_CODE_STATUS = {
   daily_quota_exceeded: 429,
   internal_error: 500,
   unavailable: 503,
+  signature_invalid: 403,
+  url_expired: 403,
+  presets_only: 403,
+  rendering: 503,
+  token_invalid: 400,
+  email_not_verified: 403,
+  insufficient_scope: 403,
 } as const;
 
 /** A code of Pixmill's error registry. */

@@ -135,6 +135,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify the account’s email address
+         * @description With the token of the link mailed at signup (or by /v1/auth/verify/resend). Tokens are single-use and last EMAIL_VERIFICATION_TTL (24 h).
+         */
+        post: operations["AuthController_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail the verification link again
+         * @description A new single-use link, VERIFICATION_RESEND_PER_HOUR times an hour per account (earlier links stay valid). Nothing is sent when the address is already verified.
+         */
+        post: operations["AuthController_resendVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a password reset link
+         * @description Answers 202 whether or not the address has an account (and without waiting for the mail), so the answer tells nobody which addresses are registered. The link is single-use and lasts PASSWORD_RESET_TTL (1 h).
+         */
+        post: operations["AuthController_requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset token
+         * @description Spends the token (and every other reset token of the account) and revokes every session (refresh-token family) of the account. Access tokens already issued run out on their own (JWT_ACCESS_TTL).
+         */
+        post: operations["AuthController_confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/account/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page a verification link opens
+         * @description Its button calls POST /v1/auth/verify.
+         */
+        get: operations["AccountPagesController_verifyEmail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/account/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page a password reset link opens
+         * @description Its form calls POST /v1/auth/password-reset/confirm.
+         */
+        get: operations["AccountPagesController_resetPassword"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -146,6 +266,30 @@ export interface paths {
         get: operations["MeController_me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change account settings
+         * @description `publicUrls: "presets-only"` makes `/i/` URLs accept only `preset=` (plus `format=auto`, `dpr`, `exp`, `sig`); others answer 403 `presets_only`.
+         */
+        patch: operations["MeController_update"];
+        trace?: never;
+    };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password
+         * @description Needs the current password. Every session (refresh-token family) of the account is revoked, this one included: log in again with the new password.
+         */
+        post: operations["MeController_changePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -518,6 +662,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/url-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your signing keys of public image URLs
+         * @description Keys that sign `/i/{imageId}` URLs (HMAC-SHA256, see the README). The current key (`expiresAt: null`) is created on first use; replaced keys are listed while they still sign.
+         */
+        get: operations["UrlKeysController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/url-keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing key
+         * @description A new current key; URLs signed with the previous one keep working for 24 h, then answer 403 `signature_invalid`.
+         */
+        post: operations["UrlKeysController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/i/{imageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A signed public image URL (for <img src>)
+         * @description No access token: the URL carries its own signature. Options are the query syntax of the on-the-fly route, plus `format=auto`, `dpr` and `exp`; `sig` must be the last parameter: base64url (no padding) of HMAC-SHA256, keyed with one of the owner’s keys (`/v1/url-keys`), over the request target as sent up to `&sig=` (or `?sig=`). 302 to the derivative’s delivery URL (`Cache-Control: public, max-age` no longer than that URL stays valid); a missing derivative is rendered on the owner’s account (daily quota and PUBLIC_RENDERS_PER_MINUTE) and waited for up to 10 s. Answers with `format=auto` carry `Vary: Accept`.
+         */
+        get: operations["PublicImageController_image"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your presets, by name */
+        get: operations["PresetsController_list"];
+        put?: never;
+        /**
+         * Create a preset
+         * @description A named spec, usable as `preset=name` in the query syntax (authenticated and public URLs) and as `"preset": "name"` in a JSON spec: its operations run first, then the request’s own; its output settings apply unless the request sets them.
+         */
+        post: operations["PresetsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/presets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One preset */
+        get: operations["PresetsController_get"];
+        /**
+         * Replace a preset’s spec
+         * @description Renders already made keep their derivatives; URLs naming the preset render the new spec from now on.
+         */
+        put: operations["PresetsController_replace"];
+        post?: never;
+        /** Delete a preset */
+        delete: operations["PresetsController_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/{id}/srcset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Signed URLs of a responsive image
+         * @description One signed `/i/` URL per width (each the given options, then `resize={width}x`), signed with your current key: `src` (the widest), `srcset`, `sizes` and an example `<img>` tag. Options are those of `/i/`: the query syntax, `preset`, `format=auto`, `dpr`, `exp`; not `resize` (the widths make it).
+         */
+        get: operations["SrcsetController_srcset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -554,6 +821,11 @@ export interface components {
              * @enum {string}
              */
             plan: "free" | "pro" | "unlimited";
+            /**
+             * @description Whether the address was verified through the link mailed at signup.
+             * @example false
+             */
+            emailVerified: boolean;
             /** Format: date-time */
             createdAt: string;
         };
@@ -578,6 +850,26 @@ export interface components {
              */
             refreshToken: string;
         };
+        AccountTokenDto: {
+            /**
+             * @description The token of the link in the verification mail (its `token` query parameter).
+             * @example k3F0bW9…
+             */
+            token: string;
+        };
+        PasswordResetRequestDto: {
+            /** @example ada@example.com */
+            email: string;
+        };
+        PasswordResetConfirmDto: {
+            /**
+             * @description The token of the link in the reset mail (its `token` query parameter).
+             * @example Xq9v2nR…
+             */
+            token: string;
+            /** @example a new long passphrase */
+            password: string;
+        };
         UsageDto: {
             /** @example 1048576 */
             storageBytes: number;
@@ -601,9 +893,32 @@ export interface components {
             email: string;
             /** @enum {string} */
             plan: "free" | "pro" | "unlimited";
+            /**
+             * @description Whether the address was verified through the mailed link.
+             * @example true
+             */
+            emailVerified: boolean;
             /** Format: date-time */
             createdAt: string;
             usage: components["schemas"]["UsageDto"];
+            /**
+             * @description What public /i/ URLs may ask for: any spec, or only `preset=` (plus `format=auto`, `dpr`).
+             * @enum {string}
+             */
+            publicUrls: "any" | "presets-only";
+        };
+        UpdateMeDto: {
+            /**
+             * @example presets-only
+             * @enum {string}
+             */
+            publicUrls?: "any" | "presets-only";
+        };
+        ChangePasswordDto: {
+            /** @example correct horse battery staple */
+            currentPassword: string;
+            /** @example a new long passphrase */
+            newPassword: string;
         };
         PingDto: {
             /** @example hello */
@@ -669,6 +984,23 @@ export interface components {
             /** @description 256 px WebP; null until the worker has rendered it. */
             thumbnail: string | null;
         };
+        ImagePlaceholderDto: {
+            /**
+             * @description ThumbHash (base64): a blurred preview with alpha and the aspect ratio; decode with thumbhash’s `thumbHashToDataURL`.
+             * @example 1QcSHQRnh493V4dIh4eXh1h4kJUI
+             */
+            thumbhash: string;
+            /**
+             * @description BlurHash: 4 × 3 components (3 × 4 for a portrait image).
+             * @example LEHV6nWB2yk8pyo0adR*.7kCMdnj
+             */
+            blurhash: string;
+            /**
+             * @description The most common colour, `#rrggbb`: a flat background while the image loads.
+             * @example #4a6c8f
+             */
+            dominantColor: string;
+        };
         EagerJobErrorDto: {
             /** @example daily_quota_exceeded */
             code: string;
@@ -728,6 +1060,8 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             urls: components["schemas"]["ImageUrlsDto"];
+            /** @description Computed with the thumbnail; null until the worker has rendered it. Also in `image.ready`. */
+            placeholder: components["schemas"]["ImagePlaceholderDto"] | null;
             /** @description Upload answers only: one entry per `eager` spec, in order. */
             eagerJobs?: components["schemas"]["EagerJobDto"][];
         };
@@ -831,7 +1165,7 @@ export interface components {
         };
         SubmitTransformationDto: {
             /** @description Applied in order, after EXIF auto-orientation; 0–10 of them (none: the image is only re-encoded to `output`). */
-            operations?: (components["schemas"]["ResizeOperationDto"] | components["schemas"]["CropOperationDto"] | components["schemas"]["RotateOperationDto"] | components["schemas"]["FlipOperationDto"] | components["schemas"]["MirrorOperationDto"] | components["schemas"]["GrayscaleOperationDto"] | components["schemas"]["SepiaOperationDto"] | components["schemas"]["BlurOperationDto"] | components["schemas"]["SharpenOperationDto"] | components["schemas"]["ModulateOperationDto"] | components["schemas"]["ContrastOperationDto"] | components["schemas"]["WatermarkOperationDto"])[];
+            operations?: (components["schemas"]["ResizeOperationDto"] | components["schemas"]["CropOperationDto"] | components["schemas"]["RotateOperationDto"] | components["schemas"]["FlipOperationDto"] | components["schemas"]["MirrorOperationDto"] | components["schemas"]["GrayscaleOperationDto"] | components["schemas"]["SepiaOperationDto"] | components["schemas"]["BlurOperationDto"] | components["schemas"]["SharpenOperationDto"] | components["schemas"]["ModulateOperationDto"] | components["schemas"]["ContrastOperationDto"] | components["schemas"]["WatermarkOperationDto"] | components["schemas"]["TrimOperationDto"] | components["schemas"]["ExtendOperationDto"] | components["schemas"]["RoundCornersOperationDto"] | components["schemas"]["FlattenOperationDto"] | components["schemas"]["TintOperationDto"] | components["schemas"]["NegateOperationDto"] | components["schemas"]["NormalizeOperationDto"] | components["schemas"]["FrameOperationDto"])[];
             /** @description Encoding of the result. */
             output?: components["schemas"]["OutputSpecDto"];
             /**
@@ -840,6 +1174,11 @@ export interface components {
              * @example https://example.com/hooks/pixmill
              */
             webhookUrl?: string;
+            /**
+             * @description One of your presets (/v1/presets): its operations run first, then this spec’s own; its output settings apply unless this spec sets them.
+             * @example thumb-square
+             */
+            preset?: string;
         };
         JobErrorDto: {
             /** @example image_corrupt */
@@ -1047,6 +1386,116 @@ export interface components {
         WebhookDeliveryPageDto: {
             items: components["schemas"]["WebhookDeliveryDto"][];
             nextCursor: string | null;
+        };
+        UrlKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `pmk_` and 43 base64url characters. A secret: sign URLs on your server.
+             * @example pmk_9xQd3lQ0VtJ1m7sQ4ZkqP2h8Hc5yNw6aRjL0uT3bE1Y
+             */
+            key: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description null for the current key; a replaced key signs until then (24 h after the rotation).
+             */
+            expiresAt: string | null;
+        };
+        UrlKeyListDto: {
+            /** @description Newest first: the current key, then replaced keys that still sign. */
+            keys: components["schemas"]["UrlKeyDto"][];
+        };
+        PresetBodyDto: {
+            /**
+             * @description Required on POST; on PUT the name is the path’s.
+             * @example thumb-square
+             */
+            name?: string;
+            /**
+             * @description A transformation spec (SPEC §4: operations and output).
+             * @example {
+             *       "operations": [
+             *         {
+             *           "op": "resize",
+             *           "width": 800,
+             *           "height": 600,
+             *           "fit": "cover"
+             *         },
+             *         {
+             *           "op": "rotate",
+             *           "angle": 90
+             *         },
+             *         {
+             *           "op": "watermark",
+             *           "text": "© me",
+             *           "gravity": "southeast",
+             *           "opacity": 0.5
+             *         }
+             *       ],
+             *       "output": {
+             *         "format": "webp",
+             *         "quality": 80
+             *       }
+             *     }
+             */
+            spec: {
+                [key: string]: unknown;
+            };
+        };
+        PresetDto: {
+            /** @example thumb-square */
+            name: string;
+            /**
+             * @example {
+             *       "operations": [
+             *         {
+             *           "op": "resize",
+             *           "width": 800,
+             *           "height": 600,
+             *           "fit": "cover"
+             *         },
+             *         {
+             *           "op": "rotate",
+             *           "angle": 90
+             *         },
+             *         {
+             *           "op": "watermark",
+             *           "text": "© me",
+             *           "gravity": "southeast",
+             *           "opacity": 0.5
+             *         }
+             *       ],
+             *       "output": {
+             *         "format": "webp",
+             *         "quality": 80
+             *       }
+             *     }
+             */
+            spec: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        PresetListDto: {
+            items: components["schemas"]["PresetDto"][];
+        };
+        SrcsetDto: {
+            /**
+             * @description The widest rendition, for browsers without srcset.
+             * @example http://localhost:3000/i/0b5e6f1c-8d3a-4f2e-9c71-2a4b6d8e0f13?format=auto&resize=1280x&sig=…
+             */
+            src: string;
+            /** @example http://localhost:3000/i/…&resize=320x&sig=… 320w, http://localhost:3000/i/…&resize=640x&sig=… 640w */
+            srcset: string;
+            /** @example (max-width: 1280px) 100vw, 1280px */
+            sizes: string;
+            /** @example <img src="…" srcset="…" sizes="…" alt=""> */
+            html: string;
         };
         FieldErrorDto: {
             /** @example email */
@@ -1342,7 +1791,177 @@ export interface components {
             color?: string;
         };
         /**
-         * @description How the result is encoded. Metadata is stripped except the ICC profile; animated GIF/WebP stay animated when the output format can carry it.
+         * @description Cut away a border of (nearly) one colour: `background`, or the colour of the top-left pixel when omitted. An image that is all border is left as it is.
+         * @example {
+         *       "op": "trim",
+         *       "threshold": 10
+         *     }
+         */
+        TrimOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "trim";
+            /**
+             * @description How far (0–255) a pixel may differ from the border colour and still be trimmed.
+             * @default 10
+             */
+            threshold?: number;
+            /**
+             * @description The border colour; omit it to take the top-left pixel’s. A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, `rgb(r,g,b)` or `rgba(r,g,b,a)` (alpha 0–1).
+             * @example #ffffff
+             */
+            background?: string;
+        };
+        /**
+         * @description Pad the image: `top`, `right`, `bottom`, `left` in px, and `all` for every side not given (give at least one). The new area is `background`, or made from the image with `extendWith`.
+         * @example {
+         *       "op": "extend",
+         *       "top": 10,
+         *       "right": 20,
+         *       "bottom": 10,
+         *       "left": 20,
+         *       "background": "#ffffff"
+         *     }
+         */
+        ExtendOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "extend";
+            /** @description Padding of every side not given on its own, px. */
+            all?: number;
+            /** @description Padding above, px (default `all`, else 0). */
+            top?: number;
+            /** @description Padding on the right, px (default `all`, else 0). */
+            right?: number;
+            /** @description Padding below, px (default `all`, else 0). */
+            bottom?: number;
+            /** @description Padding on the left, px (default `all`, else 0). */
+            left?: number;
+            /**
+             * @description `background` fills with the colour; `copy` repeats the edge pixels; `mirror` reflects the image; `repeat` tiles it.
+             * @default background
+             * @enum {string}
+             */
+            extendWith?: "background" | "copy" | "mirror" | "repeat";
+            /**
+             * @description Fill colour (only with `extendWith: background`). A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, `rgb(r,g,b)` or `rgba(r,g,b,a)` (alpha 0–1).
+             * @default #000000
+             */
+            background?: string;
+        };
+        /**
+         * @description Make the corners transparent along a quarter circle. JPEG output, which has no alpha, shows them white.
+         * @example {
+         *       "op": "roundCorners",
+         *       "radius": 24
+         *     }
+         */
+        RoundCornersOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "roundCorners";
+            /** @description Corner radius, in px or in percent of the shorter side (at most 50, which gives a circle or a pill). */
+            radius: number;
+            /**
+             * @description Unit of `radius`.
+             * @default px
+             * @enum {string}
+             */
+            unit?: "px" | "percent";
+        };
+        /**
+         * @description Merge transparency onto a background colour (an image without alpha is unchanged).
+         * @example {
+         *       "op": "flatten",
+         *       "background": "#ffffff"
+         *     }
+         */
+        FlattenOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "flatten";
+            /**
+             * @description The colour behind transparent pixels. A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, `rgb(r,g,b)` or `rgba(r,g,b,a)` (alpha 0–1).
+             * @default #ffffff
+             */
+            background?: string;
+        };
+        /**
+         * @description Keep the lightness of every pixel and give it the hue and saturation of `color`.
+         * @example {
+         *       "op": "tint",
+         *       "color": "#704214"
+         *     }
+         */
+        TintOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "tint";
+            /**
+             * @description The tint. A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, `rgb(r,g,b)` or `rgba(r,g,b,a)` (alpha 0–1).
+             * @example #704214
+             */
+            color: string;
+        };
+        /**
+         * @description Invert the colours (alpha is kept).
+         * @example {
+         *       "op": "negate"
+         *     }
+         */
+        NegateOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "negate";
+        };
+        /**
+         * @description Auto levels: stretch lightness so that its 1st to 99th percentiles span the full range.
+         * @example {
+         *       "op": "normalize"
+         *     }
+         */
+        NormalizeOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "normalize";
+        };
+        /**
+         * @description Which frames of an animated GIF or WebP are rendered: one, by `index` (from 0; an index past the last frame is a 422 `spec_not_applicable`), or `frames: first` / `all`. Give exactly one of `index` and `frames`; must be the first operation. Without it every frame is rendered when the output can be animated. A still input has one frame, index 0.
+         * @example {
+         *       "op": "frame",
+         *       "index": 0
+         *     }
+         */
+        FrameOperationDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "frame";
+            /** @description The frame to keep, from 0. */
+            index?: number;
+            /**
+             * @description `first` keeps the first frame (a still output); `all` keeps the animation.
+             * @enum {string}
+             */
+            frames?: "first" | "all";
+        };
+        /**
+         * @description How the result is encoded. Metadata is stripped except the colour profile (sRGB unless `keepProfile`); animated GIF/WebP stay animated when the output format can carry it.
          * @example {
          *       "format": "webp",
          *       "quality": 80
@@ -1371,6 +1990,8 @@ export interface components {
              * @default false
              */
             progressive?: boolean;
+            /** @description Keep the input’s ICC profile, so a wide gamut (Display P3, Adobe RGB, ProPhoto) stays wide. By default every output is converted to sRGB from its embedded profile (CMYK included) and written without a profile (untagged is sRGB). Default false. A CMYK input is always converted. */
+            keepProfile?: boolean;
         };
         /**
          * @description A transformation spec (SPEC §4): chained operations, then the encoding of the result.
@@ -1401,7 +2022,7 @@ export interface components {
          */
         TransformationSpecDto: {
             /** @description Applied in order, after EXIF auto-orientation; 0–10 of them (none: the image is only re-encoded to `output`). */
-            operations?: (components["schemas"]["ResizeOperationDto"] | components["schemas"]["CropOperationDto"] | components["schemas"]["RotateOperationDto"] | components["schemas"]["FlipOperationDto"] | components["schemas"]["MirrorOperationDto"] | components["schemas"]["GrayscaleOperationDto"] | components["schemas"]["SepiaOperationDto"] | components["schemas"]["BlurOperationDto"] | components["schemas"]["SharpenOperationDto"] | components["schemas"]["ModulateOperationDto"] | components["schemas"]["ContrastOperationDto"] | components["schemas"]["WatermarkOperationDto"])[];
+            operations?: (components["schemas"]["ResizeOperationDto"] | components["schemas"]["CropOperationDto"] | components["schemas"]["RotateOperationDto"] | components["schemas"]["FlipOperationDto"] | components["schemas"]["MirrorOperationDto"] | components["schemas"]["GrayscaleOperationDto"] | components["schemas"]["SepiaOperationDto"] | components["schemas"]["BlurOperationDto"] | components["schemas"]["SharpenOperationDto"] | components["schemas"]["ModulateOperationDto"] | components["schemas"]["ContrastOperationDto"] | components["schemas"]["WatermarkOperationDto"] | components["schemas"]["TrimOperationDto"] | components["schemas"]["ExtendOperationDto"] | components["schemas"]["RoundCornersOperationDto"] | components["schemas"]["FlattenOperationDto"] | components["schemas"]["TintOperationDto"] | components["schemas"]["NegateOperationDto"] | components["schemas"]["NormalizeOperationDto"] | components["schemas"]["FrameOperationDto"])[];
             /** @description Encoding of the result. */
             output?: components["schemas"]["OutputSpecDto"];
         };
@@ -1929,6 +2550,408 @@ export interface operations {
             };
         };
     };
+    AuthController_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountTokenDto"];
+            };
+        };
+        responses: {
+            /** @description The address is verified. */
+            204: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`; Token invalid (`token_invalid`): unknown, already used or expired token. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed" | "token_invalid";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    AuthController_resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted; the mail is on its way. */
+            202: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): too many resends for this account in the last hour; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`). */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    AuthController_requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequestDto"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a mail goes out if the address has an account. */
+            202: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    AuthController_confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmDto"];
+            };
+        };
+        responses: {
+            /** @description The password is changed; log in with it. */
+            204: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`; Token invalid (`token_invalid`): unknown, already used or expired token. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed" | "token_invalid";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    AccountPagesController_verifyEmail: {
+        parameters: {
+            query: {
+                /** @description The token of the mailed link. */
+                token: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    AccountPagesController_resetPassword: {
+        parameters: {
+            query: {
+                /** @description The token of the mailed link. */
+                token: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     MeController_me: {
         parameters: {
             query?: never;
@@ -1969,6 +2992,227 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    MeController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    MeController_changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordDto"];
+            };
+        };
+        responses: {
+            /** @description The password is changed. */
+            204: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token; Invalid credentials (`invalid_credentials`): the current password is wrong. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized" | "invalid_credentials";
                     };
                 };
             };
@@ -2309,7 +3553,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Storage quota exceeded (`storage_quota_exceeded`). */
+            /** @description Storage quota exceeded (`storage_quota_exceeded`); Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
             403: {
                 headers: {
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
@@ -2325,7 +3569,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "storage_quota_exceeded";
+                        code?: "storage_quota_exceeded" | "email_not_verified";
                     };
                 };
             };
@@ -2936,7 +4180,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Storage quota exceeded (`storage_quota_exceeded`). */
+            /** @description Storage quota exceeded (`storage_quota_exceeded`); Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
             403: {
                 headers: {
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
@@ -2952,7 +4196,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "storage_quota_exceeded";
+                        code?: "storage_quota_exceeded" | "email_not_verified";
                     };
                 };
             };
@@ -3082,6 +4326,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
                     };
                 };
             };
@@ -3304,6 +4562,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
+                    };
+                };
+            };
             /** @description Not found (`not_found`): it does not exist or belongs to another user. */
             404: {
                 headers: {
@@ -3411,6 +4683,8 @@ export interface operations {
     TransformationsController_transform: {
         parameters: {
             query?: {
+                /** @description One of your presets (/v1/presets): its operations run first, then the query’s own; its output applies unless the query sets one. */
+                preset?: string;
                 /** @description A resize operation. `300x200` fits the image to a box (see `fit`); `300x` or `x200` sets one side and the other follows; `50%` scales (1–400 %). Sides 1–8192 px. */
                 resize?: string;
                 /** @description How the resize before it meets its box (a `fit` given before the only resize applies to it): `cover`, `contain`, `fill`, `inside`, `outside`. See `fit` of the resize operation. */
@@ -3439,12 +4713,30 @@ export interface operations {
                 contrast?: number;
                 /** @description A watermark operation: `text:Hello` (up to 200 characters) or `image:{imageId}` (one of your images), placed southeast at opacity 0.5 and 20% of the width (the JSON spec can change these). */
                 watermark?: string;
+                /** @description A trim operation: `true` trims the border of the top-left pixel's colour at threshold 10; `20` sets the threshold (0–255); `20:ffffff` also names the border colour (bare hex, or `%23ffffff`). `false` adds nothing. */
+                trim?: string;
+                /** @description An extend operation (padding, 0–4096 px a side): `20` on every side, `10,20` (top and bottom, left and right) or `10,20,30,40` (top, right, bottom, left, as in CSS); then optionally `:ffffff` (a fill colour, default black), `:copy` (edge pixels), `:mirror` or `:repeat`. */
+                extend?: string;
+                /** @description A roundCorners operation: a radius in px (`24`) or percent of the shorter side (`10%`, at most 50%). Sides 1–8192. */
+                roundCorners?: string;
+                /** @description A flatten operation: `true` puts transparency on white; a colour (`000000`, `%23000000`) on that colour. `false` adds nothing. */
+                flatten?: string;
+                /** @description A tint operation: the colour (bare hex like `704214`, `%23704214` or `rgb(…)`). */
+                tint?: string;
+                /** @description `true` adds a negate operation here; `false` adds nothing. */
+                negate?: boolean;
+                /** @description `true` adds a normalize (auto levels) operation here; `false` adds nothing. */
+                normalize?: boolean;
+                /** @description A frame operation (must be the first key that makes an operation): a frame index from 0, `first` or `all`. */
+                frame?: string;
                 /** @description Output format; default the input’s (HEIC and TIFF become jpeg, SVG png). */
                 format?: "jpeg" | "png" | "webp" | "avif" | "gif";
                 /** @description Output quality (the default depends on the format). */
                 quality?: number;
                 /** @description The smallest file at that quality (mozjpeg, palette PNG, highest effort). */
                 compress?: boolean;
+                /** @description Keep the input’s colour profile (wide gamut stays wide); by default the output is converted to sRGB. */
+                keepProfile?: boolean;
                 /** @description Seconds to wait for the render before answering 202 with the job instead of a 302. */
                 wait?: number;
                 /** @description URL-encoded; receives `job.succeeded` or `job.failed` of this render, signed with your account secret, as with the JSON body. SSRF-checked (400 otherwise). It is told of a cache hit too: the hit then goes through a (succeeded, cached) job. */
@@ -3530,6 +4822,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
                     };
                 };
             };
@@ -4167,6 +5473,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -4254,6 +5574,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -4338,6 +5672,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
                     };
                 };
             };
@@ -4454,6 +5802,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -4540,6 +5902,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
                     };
                 };
             };
@@ -4648,6 +6024,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
                     };
                 };
             };
@@ -4784,6 +6174,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
+                    };
+                };
+            };
             /** @description Not found (`not_found`): it does not exist or belongs to another user. */
             404: {
                 headers: {
@@ -4916,6 +6320,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -5005,6 +6423,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "email_not_verified";
+                    };
+                };
+            };
             /** @description Not found (`not_found`): it does not exist or belongs to another user. */
             404: {
                 headers: {
@@ -5042,6 +6474,1040 @@ export interface operations {
                         status?: 409;
                         /** @enum {string} */
                         code?: "webhook_endpoint_disabled";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    UrlKeysController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrlKeyListDto"];
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    UrlKeysController_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrlKeyDto"];
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    PublicImageController_image: {
+        parameters: {
+            query: {
+                /** @description The signature; the last parameter. */
+                sig: string;
+                /** @description Unix seconds; later the URL answers 403 `url_expired`. */
+                exp?: number;
+                /** @description Device pixel ratio 1–4: multiplies resize and crop sizes (not beyond the input unless `withoutEnlargement` is false). */
+                dpr?: number;
+                /** @description One of the owner’s presets: its operations run first, then the URL’s own; `format=auto` (besides the formats of the query syntax) picks AVIF if Accept has image/avif, else WebP for image/webp, else JPEG (PNG for inputs that may have alpha). */
+                preset?: string;
+                /** @description A resize operation. `300x200` fits the image to a box (see `fit`); `300x` or `x200` sets one side and the other follows; `50%` scales (1–400 %). Sides 1–8192 px. */
+                resize?: string;
+                /** @description How the resize before it meets its box (a `fit` given before the only resize applies to it): `cover`, `contain`, `fill`, `inside`, `outside`. See `fit` of the resize operation. */
+                fit?: "cover" | "contain" | "fill" | "inside" | "outside";
+                /** @description A crop operation (never scales). `300x200+10+20`: the region of that size at x 10, y 20, which must lie within the image (the `+` may be sent as is or as `%2B`); `300x200`: a centred window, clamped to the image on a side it exceeds; `300x200:attention`: a window placed by a gravity, one of `center`, `north`, `northeast`, `east`, `southeast`, `south`, `southwest`, `west`, `northwest`, `attention`, `entropy`. Sizes 1–65535 px, offsets 0–65535 px. */
+                crop?: string;
+                /** @description A rotate operation: degrees, clockwise. */
+                rotate?: number;
+                /** @description `vertical` flips upside down (a flip operation); `horizontal` flips left to right (a mirror operation). */
+                flip?: "vertical" | "horizontal";
+                /** @description `true` adds a mirror (left to right) operation here; `false` adds nothing. */
+                mirror?: boolean;
+                /** @description `true` adds a grayscale operation here; `false` adds nothing. */
+                grayscale?: boolean;
+                /** @description `true` adds a sepia operation here; `false` adds nothing. */
+                sepia?: boolean;
+                /** @description A blur operation: its sigma. */
+                blur?: number;
+                /** @description A sharpen operation: `true` for a fast, mild sharpen, or a sigma (0.3–10); `false` adds nothing. */
+                sharpen?: string;
+                /** @description A modulate operation: brightness multiplier (1 leaves it). A `brightness` and a `saturation` next to each other make one modulate. */
+                brightness?: number;
+                /** @description A modulate operation: saturation multiplier (1 leaves it, 0 is greyscale). Joins an adjacent `brightness`. */
+                saturation?: number;
+                /** @description A contrast operation: its factor (1 leaves it). */
+                contrast?: number;
+                /** @description A watermark operation: `text:Hello` (up to 200 characters) or `image:{imageId}` (one of your images), placed southeast at opacity 0.5 and 20% of the width (the JSON spec can change these). */
+                watermark?: string;
+                /** @description A trim operation: `true` trims the border of the top-left pixel's colour at threshold 10; `20` sets the threshold (0–255); `20:ffffff` also names the border colour (bare hex, or `%23ffffff`). `false` adds nothing. */
+                trim?: string;
+                /** @description An extend operation (padding, 0–4096 px a side): `20` on every side, `10,20` (top and bottom, left and right) or `10,20,30,40` (top, right, bottom, left, as in CSS); then optionally `:ffffff` (a fill colour, default black), `:copy` (edge pixels), `:mirror` or `:repeat`. */
+                extend?: string;
+                /** @description A roundCorners operation: a radius in px (`24`) or percent of the shorter side (`10%`, at most 50%). Sides 1–8192. */
+                roundCorners?: string;
+                /** @description A flatten operation: `true` puts transparency on white; a colour (`000000`, `%23000000`) on that colour. `false` adds nothing. */
+                flatten?: string;
+                /** @description A tint operation: the colour (bare hex like `704214`, `%23704214` or `rgb(…)`). */
+                tint?: string;
+                /** @description `true` adds a negate operation here; `false` adds nothing. */
+                negate?: boolean;
+                /** @description `true` adds a normalize (auto levels) operation here; `false` adds nothing. */
+                normalize?: boolean;
+                /** @description A frame operation (must be the first key that makes an operation): a frame index from 0, `first` or `all`. */
+                frame?: string;
+                /** @description Output format; default the input’s (HEIC and TIFF become jpeg, SVG png). */
+                format?: "jpeg" | "png" | "webp" | "avif" | "gif";
+                /** @description Output quality (the default depends on the format). */
+                quality?: number;
+                /** @description The smallest file at that quality (mozjpeg, palette PNG, highest effort). */
+                compress?: boolean;
+                /** @description Keep the input’s colour profile (wide gamut stays wide); by default the output is converted to sRGB. */
+                keepProfile?: boolean;
+                /** @description Seconds to wait for the render before answering 202 with the job instead of a 302. */
+                wait?: number;
+                /** @description URL-encoded; receives `job.succeeded` or `job.failed` of this render, signed with your account secret, as with the JSON body. SSRF-checked (400 otherwise). It is told of a cache hit too: the hit then goes through a (succeeded, cached) job. */
+                webhookUrl?: string;
+            };
+            header?: {
+                /** @description Read with `format=auto`. */
+                Accept?: string;
+            };
+            path: {
+                imageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `Location` is the derivative’s delivery URL. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Only presets are allowed (`presets_only`): the owner’s account takes only `preset=` (plus `format=auto`, `dpr`, `exp`) on public URLs; Signature invalid (`signature_invalid`): no signature, a signature none of the owner’s keys made, or an unknown image; URL expired (`url_expired`): `exp` has passed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "presets_only" | "signature_invalid" | "url_expired";
+                    };
+                };
+            };
+            /** @description Spec not applicable to this image (`spec_not_applicable`): the spec cannot fit this image; Image too large (`image_too_large`): an output over the size limits. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 422;
+                        /** @enum {string} */
+                        code?: "spec_not_applicable" | "image_too_large";
+                    };
+                };
+            };
+            /** @description Daily quota exceeded (`daily_quota_exceeded`): the owner’s daily quota is used up (new renders only); Too many requests (`rate_limited`): the owner’s PUBLIC_RENDERS_PER_MINUTE is used up (new renders only); see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "daily_quota_exceeded" | "rate_limited";
+                    };
+                };
+            };
+            /** @description Still rendering (`rendering`): not rendered within 10 s; see Retry-After; Service unavailable (`unavailable`): Redis does not answer. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "rendering" | "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    PresetsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetListDto"];
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    PresetsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresetBodyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetDto"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Conflict (`conflict`): you have a preset of that name. */
+            409: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 409;
+                        /** @enum {string} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    PresetsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetDto"];
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist or belongs to another user. */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    PresetsController_replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresetBodyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetDto"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist or belongs to another user. */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    PresetsController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist or belongs to another user. */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    SrcsetController_srcset: {
+        parameters: {
+            query: {
+                format?: unknown;
+                preset?: unknown;
+                /** @description 1–10 widths in pixels, comma-separated. */
+                widths: unknown;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SrcsetDto"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist or belongs to another user. */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
                     };
                 };
             };
