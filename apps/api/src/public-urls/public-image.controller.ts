@@ -2,6 +2,7 @@ import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { locationHeader } from '../common/response-headers.openapi';
 import { Public } from '../common/public.decorator';
 import { ApiTransformQuery } from '../transformations/transform-query.openapi';
 import { PublicImageService } from './public-image.service';
@@ -28,7 +29,7 @@ export class PublicImageController {
   @ApiQuery({ name: 'exp', required: false, description: 'Unix seconds; later the URL answers 403 `url_expired`.', schema: { type: 'integer' } })
   @ApiQuery({ name: 'sig', required: true, description: 'The signature; the last parameter.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } })
   @ApiHeader({ name: 'Accept', required: false, description: 'Read with `format=auto`.' })
-  @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.' })
+  @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.', headers: locationHeader('The derivative’s delivery URL.') })
   @ApiProblems(
     'validation_failed',
     ['presets_only', 'the owner’s account takes only `preset=` (plus `format=auto`, `dpr`, `exp`) on public URLs'],

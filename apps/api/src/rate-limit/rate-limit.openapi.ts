@@ -32,5 +32,20 @@ export function documentRateLimits(doc: OpenAPIObject): OpenAPIObject {
       };
     }
   }
+  documentRetryAfter(doc);
   return doc;
+}
+
+/** Every 429 and 503 answer, on any route (public ones too), says when to try again. */
+function documentRetryAfter(doc: OpenAPIObject): void {
+  for (const item of Object.values(doc.paths)) {
+    for (const op of Object.values(item)) {
+      if (!op || typeof op !== 'object' || !('responses' in op)) continue;
+      const responses = op.responses as Record<string, ResponseObject>;
+      for (const status of ['429', '503']) {
+        const res = responses[status];
+        if (res) res.headers = { 'Retry-After': { description: 'Seconds to wait before retrying.', ...INT }, ...res.headers };
+      }
+    }
+  }
 }

@@ -2074,6 +2074,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency is down; `checks` says which. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2199,6 +2201,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -2310,6 +2314,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -2421,6 +2427,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -2531,6 +2539,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -2621,6 +2631,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -2707,6 +2719,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -2797,6 +2811,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -2887,6 +2903,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3020,6 +3038,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3131,6 +3151,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3241,6 +3263,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3352,6 +3376,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): no worker answered within 10 s, or Redis is down. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3465,6 +3491,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3658,6 +3686,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3767,6 +3797,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3875,6 +3907,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -3985,6 +4019,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -4094,6 +4130,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -4245,6 +4283,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -4448,6 +4488,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -4661,6 +4703,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -4972,6 +5016,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5106,6 +5152,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5236,6 +5284,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5348,6 +5398,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5512,6 +5564,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5613,6 +5667,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5714,6 +5770,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5841,6 +5899,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -5964,6 +6024,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -6086,6 +6148,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -6233,6 +6297,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -6359,6 +6425,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -6502,6 +6570,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -6589,6 +6659,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -6676,6 +6748,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -6777,6 +6851,8 @@ export interface operations {
             /** @description `Location` is the derivative’s delivery URL. */
             302: {
                 headers: {
+                    /** @description The derivative’s delivery URL. */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6826,6 +6902,8 @@ export interface operations {
             /** @description Daily quota exceeded (`daily_quota_exceeded`): the owner’s daily quota is used up (new renders only); Too many requests (`rate_limited`): the owner’s PUBLIC_RENDERS_PER_MINUTE is used up (new renders only); see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6840,6 +6918,8 @@ export interface operations {
             /** @description Still rendering (`rendering`): not rendered within 10 s; see Retry-After; Service unavailable (`unavailable`): Redis does not answer. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6921,6 +7001,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -7052,6 +7134,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -7161,6 +7245,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -7294,6 +7380,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -7402,6 +7490,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
@@ -7536,6 +7626,8 @@ export interface operations {
             /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
                     "RateLimit-Limit"?: number;
                     /** @description Requests left in the current sliding window. */
