@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { constants, createWriteStream, mkdirSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, constants, createWriteStream, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -32,6 +32,15 @@ interface Sidecar {
 }
 
 const DELETE_CONCURRENCY = 32;
+
+/**
+ * Objects up to this size are read and written with synchronous file calls on the event
+ * loop: a derivative, and most originals, sit in the page cache and take microseconds,
+ * where each asynchronous call costs a round trip through libuv's threadpool (a futex wake
+ * and an eventfd write, a few times the call itself on this kind of VM). Larger objects
+ * stream on the threadpool as before. docs/decisions/047.
+ */
+export const SYNC_IO_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
  * Objects as files under `dir` (STORAGE_DRIVER=local, the embedded default).
@@ -75,6 +84,7 @@ export class LocalStorageDriver implements StorageDriver {
     if (Buffer.isBuffer(body) && maxBytes !== undefined && body.length > maxBytes) {
       throw new FileTooLargeException(maxBytes);
     }
+    if (Buffer.isBuffer(body) && body.length <= SYNC_IO_MAX_BYTES) return this.putSmall(file, body, opts);
     await mkdir(dirname(file), { recursive: true });
     const tmp = this.tmpPathFor(file);
     const counter = new ByteCounterStream(maxBytes, 'md5');
@@ -95,6 +105,39 @@ export class LocalStorageDriver implements StorageDriver {
     return { bytes: counter.bytes };
   }
 
+  /**
+   * put() of a small buffer, in synchronous calls: the object and its sidecar to temp files
+   * (the directory made only when the first write says it is missing), sidecar renamed into
+   * place first, content last — the same order and atomicity as the streaming path.
+   */
+  private putSmall(file: string, body: Buffer, opts: PutOptions): PutResult {
+    const sidecar: Sidecar = { contentType: opts.contentType, cacheControl: opts.cacheControl, etag: createHash('md5').update(body).digest('hex') };
+    const tmp = this.tmpPathFor(file);
+    const sidecarTmp = this.tmpPathFor(file);
+    try {
+      try {
+        writeFileSync(tmp, body, { flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(tmp, body, { flag: 'wx' });
+      }
+      writeFileSync(sidecarTmp, JSON.stringify(sidecar), { flag: 'wx' });
+      renameSync(sidecarTmp, this.sidecarPathOf(file));
+      renameSync(tmp, file);
+    } catch (err) {
+      for (const f of [tmp, sidecarTmp]) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // never written, or renamed already
+        }
+      }
+      throw err;
+    }
+    return { bytes: body.length };
+  }
+
   async getStream(key: string): Promise<Readable> {
     // Opening first turns a missing file into ObjectNotFoundError here, not as a later stream error;
     // the open descriptor also survives a concurrent rename or delete.
@@ -103,6 +146,8 @@ export class LocalStorageDriver implements StorageDriver {
   }
 
   async getBuffer(key: string): Promise<Buffer> {
+    const small = this.readSmall(key);
+    if (small) return small;
     const handle = await this.openForRead(key);
     try {
       return await handle.readFile();
@@ -179,6 +224,35 @@ export class LocalStorageDriver implements StorageDriver {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) await this.walk(full, into);
       else if (entry.isFile()) into.push(relative(this.root, full).split(sep).join(posix.sep));
+    }
+  }
+
+  /** The object's content when it is at most SYNC_IO_MAX_BYTES, read in synchronous calls; null when larger. */
+  private readSmall(key: string): Buffer | null {
+    const file = this.pathOf(key);
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw new ObjectNotFoundError(key);
+      throw err;
+    }
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw new ObjectNotFoundError(key);
+      if (stats.size > SYNC_IO_MAX_BYTES) return null;
+      // One read of the size stat gave; a file still being appended to is never an object (writes rename into place).
+      const buffer = Buffer.allocUnsafe(stats.size);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const n = readSync(fd, buffer, filled, buffer.length - filled, filled);
+        if (n === 0) break;
+        filled += n;
+      }
+      return filled === buffer.length ? buffer : buffer.subarray(0, filled);
+    } finally {
+      closeSync(fd);
     }
   }
 
