@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { DirectUploadUnsupportedException } from './direct-upload-unsupported.exception';
 import { InvalidObjectKeyError } from './invalid-object-key.error';
 import { ObjectNotFoundError } from './object-not-found.error';
-import { LocalStorageDriver, SYNC_IO_MAX_BYTES } from './local-storage.driver';
+import { LocalStorageDriver, SYNC_WRITE_MAX_BYTES } from './local-storage.driver';
 import { derivativeKey, imagePrefix, originalKey } from './storage-keys.util';
 
 describe('LocalStorageDriver', () => {
@@ -78,7 +78,7 @@ describe('LocalStorageDriver', () => {
 
   it('small buffers (synchronous calls) and large ones (streamed) write and read back the same, with md5 etags and no temp files', async () => {
     const small = Buffer.alloc(1000, 7);
-    const large = Buffer.alloc(SYNC_IO_MAX_BYTES + 1, 9);
+    const large = Buffer.alloc(SYNC_WRITE_MAX_BYTES + 1, 9);
     const keyOf = (name: string) => `users/u1/images/i1/derivatives/${name}.bin`;
     await driver.put(keyOf('small'), small, { contentType: 'application/octet-stream', cacheControl: 'public, max-age=60' });
     await driver.put(keyOf('large'), large, { contentType: 'application/octet-stream' });

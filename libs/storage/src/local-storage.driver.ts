@@ -34,13 +34,16 @@ interface Sidecar {
 const DELETE_CONCURRENCY = 32;
 
 /**
- * Objects up to this size are read and written with synchronous file calls on the event
- * loop: a derivative, and most originals, sit in the page cache and take microseconds,
- * where each asynchronous call costs a round trip through libuv's threadpool (a futex wake
- * and an eventfd write, a few times the call itself on this kind of VM). Larger objects
- * stream on the threadpool as before. docs/decisions/047.
+ * Objects up to these sizes are written and read with synchronous file calls on the event
+ * loop: a derivative sits in the page cache and takes microseconds, where each asynchronous
+ * call costs a round trip through libuv's threadpool (a futex wake and an eventfd write, a
+ * few times the call itself on this kind of VM). Reads stop lower than writes: reading is a
+ * copy out of the page cache that costs the same wherever it runs, and a megabyte original
+ * copied on the event loop held it for milliseconds on a loaded host (the W1 profile), so
+ * originals stream on the threadpool as before. docs/decisions/047.
  */
-export const SYNC_IO_MAX_BYTES = 4 * 1024 * 1024;
+export const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
+export const SYNC_READ_MAX_BYTES = 256 * 1024;
 
 /**
  * Objects as files under `dir` (STORAGE_DRIVER=local, the embedded default).
@@ -84,7 +87,7 @@ export class LocalStorageDriver implements StorageDriver {
     if (Buffer.isBuffer(body) && maxBytes !== undefined && body.length > maxBytes) {
       throw new FileTooLargeException(maxBytes);
     }
-    if (Buffer.isBuffer(body) && body.length <= SYNC_IO_MAX_BYTES) return this.putSmall(file, body, opts);
+    if (Buffer.isBuffer(body) && body.length <= SYNC_WRITE_MAX_BYTES) return this.putSmall(file, body, opts);
     await mkdir(dirname(file), { recursive: true });
     const tmp = this.tmpPathFor(file);
     const counter = new ByteCounterStream(maxBytes, 'md5');
@@ -227,7 +230,7 @@ export class LocalStorageDriver implements StorageDriver {
     }
   }
 
-  /** The object's content when it is at most SYNC_IO_MAX_BYTES, read in synchronous calls; null when larger. */
+  /** The object's content when it is at most SYNC_READ_MAX_BYTES, read in synchronous calls; null when larger. */
   private readSmall(key: string): Buffer | null {
     const file = this.pathOf(key);
     let fd: number;
@@ -241,7 +244,7 @@ export class LocalStorageDriver implements StorageDriver {
     try {
       const stats = fstatSync(fd);
       if (!stats.isFile()) throw new ObjectNotFoundError(key);
-      if (stats.size > SYNC_IO_MAX_BYTES) return null;
+      if (stats.size > SYNC_READ_MAX_BYTES) return null;
       // One read of the size stat gave; a file still being appended to is never an object (writes rename into place).
       const buffer = Buffer.allocUnsafe(stats.size);
       let filled = 0;
