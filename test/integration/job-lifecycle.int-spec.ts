@@ -172,7 +172,7 @@ describe('JobLifecycle (integration)', () => {
     expect(await lifecycle.start(job.id, 'run-c')).toEqual({ outcome: 'gone' });
   });
 
-  it('a lease released at hand-back: the next run starts the job at once', async () => {
+  it('a lease released at hand-back or after a failed attempt: the next run starts the job at once', async () => {
     const { user, imageId } = await userWithImage();
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
     expect(await lifecycle.start(job.id, 'run-leaving')).toMatchObject({ outcome: 'started' });
@@ -181,6 +181,10 @@ describe('JobLifecycle (integration)', () => {
     expect(await lifecycle.start(job.id, 'run-next')).toMatchObject({ outcome: 'busy' });
     await jobs.releaseLeases([{ jobId: job.id, runToken: 'run-leaving' }]);
     expect(await lifecycle.start(job.id, 'run-next')).toMatchObject({ outcome: 'started', job: { attempts: 2 } });
+    // An attempt that threw ends its lease the same way: BullMQ's retry starts at once.
+    expect(await lifecycle.start(job.id, 'run-retry')).toMatchObject({ outcome: 'busy' });
+    await lifecycle.endAttempt({ jobId: job.id, runToken: 'run-next' });
+    expect(await lifecycle.start(job.id, 'run-retry')).toMatchObject({ outcome: 'started', job: { attempts: 3 } });
   });
 
   it('announcements: a success carries the final row and its derivative to the waiter; a cancel wakes it by id', async () => {

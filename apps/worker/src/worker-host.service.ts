@@ -165,7 +165,11 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
       // A processor that put its job back for later itself (a webhook delivery over its user's
       // cap) neither failed nor ran: no log line, and pixmill_webhook_over_cap_total counts it.
       if (error instanceof DelayedError) this.metrics.observeJob(job.name, 'delayed', (performance.now() - started) / 1000);
-      else this.finished(job, report, started, { error });
+      else {
+        this.finished(job, report, started, { error });
+        // A render that threw lets go of its job row at once, so BullMQ's retry starts without waiting out the lease.
+        if (name === JobName.Transform && token && job.data?.jobId) await this.lifecycle.endAttempt({ jobId: job.data.jobId, runToken: token });
+      }
       throw error;
     } finally {
       this.inHand.delete(key);

@@ -132,6 +132,20 @@ export class JobLifecycle {
     return r;
   }
 
+  /**
+   * An attempt that threw ends its lease, so BullMQ's retry (a new run, with a new token) starts
+   * at once instead of waiting it out. A failure here is logged and counted: the retry then waits
+   * until the lease lapses.
+   */
+  async endAttempt(run: RunLease): Promise<void> {
+    try {
+      await this.jobs.releaseLeases([run]);
+    } catch (err) {
+      this.metrics.afterCommitFailures.inc({ action: 'hand_back', code: 'lease_release_failed' });
+      this.logger.warn({ msg: 'job lease not released after a failed attempt; its retry starts once it lapses', code: 'lease_release_failed', jobId: run.jobId, error: (err as Error).message });
+    }
+  }
+
   /** Keeps the leases of the renders a worker has in hand (one statement for all of them); how many it still holds. */
   renewLeases(runs: RunLease[]): Promise<number> {
     return this.jobs.renewLeases(runs, this.leaseMs);
