@@ -33,7 +33,11 @@ export async function startWorkerProcess(overrides: Record<string, string> = {},
   // 'close', not 'exit': by then the process's last output has been read too.
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start in ${startTimeoutMs / 1000} s:\n${out}`)), startTimeoutMs);
+    const timer = setTimeout(() => {
+      // A worker that missed its start would otherwise go on and take other suites' jobs.
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start in ${startTimeoutMs / 1000} s:\n${out}`));
+    }, startTimeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes('worker') && out.includes('started')) {
