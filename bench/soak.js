@@ -11,7 +11,7 @@
 // database (pg_stat_activity). It prints start / end / peak of each series and its slope: a
 // least-squares line over the samples after the warm-up. A series is flagged `growing` when
 // that line rises over the window by more than both its floor (FLOORS) and 10 % of the mean,
-// and the mean of the window's last quarter is above that of its first quarter by more than
+// and the median of the window's last quarter is above that of its first quarter by more than
 // the floor (one spike is not growth). Nothing here asserts on speed: the table is the result.
 //
 // Writes every sample and count to bench/results/soak-<ISO date>.json (or --out).
@@ -242,8 +242,11 @@ function summarizeSeries(samples, get, floor, warmupSeconds) {
   if (!fit) return { ...base, slopePerHour: null, windowGrowth: null, verdict: 'too few samples' };
   const growth = fit.slope * fit.span;
   const q = Math.max(1, Math.floor(after.length / 4));
-  const mean = (xs) => xs.reduce((s, [, y]) => s + y, 0) / xs.length;
-  const quarterRise = mean(after.slice(-q)) - mean(after.slice(0, q));
+  const median = (xs) => {
+    const v = xs.map(([, y]) => y).sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const quarterRise = median(after.slice(-q)) - median(after.slice(0, q));
   const growing = growth > Math.max(floor, 0.1 * Math.abs(fit.mean)) && quarterRise > floor;
   return { ...base, slopePerHour: fit.slope * 3600, windowGrowth: growth, quarterRise, verdict: growing ? 'growing' : 'bounded' };
 }
