@@ -199,10 +199,12 @@ function processSample(pid) {
 }
 
 async function dataSample(redis, pg, database) {
-  const out = { usedMemoryMb: null, keys: null, connections: null };
+  const out = { usedMemoryMb: null, keys: null, connections: null, redisCommands: null, pgTransactions: null, pgRowsWritten: null };
   try {
-    const info = await redis.client.info('memory');
+    const info = await redis.client.info();
     out.usedMemoryMb = round(Number(info.match(/^used_memory:(\d+)/m)?.[1]) / 1024 / 1024, 2);
+    // Every command the server ran, the sampler's own two per sample (INFO, DBSIZE) included.
+    out.redisCommands = Number(info.match(/^total_commands_processed:(\d+)/m)?.[1]);
     out.keys = await redis.client.dbsize();
   } catch {
     // Redis unreachable: the sample says null
@@ -210,6 +212,10 @@ async function dataSample(redis, pg, database) {
   try {
     const { rows } = await pg.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]);
     out.connections = rows[0].n;
+    // Transactions (each statement outside BEGIN … COMMIT is one) and rows written, in the soak's database.
+    const db = await pg.query('SELECT (xact_commit + xact_rollback)::bigint AS x, (tup_inserted + tup_updated + tup_deleted)::bigint AS w FROM pg_stat_database WHERE datname = $1', [database]);
+    out.pgTransactions = Number(db.rows[0]?.x ?? NaN);
+    out.pgRowsWritten = Number(db.rows[0]?.w ?? NaN);
   } catch {
     // PostgreSQL unreachable: null
   }
@@ -502,6 +508,19 @@ async function main() {
     summary.push({ process: 'redis', series: 'keys', ...summarizeSeries(samples, (s) => s.keys, FLOORS.keys, warmupSeconds) });
     summary.push({ process: 'postgres', series: 'connections', ...summarizeSeries(samples, (s) => s.connections, FLOORS.connections, warmupSeconds) });
 
+    // Per job of this mix (every render asked for, plus the thumbnail each upload renders): what
+    // the load cost Redis and PostgreSQL between the first sample and the end of the load, with
+    // its polls, reads, deletes and webhook deliveries, and the workers' idle polling.
+    const first = samples[0];
+    const endOfLoad = samples.find((s) => s.phase === 'end of load');
+    const jobs = counts.rendersAccepted + counts.uploads;
+    const per = (k, own = 0) => (first[k] === null || endOfLoad[k] === null || !jobs ? null : round((endOfLoad[k] - first[k] - own) / jobs, 2));
+    const perJob = {
+      jobs,
+      redisCommands: per('redisCommands', 2 * (samples.indexOf(endOfLoad) + 1)),
+      pgTransactions: per('pgTransactions'),
+      pgRowsWritten: per('pgRowsWritten'),
+    };
     const missingWebhooks = [...counts.webhookJobs].filter((id) => !receiver.ids.has(id)).length;
     const result = {
       startedAt: started.toISOString(),
@@ -522,6 +541,7 @@ async function main() {
         noAnswer: counts.noAnswer,
         requests: counts.requests,
       },
+      perJob,
       crashes: stack.crashes(),
       summary: summary.map((r) => ({ ...r, slopePerHour: round(r.slopePerHour, 2), windowGrowth: round(r.windowGrowth, 2), quarterRise: round(r.quarterRise, 2) })),
       samples,
@@ -535,6 +555,7 @@ async function main() {
       `\nPixmill soak: ${round(loadSeconds / 60, 2)} min of load, ${samples.length} samples every ${o.interval} s, slope over samples after ${round(o.warmup, 2)} min of warm-up\n` +
         `${c.uploads} uploads, ${c.rendersSucceeded}/${c.rendersAccepted} renders succeeded (${c.rendersFailed} failed, ${c.cacheHits} cache hits), ${c.polls} polls, ${c.reads} reads, ${c.deletes} deletes, ` +
         `${c.webhooksReceived} webhooks received (${c.webhooksMissing} missing), ${c.noAnswer} requests without an answer\n` +
+        `per job (${perJob.jobs}: renders plus upload thumbnails, with this mix's polls, reads, deletes and webhooks): ${perJob.redisCommands} Redis commands, ${perJob.pgTransactions} PostgreSQL transactions, ${perJob.pgRowsWritten} rows written\n` +
         `requests: ${Object.entries(c.requests).map(([k, v]) => `${k}: ${v}`).join(', ')}\n\n` +
         `${table(summary)}\n\n` +
         `${summary.some((r) => r.verdict === 'growing') ? 'steady growth: ' + summary.filter((r) => r.verdict === 'growing').map((r) => `${r.process} ${r.series}`).join(', ') : 'no steady growth after the warm-up'}\n` +

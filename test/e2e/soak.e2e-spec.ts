@@ -82,6 +82,10 @@ describe('soak (npm run soak -- --minutes 0.5)', () => {
     expect(c.deletes).toBe(c.uploads);
     expect(c.webhooksReceived).toBeGreaterThanOrEqual(1);
     expect(Object.keys(c.requests).every((k) => !/ 5\d\d$/.test(k) || k.endsWith(' 503'))).toBe(true);
+    // What the mix cost Redis and PostgreSQL per job was counted.
+    expect(result.perJob.jobs).toBe(c.rendersAccepted + c.uploads);
+    for (const k of ['redisCommands', 'pgTransactions', 'pgRowsWritten']) expect(result.perJob[k]).toBeGreaterThan(0);
+    expect(ran.stdout).toMatch(/per job \(\d+: .*Redis commands, .* PostgreSQL transactions, .* rows written/);
     expect(result.crashes).toEqual([]);
   });
 });
