@@ -47,7 +47,7 @@ function parseArgs(argv) {
     if (a === '--minutes') o.minutes = num('minutes', args[++i], 0.05);
     else if (a === '--interval') o.interval = num('interval', args[++i], 0.5);
     else if (a === '--warmup') o.warmup = num('warmup', args[++i], 0);
-    else if (a === '--users') o.users = Math.round(num('users', args[++i], 1));
+    else if (a === '--users') o.users = Math.round(num('users', args[++i], 0)); // 0: the stack idle
     else if (a === '--think') o.think = num('think', args[++i], 0);
     else if (a === '--keep') o.keep = Math.round(num('keep', args[++i], 0));
     else if (a === '--storage') {
@@ -199,12 +199,14 @@ function processSample(pid) {
 }
 
 async function dataSample(redis, pg, database) {
-  const out = { usedMemoryMb: null, keys: null, connections: null, redisCommands: null, pgTransactions: null, pgRowsWritten: null };
+  const out = { usedMemoryMb: null, keys: null, connections: null, redisCommands: null, redisCpuSeconds: null, pgTransactions: null, pgRowsWritten: null };
   try {
     const info = await redis.client.info();
     out.usedMemoryMb = round(Number(info.match(/^used_memory:(\d+)/m)?.[1]) / 1024 / 1024, 2);
     // Every command the server ran, the sampler's own two per sample (INFO, DBSIZE) included.
     out.redisCommands = Number(info.match(/^total_commands_processed:(\d+)/m)?.[1]);
+    // Redis' own CPU (user + system seconds of the server process).
+    out.redisCpuSeconds = Number(info.match(/^used_cpu_user:([\d.]+)/m)?.[1]) + Number(info.match(/^used_cpu_sys:([\d.]+)/m)?.[1]);
     out.keys = await redis.client.dbsize();
   } catch {
     // Redis unreachable: the sample says null
@@ -220,6 +222,16 @@ async function dataSample(redis, pg, database) {
     // PostgreSQL unreachable: null
   }
   return out;
+}
+
+/** Calls per Redis command so far (INFO commandstats). */
+async function commandStats(redis) {
+  try {
+    const info = await redis.client.info('commandstats');
+    return Object.fromEntries([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+  } catch {
+    return null;
+  }
 }
 
 /** Least-squares slope (per second) and intercept of y over t; null with fewer than 3 points. */
@@ -461,6 +473,7 @@ async function main() {
       const procs = Object.fromEntries(processes.map((p) => [p.name, processSample(p.pid)]));
       samples.push({ t: round(t, 1), phase, processes: procs, ...(await dataSample(redis, pg, database)) });
     };
+    const statsAtStart = await commandStats(redis);
     await sample('load');
     let sampling = true;
     const sampler = (async () => {
@@ -488,9 +501,12 @@ async function main() {
         } while (Date.now() < endAt && !stack.crashed());
       }),
     );
+    // --users 0: the stack idle for the whole time (what the workers' polling costs Redis).
+    if (!users.length) await sleep(Math.max(0, endAt - Date.now()));
     sampling = false;
     await sampler;
     await sample('end of load');
+    const statsAtEnd = await commandStats(redis);
     const loadSeconds = (Date.now() - t0) / 1000;
 
     // Drain: every user deletes what it still has, and the webhooks still on their way arrive.
@@ -520,6 +536,20 @@ async function main() {
       redisCommands: per('redisCommands', 2 * (samples.indexOf(endOfLoad) + 1)),
       pgTransactions: per('pgTransactions'),
       pgRowsWritten: per('pgRowsWritten'),
+      redisCpuMs: first.redisCpuSeconds === null || endOfLoad.redisCpuSeconds === null || !jobs ? null : round(((endOfLoad.redisCpuSeconds - first.redisCpuSeconds) * 1000) / jobs, 2),
+      // Redis commands per job by command, most called first (INFO commandstats: the commands Lua
+      // scripts call are counted too, as is the sampler's INFO and DBSIZE).
+      redisByCommand:
+        statsAtStart && statsAtEnd && jobs
+          ? Object.fromEntries(
+              Object.entries(statsAtEnd)
+                .map(([k, v]) => [k, round((v - (statsAtStart[k] ?? 0)) / jobs, 2)])
+                .filter(([, v]) => v > 0)
+                .sort((a, b) => b[1] - a[1]),
+            )
+          : null,
+      // The same over the load's seconds: the part the workers' idle polling sets, whatever the rate.
+      redisCommandsPerSecond: first.redisCommands === null || endOfLoad.redisCommands === null ? null : round((endOfLoad.redisCommands - first.redisCommands) / ((endOfLoad.t - first.t) || 1), 1),
     };
     const missingWebhooks = [...counts.webhookJobs].filter((id) => !receiver.ids.has(id)).length;
     const result = {
@@ -555,7 +585,7 @@ async function main() {
       `\nPixmill soak: ${round(loadSeconds / 60, 2)} min of load, ${samples.length} samples every ${o.interval} s, slope over samples after ${round(o.warmup, 2)} min of warm-up\n` +
         `${c.uploads} uploads, ${c.rendersSucceeded}/${c.rendersAccepted} renders succeeded (${c.rendersFailed} failed, ${c.cacheHits} cache hits), ${c.polls} polls, ${c.reads} reads, ${c.deletes} deletes, ` +
         `${c.webhooksReceived} webhooks received (${c.webhooksMissing} missing), ${c.noAnswer} requests without an answer\n` +
-        `per job (${perJob.jobs}: renders plus upload thumbnails, with this mix's polls, reads, deletes and webhooks): ${perJob.redisCommands} Redis commands, ${perJob.pgTransactions} PostgreSQL transactions, ${perJob.pgRowsWritten} rows written\n` +
+        `per job (${perJob.jobs}: renders plus upload thumbnails, with this mix's polls, reads, deletes and webhooks): ${perJob.redisCommands} Redis commands, ${perJob.pgTransactions} PostgreSQL transactions, ${perJob.pgRowsWritten} rows written, ${perJob.redisCpuMs} ms of Redis CPU; Redis ${perJob.redisCommandsPerSecond} commands/s (top: ${Object.entries(perJob.redisByCommand ?? {}).slice(0, 6).map(([k, v]) => `${k} ${v}`).join(', ')})\n` +
         `requests: ${Object.entries(c.requests).map(([k, v]) => `${k}: ${v}`).join(', ')}\n\n` +
         `${table(summary)}\n\n` +
         `${summary.some((r) => r.verdict === 'growing') ? 'steady growth: ' + summary.filter((r) => r.verdict === 'growing').map((r) => `${r.process} ${r.series}`).join(', ') : 'no steady growth after the warm-up'}\n` +
