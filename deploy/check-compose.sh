@@ -6,6 +6,10 @@
 # stand-alone `docker-compose` (Debian bookworm ships 1.29.2: apt-get install -y
 # docker-compose). The file is kept to what both accept.
 #
+# Then it asserts the network layout on the resolved file (deploy/check-compose-networks.js):
+# PostgreSQL, Redis and MinIO publish no ports and join only internal networks, and only
+# the CDN and the API publish ports.
+#
 # Usage: deploy/check-compose.sh      (exit 0 = valid for every Compose found)
 set -euo pipefail
 
@@ -14,7 +18,7 @@ file="$root/docker-compose.yml"
 cd "$root"
 
 # Files the stack bind-mounts: a typo here would only show at `up`.
-for f in deploy/nginx/cdn.conf deploy/minio/init.sh deploy/minio/anonymous-read-policy.json Dockerfile; do
+for f in deploy/nginx/cdn.conf deploy/nginx/s3-uploads.conf deploy/minio/init.sh deploy/minio/anonymous-read-policy.json Dockerfile; do
   if [ ! -f "$f" ]; then
     echo "check-compose.sh: $f is missing (docker-compose.yml uses it)" >&2
     exit 1
@@ -30,6 +34,10 @@ check() {
     ran=$((ran + 1))
   else
     echo "check-compose.sh: docker-compose.yml INVALID for $label" >&2
+    exit 1
+  fi
+  if ! "$@" -f "$file" config | node "$root/deploy/check-compose-networks.js"; then
+    echo "check-compose.sh: docker-compose.yml network layout WRONG for $label" >&2
     exit 1
   fi
 }

@@ -47,7 +47,7 @@ fi
 
 sed -E -e "s#/var/cache/nginx/pixmill#$tmp/cache#g" \
     -e "s#/var/log/nginx/#$tmp/logs/#g" \
-    -e "s#^([[:space:]]*listen[[:space:]]+)80([[:space:];])#\\1127.0.0.1:$port\\2#" \
+    -e "s#^([[:space:]]*listen[[:space:]]+)[0-9]+([[:space:];])#\\1127.0.0.1:$port\\2#" \
     "$conf" >"$tmp/cdn.conf"
 
 # Any other absolute path would make the check depend on this machine's layout
