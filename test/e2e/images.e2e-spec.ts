@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { thumbHashToAverageRGBA } from 'thumbhash';
-import { irot, withPrimaryProperties } from '../../libs/imaging/src/test/heif-box.fixtures';
 import {
   postImage,
   waitForThumbnail,
@@ -14,6 +13,7 @@ import {
   exifOrientedJpeg,
   gif,
   heic,
+  irot,
   HttpClient,
   HttpResponse,
   jpeg,
@@ -29,6 +29,7 @@ import {
   svg,
   textFile,
   tiff,
+  withPrimaryProperties,
   TestUser,
   truncatedJpeg,
   UserFactory,

@@ -8,7 +8,7 @@ import { parseSpec } from '../spec/parse-spec.util';
 import { render, renderMany, renderThumbnail } from '../render/render.pipeline';
 import { configureSharp } from '../render/sharp-config.util';
 import { deltaE, pixel } from '../test/image.fixtures';
-import { irot, withPrimaryProperties } from '../test/heif-box.fixtures';
+import { irot, withPrimaryProperties } from '@pixmill/testing';
 import { decodeHeic, isHeic } from './heic-decoder.util';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../test/fixtures', name));

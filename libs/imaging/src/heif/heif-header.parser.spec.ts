@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageCorruptException, ImageTooLargeException, UnsupportedMediaTypeException } from '@pixmill/common';
-import { heic as fakeHeic } from '@pixmill/testing';
-import { box, irot, withPrimaryProperties } from '../test/heif-box.fixtures';
+import { box, heic as fakeHeic, irot, withPrimaryProperties } from '@pixmill/testing';
+
 import { parseHeifHeader } from './heif-header.parser';
 import { probeImage, verifyDecodes } from '../probe/image-probe.util';
 
