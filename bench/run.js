@@ -1101,9 +1101,10 @@ async function main() {
       // The upload alone: the API checks the HEIC's header, it does not decode it (decision 045).
       const apiSampler = rssSampler(stack, [stack.apiPid], 50);
       const up0 = process.hrtime.bigint();
-      const [imageId] = await uploadMany(api, [w4.input], 'w4.heic', 'image/heic');
+      const imageId = (await api.upload(w4.input, 'w4.heic', 'image/heic')).id;
       const uploadMs = Number(process.hrtime.bigint() - up0) / 1e6;
       apiSampler.stop();
+      await api.waitThumbnails([imageId]);
       const sampler = rssSampler(stack, stack.workerPids, 250);
       // Quality steps so that no render is a cache hit; each one decodes the HEIC again.
       const t = await pixmillThroughput(api, [imageId], (i) => ({ operations: [{ op: 'resize', width: 1024 }], output: { format: 'webp', quality: 60 + i } }), S.w4Jobs, S.w4Jobs);
