@@ -13,6 +13,7 @@ import {
   exifOrientedJpeg,
   gif,
   heic,
+  irot,
   HttpClient,
   HttpResponse,
   jpeg,
@@ -28,6 +29,7 @@ import {
   svg,
   textFile,
   tiff,
+  withPrimaryProperties,
   TestUser,
   truncatedJpeg,
   UserFactory,
@@ -274,6 +276,39 @@ describe('images (e2e, local storage)', () => {
       }
       await thumbnailOf(user.http, res.body.id);
       expect((await user.http.get(`/v1/images/${res.body.id}`)).body.placeholder?.dominantColor).toMatch(/^#[0-9a-f]{6}$/);
+    });
+  });
+
+  describe('HEIC uploads are checked from the header', () => {
+    const fixture = (name: string) => readFileSync(join(__dirname, '../../libs/imaging/src/test/fixtures', name));
+
+    it('a truncated or corrupted HEIC → 422 image_corrupt, nothing stored; a header too large → 422 image_too_large', async () => {
+      const user = await newUser();
+      const whole = fixture('hevc-160x120.heic');
+      for (const bytes of [whole.subarray(0, Math.floor(whole.length * 0.8)), whole.subarray(0, 300)]) {
+        const res = await upload(user.http, bytes, 'cut.heic', 'image/heic');
+        expectProblem(res, 422, 'image_corrupt');
+      }
+      const bomb = Buffer.from(whole);
+      const ispe = bomb.indexOf('ispe', 0, 'latin1');
+      bomb.writeUInt32BE(100_000, ispe + 8);
+      bomb.writeUInt32BE(100_000, ispe + 12);
+      expectProblem(await upload(user.http, bomb, 'bomb.heic', 'image/heic'), 422, 'image_too_large');
+      await expectNothingStored(user);
+    });
+
+    it('an irot HEIC uploads with its displayed size and renders upright', async () => {
+      const user = await newUser();
+      const res = await upload(user.http, withPrimaryProperties(fixture('hevc-160x120.heic'), [irot(1)]), 'turned.heic', 'image/heic');
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ width: 120, height: 160 });
+      const out = await user.http.get(`/v1/images/${res.body.id}/transform?format=png&wait=25`);
+      expect(out.status).toBe(302);
+      const file = Buffer.from(await (await fetch(new URL(out.headers.get('location')!, api.baseUrl))).arrayBuffer());
+      const meta = await sharp(file).metadata();
+      expect([meta.width, meta.height]).toEqual([120, 160]);
+      const [r, g, b] = await samplePixel(file, 5, 155); // 90° counter-clockwise: the green square is bottom left
+      expect([r < 60, g > 200, b < 60]).toEqual([true, true, true]);
     });
   });
 

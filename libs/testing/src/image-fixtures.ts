@@ -216,7 +216,7 @@ interface BoxRef {
   start: number;
   end: number;
 }
-function box(type: string, body: Buffer): Buffer {
+export function box(type: string, body: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(8 + body.length, 0);
   head.write(type, 4, 'latin1');
@@ -268,6 +268,71 @@ function shiftIlocOffsets(meta: Buffer, shift: number): void {
       p += offsetSize + lengthSize;
     }
   }
+}
+
+/** irot: `quarterTurns` × 90° counter-clockwise. */
+export const irot = (quarterTurns: number) => box('irot', Buffer.from([quarterTurns & 3]));
+
+
+/**
+ * A small HEIC (as heif-enc writes it: ftyp, meta, mdat) with item properties added to its
+ * primary image (irot, imir, colr…), box sizes and item offsets fixed up: heif-enc 1.15
+ * writes no transformation property, so files with `irot` are made this way from real HEVC files.
+ */
+/** `heic` with `props` appended to ipco and associated (in order, last) with its primary item. */
+export function withPrimaryProperties(heic: Buffer, props: Buffer[]): Buffer {
+  const top = children(heic, 0, heic.length);
+  const meta = find(top, 'meta');
+  const metaKids = children(heic, meta.start + 12, meta.end);
+  const pitm = find(metaKids, 'pitm');
+  const primary = heic[pitm.start + 8] === 0 ? heic.readUInt16BE(pitm.start + 12) : heic.readUInt32BE(pitm.start + 12);
+  const iprp = find(metaKids, 'iprp');
+  const iprpKids = children(heic, iprp.start + 8, iprp.end);
+  const ipco = find(iprpKids, 'ipco');
+  const existing = children(heic, ipco.start + 8, ipco.end);
+  const newIpco = box('ipco', Buffer.concat([heic.subarray(ipco.start + 8, ipco.end), ...props]));
+  const newIpma = rewriteIpma(heic, find(iprpKids, 'ipma'), primary, props.map((_, i) => existing.length + 1 + i));
+  const newIprp = box(
+    'iprp',
+    Buffer.concat(iprpKids.map((k) => (k.type === 'ipco' ? newIpco : k.type === 'ipma' ? newIpma : heic.subarray(k.start, k.end)))),
+  );
+  const newMeta = box(
+    'meta',
+    Buffer.concat([
+      heic.subarray(meta.start + 8, meta.start + 12),
+      ...metaKids.map((k) => (k.type === 'iprp' ? newIprp : Buffer.from(heic.subarray(k.start, k.end)))),
+    ]),
+  );
+  shiftIlocOffsets(newMeta, newMeta.length - (meta.end - meta.start));
+  return Buffer.concat([heic.subarray(0, meta.start), newMeta, heic.subarray(meta.end)]);
+}
+
+function rewriteIpma(b: Buffer, ipma: BoxRef, item: number, indices: number[]): Buffer {
+  const version = b[ipma.start + 8];
+  const flags = b[ipma.start + 11];
+  let p = ipma.start + 12;
+  const count = b.readUInt32BE(p);
+  p += 4;
+  const entries: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = p;
+    const id = version < 1 ? b.readUInt16BE(p) : b.readUInt32BE(p);
+    p += version < 1 ? 2 : 4;
+    const n = b[p];
+    const idBytes = b.subarray(at, p);
+    p += 1;
+    const assoc = b.subarray(p, p + n * (flags & 1 ? 2 : 1));
+    p += assoc.length;
+    if (id !== item) {
+      entries.push(Buffer.from(b.subarray(at, p)));
+      continue;
+    }
+    const extra = Buffer.alloc(indices.length * (flags & 1 ? 2 : 1));
+    indices.forEach((index, k) => (flags & 1 ? extra.writeUInt16BE(0x8000 | index, k * 2) : (extra[k] = 0x80 | index)));
+    entries.push(Buffer.concat([idBytes, Buffer.from([n + indices.length]), assoc, extra]));
+  }
+  const head = Buffer.from(b.subarray(ipma.start + 8, ipma.start + 16));
+  return box('ipma', Buffer.concat([head, ...entries]));
 }
 
 /** Plain text, whatever name it is uploaded under. */

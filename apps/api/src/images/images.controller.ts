@@ -25,7 +25,7 @@ export class ImagesController {
   @ApiOperation({
     summary: 'Upload an image (multipart, streamed)',
     description:
-      'The file is streamed to storage as it arrives. Its type is decided by magic bytes (JPEG, PNG, GIF, WebP, AVIF, HEIC, TIFF), its header is probed for pixel and frame limits, and it is fully decoded once. Rejected uploads leave nothing behind. A 256 px WebP thumbnail is rendered by a worker and appears in `urls.thumbnail`.',
+      'The file is streamed to storage as it arrives. Its type is decided by magic bytes (JPEG, PNG, GIF, WebP, AVIF, HEIC, TIFF), its header is probed for pixel and frame limits, and it is fully decoded once (a HEIC is not: its HEIF boxes are checked instead, item data inside the file and the HEVC configuration present). Rejected uploads leave nothing behind. A 256 px WebP thumbnail is rendered by a worker and appears in `urls.thumbnail`.',
   })
   @ApiConsumes('multipart/form-data')
   // eager is one JSON part (OpenAPI's default for an array of objects in a form, said outright).

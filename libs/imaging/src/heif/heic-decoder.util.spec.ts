@@ -7,7 +7,8 @@ import { parseQuerySpec } from '../spec/query-spec.parser';
 import { parseSpec } from '../spec/parse-spec.util';
 import { render, renderMany, renderThumbnail } from '../render/render.pipeline';
 import { configureSharp } from '../render/sharp-config.util';
-import { pixel } from '../test/image.fixtures';
+import { deltaE, pixel } from '../test/image.fixtures';
+import { irot, withPrimaryProperties } from '@pixmill/testing';
 import { decodeHeic, isHeic } from './heic-decoder.util';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../test/fixtures', name));
@@ -32,10 +33,13 @@ describe('HEIC (HEVC) decoding', () => {
     await expect(sharp(heic).raw().toBuffer()).rejects.toThrow(/HEVC/);
   });
 
-  it('probes from the header and verifies by decoding every pixel', async () => {
+  it('probes and verifies from the header, without decoding a pixel', async () => {
     const probe = await probeImage(heic, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 });
-    expect(probe).toMatchObject({ format: 'heic', mimeType: 'image/heic', width: 160, height: 120, pages: 1 });
+    expect(probe).toMatchObject({ format: 'heic', mimeType: 'image/heic', width: 160, height: 120, pages: 1, orientation: null });
     await expect(verifyDecodes(heic, { maxInputPixels: 50_000_000 })).resolves.toBeUndefined();
+    // The decoder's memory budget is checked from the header too.
+    await expect(verifyDecodes(heic, { maxInputPixels: 50_000_000, heicMaxMemoryMb: 10 })).rejects.toBeInstanceOf(ImageTooLargeException);
+    await expect(decodeHeic(heic, { maxInputPixels: 50_000_000, maxMemoryMb: 10 })).rejects.toBeInstanceOf(ImageTooLargeException);
   });
 
   it('renders to JPEG (the default) and WebP with the right size and pixels', async () => {
@@ -70,11 +74,61 @@ describe('HEIC (HEVC) decoding', () => {
     await expect(decodeHeic(heic, { maxInputPixels: 50_000_000, timeoutSeconds: 0.001 })).rejects.toBeInstanceOf(ImageCorruptException);
   });
 
-  it('applies the file’s own transformations only: EXIF orientation inside HEIF is not applied, as libvips does', async () => {
+  it('EXIF orientation without irot/imir: applied, so the photo is upright (size and pixels)', async () => {
     const oriented = fixture('hevc-exif-orientation-6.heic');
     const probe = await probeImage(oriented, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 });
-    const out = await render(oriented, parseSpec({}), opts);
-    // The probe (what the upload answers) and the render agree on the size.
-    expect([out.width, out.height]).toEqual([probe.width, probe.height]);
+    expect(probe).toMatchObject({ width: 120, height: 160, orientation: 6 });
+    const out = await render(oriented, parseSpec({ output: { format: 'png' } }), opts);
+    expect([out.width, out.height]).toEqual([120, 160]);
+    await expectUprightOrientation6(out.data);
+    const thumb = await renderThumbnail(oriented, 'heic');
+    expect([thumb.width, thumb.height]).toEqual([120, 160]);
+    await expectUprightOrientation6(thumb.data);
+  });
+
+  it('irot: applied once by libheif, and an EXIF orientation next to it is not applied again', async () => {
+    // irot 1 = 90° counter-clockwise: the green square goes bottom left, red to the bottom half.
+    const rotated = withPrimaryProperties(heic, [irot(1)]);
+    const probe = await probeImage(rotated, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 });
+    expect(probe).toMatchObject({ width: 120, height: 160, orientation: null });
+    const out = await render(rotated, parseSpec({ output: { format: 'png' } }), opts);
+    expect([out.width, out.height]).toEqual([120, 160]);
+    const at = async (x: number, y: number) => (await pixel(out.data, x, y)).slice(0, 3);
+    expect(near(await at(5, 155), [0, 255, 0])).toBe(true);
+    expect(near(await at(60, 120), [255, 0, 0])).toBe(true);
+    expect(near(await at(60, 40), [0, 0, 255])).toBe(true);
+
+    // As phones write it: irot 3 (90° clockwise) and EXIF orientation 6 saying the same thing.
+    const both = withPrimaryProperties(fixture('hevc-exif-orientation-6.heic'), [irot(3)]);
+    expect(await probeImage(both, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 })).toMatchObject({ width: 120, height: 160 });
+    const once = await render(both, parseSpec({ output: { format: 'png' } }), opts);
+    expect([once.width, once.height]).toEqual([120, 160]);
+    await expectUprightOrientation6(once.data);
+    const many = await renderMany(both, [parseSpec({ output: { format: 'png' } }), parseSpec({ output: { format: 'webp' } })], opts);
+    await expectUprightOrientation6(many[0].data);
+  });
+
+  it('keeps the file’s ICC profile: a Display P3 HEIC converts to sRGB from it', async () => {
+    const p3 = fixture('hevc-p3.heic');
+    expect(await probeImage(p3, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 })).toMatchObject({ hasIccProfile: true });
+    const out = await render(p3, parseSpec({ output: { format: 'png' } }), opts);
+    const got = (await pixel(out.data, 32, 32)).slice(0, 3);
+    // Made from sRGB 32,200,40 converted to Display P3 by libvips (stored 95,197,70): converted back, it is that green again.
+    const srgb = [32, 200, 40];
+    expect(deltaE(got, srgb)).toBeLessThan(3);
+    const kept = await render(p3, parseQuerySpec(new URLSearchParams('keepProfile=true&format=png')), opts);
+    expect((await sharp(kept.data).metadata()).icc?.length).toBeGreaterThan(0);
+    const stored = (await sharp(kept.data, { ignoreIcc: true }).raw().toBuffer()).subarray(0, 3);
+    expect(deltaE([...stored], srgb)).toBeGreaterThan(8); // a dropped profile would show these P3 numbers
   });
 });
+
+const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) <= 40);
+
+/** The 160×120 layout after orientation 6 (90° clockwise): 120×160, green square top right, red top, blue bottom. */
+async function expectUprightOrientation6(image: Buffer) {
+  const at = async (x: number, y: number) => (await pixel(image, x, y)).slice(0, 3);
+  expect({ green: near(await at(114, 5), [0, 255, 0]) }).toEqual({ green: true });
+  expect({ red: near(await at(60, 40), [255, 0, 0]) }).toEqual({ red: true });
+  expect({ blue: near(await at(60, 120), [0, 0, 255]) }).toEqual({ blue: true });
+}

@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Metadata } from 'sharp';
 import { ImageCorruptException, ImageTooLargeException, UnsupportedMediaTypeException } from '@pixmill/common';
@@ -8,7 +8,8 @@ import { DECODE_FAIL_ON, DEFAULT_PIPELINE_TIMEOUT_SECONDS } from './decode-polic
 import { toDecodeError } from './decode-error.util';
 import { GpsPosition, ImageExif, parseExif } from './exif.parser';
 import { SNIFF_BYTES, sniffImageType } from './image-sniff.util';
-import { decodeHeic, isHeic } from '../heif/heic-decoder.util';
+import { heicDecodeBytes, isHeic } from '../heif/heic-decoder.util';
+import { parseHeifHeader } from '../heif/heif-header.parser';
 
 export interface ProbeLimits {
   /** MAX_INPUT_PIXELS, counted over all frames. */
@@ -60,6 +61,7 @@ export async function probeImage(input: Buffer | string, limits: ProbeLimits): P
   if (sniffed.format === 'svg' && !limits.allowSvg) {
     throw new UnsupportedMediaTypeException('SVG images are not accepted.');
   }
+  if (sniffed.format === 'heic') return probeHeic(input, limits);
 
   let meta: Metadata;
   try {
@@ -108,11 +110,36 @@ export async function probeImage(input: Buffer | string, limits: ProbeLimits): P
   };
 }
 
+/**
+ * HEIC: the HEIF boxes are parsed in plain TypeScript (no decoder, no pixel):
+ * size after the file's transformations (or its EXIF orientation when it has
+ * none), alpha, profile and EXIF, with the same pixel and image-count limits.
+ */
+async function probeHeic(input: Buffer | string, limits: ProbeLimits): Promise<ImageProbe> {
+  const header = await parseHeifHeader(input, { maxInputPixels: limits.maxInputPixels, maxImages: limits.maxAnimationFrames });
+  const parsed = parseExif(header.exif);
+  return {
+    format: 'heic',
+    mimeType: 'image/heic',
+    width: header.width,
+    height: header.height,
+    pages: 1,
+    hasAlpha: header.hasAlpha,
+    // What a reader applies: none when irot/imir already orient the image.
+    orientation: header.hasTransform ? null : header.exifOrientation,
+    hasIccProfile: header.icc !== null,
+    exif: parsed && Object.keys(parsed.exif).length > 0 ? parsed.exif : null,
+    gps: parsed?.gps ?? null,
+  };
+}
+
 export interface VerifyDecodeOptions {
   maxInputPixels: number;
   /** Decode every frame (GIF/WebP). */
   animated?: boolean;
   timeoutSeconds?: number;
+  /** The HEIC decoder's memory budget (HeicDecodeLimits.maxMemoryMb). */
+  heicMaxMemoryMb?: number;
 }
 
 /**
@@ -120,15 +147,21 @@ export interface VerifyDecodeOptions {
  * failOn policy, to catch what a header read cannot: truncated or corrupt
  * pixel data. Output is a tiny thumbnail, so memory stays small (JPEG and
  * WebP decode at reduced scale, but still read every byte of the stream).
+ * HEIC is the exception: its header is checked, not its pixels (see below).
  * Call after `probeImage`.
  */
 export async function verifyDecodes(input: Buffer | string, options: VerifyDecodeOptions): Promise<void> {
   if (isHeic(await readHead(input))) {
-    // sharp's libvips has no HEVC decoder: libheif (WebAssembly, in a worker thread) decodes every pixel instead.
-    const bytes = Buffer.isBuffer(input) ? input : await readFile(input).catch(() => {
-      throw new ImageCorruptException('The image could not be read.');
-    });
-    await decodeHeic(bytes, { maxInputPixels: options.maxInputPixels, timeoutSeconds: options.timeoutSeconds });
+    // No full decode (seconds of WebAssembly and hundreds of MB for a phone photo): the HEIF
+    // structure is checked instead (every item's data inside the file, HEVC parameter sets
+    // present, limits), and the memory its decode will need must fit the decoder's budget.
+    const header = await parseHeifHeader(input, { maxInputPixels: options.maxInputPixels });
+    const size = Buffer.isBuffer(input) ? input.length : (await stat(input)).size;
+    const needed = heicDecodeBytes(header, size);
+    const budget = (options.heicMaxMemoryMb ?? 1024) * 1048576;
+    if (needed > budget) {
+      throw new ImageTooLargeException(`Decoding the image needs about ${Math.round(needed / 1048576)} MB; the limit is ${budget / 1048576} MB.`);
+    }
     return;
   }
   try {
