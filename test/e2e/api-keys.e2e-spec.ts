@@ -1,3 +1,4 @@
+import { Pixmill, PixmillError } from '@pixmill/sdk';
 import { expectProblem, HttpClient, jpeg, postImage, RunningApi, startApi, TestUser, UserFactory } from '@pixmill/testing';
 
 const SPEC = { operations: [{ op: 'resize', width: 64 }], output: { format: 'webp' } };
@@ -108,6 +109,15 @@ describe('API keys (e2e)', () => {
     // The other user's key works for the other user only.
     const theirs = await other.http.post('/v1/api-keys', { name: 'theirs', scopes: ['images:read'] });
     expect((await http.as(theirs.body.key).get('/v1/images')).body.items).toEqual([]);
+  });
+
+  it('the SDK takes a key as a token given as is: reads work, a call outside its scopes throws insufficient_scope', async () => {
+    const { key } = await makeKey(['images:read']);
+    const px = new Pixmill({ baseUrl: api.baseUrl, tokens: { accessToken: key } });
+    expect((await px.getImage(imageId)).id).toBe(imageId);
+    const refused = await px.transform(imageId, SPEC as never).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PixmillError);
+    expect(refused).toMatchObject({ status: 403, code: 'insufficient_scope' });
   });
 
   it('refuses bad bodies: unknown scopes, no scopes, blank names', async () => {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import { DETACHED_PASSPORT } from './detached-passport';
 import { ExtractJwt } from 'passport-jwt';
 import { Strategy } from 'passport-strategy';
 import { ApiKeyRepository } from '@pixmill/db';
@@ -28,6 +29,11 @@ export const API_KEY_INVALID = 'ApiKeyInvalid';
  */
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
+  /** Registered with the application's own passport (APP_PASSPORT), not passport's process-wide one. */
+  getPassportInstance() {
+    return DETACHED_PASSPORT;
+  }
+
   constructor(
     private readonly keys: ApiKeyRepository,
     private readonly memo: ApiKeyMemo,

@@ -19,6 +19,7 @@ import { VerifiedEmailGuard } from './verified-email.guard';
 import { ApiKeyMemo } from './api-key.memo';
 import { ApiKeyScopeGuard } from './api-key-scope.guard';
 import { ApiKeyStrategy } from './api-key.strategy';
+import { appPassportProvider } from './app-passport';
 
 @Module({
   imports: [
@@ -37,6 +38,7 @@ import { ApiKeyStrategy } from './api-key.strategy';
     VerifiedTokenMemo,
     ApiKeyStrategy,
     ApiKeyMemo,
+    appPassportProvider,
     // APP_GUARDs run in this order: the caller is known, then its key's scope is checked, then its address.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: ApiKeyScopeGuard },

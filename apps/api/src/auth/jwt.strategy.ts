@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import { DETACHED_PASSPORT } from './detached-passport';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '@pixmill/config';
@@ -28,6 +29,11 @@ interface PassportActions {
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  /** Registered with the application's own passport (APP_PASSPORT), not passport's process-wide one. */
+  getPassportInstance() {
+    return DETACHED_PASSPORT;
+  }
+
   constructor(
     config: AppConfig,
     private readonly memo: VerifiedTokenMemo,
