@@ -55,7 +55,7 @@ describe('account deletion and the job lifecycle (integration)', () => {
     kept.push(other.user.id);
     const queued = (await lifecycle.submit(newJob(user.id, imageId))).job;
     const active = (await lifecycle.submit(newJob(user.id, imageId))).job;
-    expect((await lifecycle.start(active.id)).outcome).toBe('started');
+    expect((await lifecycle.start(active.id, randomUUID())).outcome).toBe('started');
     const theirs = (await lifecycle.submit(newJob(other.user.id, other.imageId))).job;
     const transform = queue.queue(QueueName.Transform);
     expect(await transform.getJob(queued.id)).toBeTruthy();
@@ -81,7 +81,7 @@ describe('account deletion and the job lifecycle (integration)', () => {
       bytes: 100,
     });
     expect(late).toEqual({ imageGone: true });
-    expect((await lifecycle.start(queued.id)).outcome).toBe('gone');
+    expect((await lifecycle.start(queued.id, randomUUID())).outcome).toBe('gone');
 
     expect((await jobs.findById(theirs.id))?.status).toBe('queued');
     expect(await transform.getJob(theirs.id)).toBeTruthy();

@@ -112,7 +112,7 @@ describe('JobLifecycle (integration)', () => {
   it('submit: an existing derivative is a cache hit: a succeeded job, cached, that costs no unit', async () => {
     const { user, imageId } = await userWithImage();
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
-    await lifecycle.start(job.id);
+    await lifecycle.start(job.id, randomUUID());
     await lifecycle.succeed(job.id, derivativeOf(job, user.id));
     const hit = await lifecycle.submit({ ...newJob(user.id, imageId), specHash: job.specHash });
     expect(hit).toMatchObject({ created: false, job: { status: 'succeeded', cached: true, quotaDay: null } });
@@ -140,13 +140,26 @@ describe('JobLifecycle (integration)', () => {
     expect(aNext.fairSeq).toBe(base + 5); // after A's own, never before them
   });
 
-  it('start → progress → succeed: one derivative, the row final once; a second worker on the same job succeeds as a no-op', async () => {
+  it('start → progress → succeed: one derivative, the row final once; a second run waits while the first holds the lease, then takes over', async () => {
     const { user, imageId } = await userWithImage();
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
-    const one = await lifecycle.start(job.id);
-    const two = await lifecycle.start(job.id); // the lock lapsed: another worker takes the job too
+    const one = await lifecycle.start(job.id, 'run-a');
     expect(one).toMatchObject({ outcome: 'started', job: { status: 'active', attempts: 1 }, image: { id: imageId, userId: user.id }, derivativeId: null });
+    // Redis lost the lock and the job was handed out again: the first run is alive, so the second waits out its lease.
+    const busy = await lifecycle.start(job.id, 'run-b');
+    expect(busy).toMatchObject({ outcome: 'busy' });
+    expect((busy as { retryInMs: number }).retryInMs).toBeGreaterThan(0);
+    expect((busy as { retryInMs: number }).retryInMs).toBeLessThanOrEqual(lifecycle.leaseMs);
+    expect(await row(job.id)).toMatchObject({ status: 'active', attempts: 1 });
+    // Only the holder renews.
+    expect(await lifecycle.renewLeases([{ jobId: job.id, runToken: 'run-b' }])).toBe(0);
+    expect(await lifecycle.renewLeases([{ jobId: job.id, runToken: 'run-a' }])).toBe(1);
+    // The first run's process died and stopped renewing: once its lease lapses, the next run takes the job.
+    await ds.query(`UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = $1`, [job.id]);
+    const two = await lifecycle.start(job.id, 'run-b');
     expect(two).toMatchObject({ outcome: 'started', job: { attempts: 2 } });
+    expect(await lifecycle.start(job.id, 'run-a')).toMatchObject({ outcome: 'busy' });
+    // Should the first run still finish (it was only slow), both writes land once.
     const [first, second] = await Promise.all([lifecycle.succeed(job.id, derivativeOf(job, user.id)), lifecycle.succeed(job.id, derivativeOf(job, user.id))]);
     const applied = [first, second].filter((o) => 'job' in o && o.job);
     expect(applied).toHaveLength(1);
@@ -154,8 +167,24 @@ describe('JobLifecycle (integration)', () => {
     expect(ids[0]).toBe(ids[1]);
     expect(await api.app.get(DerivativeRepository).listForImage(imageId)).toHaveLength(1);
     expect(await row(job.id)).toMatchObject({ status: 'succeeded', progress: 100, derivativeId: ids[0] });
-    // A restart after success finds nothing to start.
-    expect(await lifecycle.start(job.id)).toEqual({ outcome: 'gone' });
+    // A restart after success finds nothing to start, whoever asks.
+    expect(await lifecycle.start(job.id, 'run-b')).toEqual({ outcome: 'gone' });
+    expect(await lifecycle.start(job.id, 'run-c')).toEqual({ outcome: 'gone' });
+  });
+
+  it('a lease released at hand-back or after a failed attempt: the next run starts the job at once', async () => {
+    const { user, imageId } = await userWithImage();
+    const { job } = await lifecycle.submit(newJob(user.id, imageId));
+    expect(await lifecycle.start(job.id, 'run-leaving')).toMatchObject({ outcome: 'started' });
+    expect(await lifecycle.start(job.id, 'run-next')).toMatchObject({ outcome: 'busy' });
+    await jobs.releaseLeases([{ jobId: job.id, runToken: 'someone-else' }]); // not the holder: nothing changes
+    expect(await lifecycle.start(job.id, 'run-next')).toMatchObject({ outcome: 'busy' });
+    await jobs.releaseLeases([{ jobId: job.id, runToken: 'run-leaving' }]);
+    expect(await lifecycle.start(job.id, 'run-next')).toMatchObject({ outcome: 'started', job: { attempts: 2 } });
+    // An attempt that threw ends its lease the same way: BullMQ's retry starts at once.
+    expect(await lifecycle.start(job.id, 'run-retry')).toMatchObject({ outcome: 'busy' });
+    await lifecycle.endAttempt({ jobId: job.id, runToken: 'run-next' });
+    expect(await lifecycle.start(job.id, 'run-retry')).toMatchObject({ outcome: 'started', job: { attempts: 3 } });
   });
 
   it('announcements: a success carries the final row and its derivative to the waiter; a cancel wakes it by id', async () => {
@@ -168,7 +197,7 @@ describe('JobLifecycle (integration)', () => {
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
     const waiter = watcher.watch(job.id);
     try {
-      await lifecycle.start(job.id);
+      await lifecycle.start(job.id, randomUUID());
       const waited = waiter.until(20_000);
       await lifecycle.succeed(job.id, derivativeOf(job, user.id));
       const announced = await waited;
@@ -209,7 +238,7 @@ describe('JobLifecycle (integration)', () => {
       const listening = () => ds.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pixmill-api:job-final'`);
       expect((await pollUntil(listening, ([{ n }]) => n === 1, 10_000, 100))[0].n).toBe(1);
       await waiter.until(50); // the reconnection wakes waiters once, to read their rows
-      await lifecycle.start(job.id);
+      await lifecycle.start(job.id, randomUUID());
       const heard = waiter.until(20_000);
       await lifecycle.succeed(job.id, derivativeOf(job, user.id));
       expect(await heard).toMatchObject({ id: job.id, status: 'succeeded' });
@@ -232,7 +261,7 @@ describe('JobLifecycle (integration)', () => {
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
     expect(watcher.heardOf(job.id, user.id)).toMatchObject({ submitted: { id: job.id, status: 'queued' }, ended: false });
     expect(watcher.heardOf(job.id, stranger.id)).toBeUndefined(); // another user's: read the row (and answer 404)
-    await lifecycle.start(job.id);
+    await lifecycle.start(job.id, randomUUID());
     await lifecycle.succeed(job.id, derivativeOf(job, user.id));
     // Nobody waited: the announcement is kept for the long-poll that comes next.
     const ended = await pollUntil(async () => watcher.heardOf(job.id, user.id), (h) => !!h?.ended, 10_000, 20);
@@ -266,7 +295,7 @@ describe('JobLifecycle (integration)', () => {
   it('cancel against start: whichever commits first wins; a canceled job never starts and is refunded once', async () => {
     const { user, imageId } = await userWithImage();
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
-    const [canceled, started] = await Promise.allSettled([lifecycle.cancel(user.id, job.id), lifecycle.start(job.id)]);
+    const [canceled, started] = await Promise.allSettled([lifecycle.cancel(user.id, job.id), lifecycle.start(job.id, randomUUID())]);
     const final = await row(job.id);
     if (canceled.status === 'fulfilled') {
       expect(started).toMatchObject({ status: 'fulfilled', value: { outcome: 'gone' } });
@@ -288,7 +317,7 @@ describe('JobLifecycle (integration)', () => {
     const other = await userWithImage();
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
     await expect(lifecycle.cancel(other.user.id, job.id)).rejects.toMatchObject({ code: 'not_found' });
-    await lifecycle.start(job.id);
+    await lifecycle.start(job.id, randomUUID());
     await expect(lifecycle.cancel(user.id, job.id)).rejects.toMatchObject({ code: 'job_not_cancelable' });
     expect(await unitsToday(user.id)).toBe(1);
   });
@@ -297,21 +326,21 @@ describe('JobLifecycle (integration)', () => {
     const { user, imageId } = await userWithImage();
     const { job: rendering } = await lifecycle.submit(newJob(user.id, imageId));
     const { job: waiting } = await lifecycle.submit(newJob(user.id, imageId));
-    await lifecycle.start(rendering.id);
+    await lifecycle.start(rendering.id, randomUUID());
     expect(await unitsToday(user.id)).toBe(2);
     await api.app.get(ImagesService).delete(user.id, imageId);
     expect(await lifecycle.succeed(rendering.id, derivativeOf(rendering, user.id))).toEqual({ imageGone: true });
     expect(await row(rendering.id)).toMatchObject({ status: 'canceled', imageId: null, quotaRefunded: false });
     expect(await row(waiting.id)).toMatchObject({ status: 'canceled', imageId: null, quotaRefunded: true });
     expect(await unitsToday(user.id)).toBe(1); // only the job that never started gave its unit back
-    expect(await lifecycle.start(waiting.id)).toEqual({ outcome: 'gone' });
+    expect(await lifecycle.start(waiting.id, randomUUID())).toEqual({ outcome: 'gone' });
     expect(await queue.queue(QueueName.Transform).getJobState(waiting.id)).toBe('unknown');
   });
 
   it('an internal failure refunds once, however many paths report it at once; a permanent one keeps the unit', async () => {
     const { user, imageId } = await userWithImage();
     const { job } = await lifecycle.submit(newJob(user.id, imageId));
-    await lifecycle.start(job.id);
+    await lifecycle.start(job.id, randomUUID());
     const reports = await Promise.all(Array.from({ length: 6 }, () => lifecycle.failInternal(job.id, 'Rendering failed after 5 attempts: storage down')));
     expect(reports.filter(Boolean)).toHaveLength(1);
     expect(await row(job.id)).toMatchObject({ status: 'failed', errorCode: 'internal_error', quotaRefunded: true });
@@ -320,7 +349,7 @@ describe('JobLifecycle (integration)', () => {
     expect(await unitsToday(user.id)).toBe(0);
 
     const { job: bad } = await lifecycle.submit(newJob(user.id, imageId));
-    await lifecycle.start(bad.id);
+    await lifecycle.start(bad.id, randomUUID());
     expect(await lifecycle.fail(bad.id, 'image_corrupt', 'The image data is truncated.')).toMatchObject({ status: 'failed', quotaRefunded: false });
     expect(await lifecycle.failInternal(bad.id, 'late report')).toBeNull();
     expect(await unitsToday(user.id)).toBe(1);
@@ -342,12 +371,12 @@ describe('JobLifecycle (integration)', () => {
     const { user, imageId } = await userWithImage();
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await capped.submit(newJob(user.id, imageId))).job.id);
-    const starts = await Promise.all(ids.map((id) => capped.start(id)));
+    const starts = await Promise.all(ids.map((id) => capped.start(id, randomUUID())));
     expect(starts.map((s) => s.outcome).sort()).toEqual(['over_cap', 'started', 'started']);
     const waiting = ids[starts.findIndex((s) => s.outcome === 'over_cap')];
     expect(await row(waiting)).toMatchObject({ status: 'queued', attempts: 0 });
     await capped.failInternal(ids[starts.findIndex((s) => s.outcome === 'started')], 'done');
-    expect(await capped.start(waiting)).toMatchObject({ outcome: 'started' });
+    expect(await capped.start(waiting, randomUUID())).toMatchObject({ outcome: 'started' });
   });
 
   it('a queue that cannot be reached after the commit: the row stays queued, the failure is counted, and the reconciler has the row', async () => {

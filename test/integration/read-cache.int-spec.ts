@@ -54,7 +54,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
   /** A job that has run and succeeded: final rows are the ones the cache holds. */
   async function finishedJob(jobs: JobRepository, image: ImageEntity): Promise<JobEntity> {
     const job = await newJob(jobs, image);
-    await jobs.start(job.id, {});
+    await jobs.start(job.id, {}, randomUUID(), 60_000);
     return (await jobs.markSucceeded(job.id, await newDerivative(job)))!;
   }
 
@@ -116,7 +116,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     const job = await newJob(jobs, image);
     expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'queued' });
     expect(await redis.exists(rowKey('job', job.id))).toBe(0);
-    await jobs.start(job.id, {});
+    await jobs.start(job.id, {}, randomUUID(), 60_000);
     expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'active', attempts: 1 });
     expect(await redis.exists(rowKey('job', job.id))).toBe(0);
     await jobs.markFailed(job.id, { code: 'image_corrupt', message: 'bad', refund: false });
@@ -260,7 +260,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
       const job = await newJob(jobs, image);
       expect(await jobs.findOwned(userId, job.id)).toMatchObject({ id: job.id, status: 'queued' });
       expect(await images.findOwned(userId, image.id)).toMatchObject({ id: image.id });
-      expect(await jobs.start(job.id, {})).toMatchObject({ outcome: 'started', job: { status: 'active' } });
+      expect(await jobs.start(job.id, {}, randomUUID(), 60_000)).toMatchObject({ outcome: 'started', job: { status: 'active' } });
       expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'active' });
       await images.setThumbnail(image.id, 'thumb-key');
       expect(await images.findOwned(userId, image.id)).toMatchObject({ thumbnailKey: 'thumb-key' });

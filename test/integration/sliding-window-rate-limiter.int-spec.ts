@@ -38,6 +38,65 @@ describe('SlidingWindowRateLimiter (real Redis)', () => {
     expect((await limiter.hit(key, 3, 1000)).allowed).toBe(false);
   });
 
+  describe('leased slots (hitLeased, decision 048)', () => {
+    const stored = (key: string) => `${config.redis.queuePrefix.replace(/[{}]/g, '')}:rl:${key}`;
+
+    it('one process alone: every answer is exact, the limit holds, and a busy key costs a script per lease, not per request', async () => {
+      const key = `test:${randomUUID()}`;
+      const calls = jest.spyOn(redis as unknown as { pixmillSlidingWindowLease: () => unknown }, 'pixmillSlidingWindowLease');
+      calls.mockClear();
+      const answers = [];
+      for (let i = 0; i < 40; i++) answers.push(await limiter.hitLeased(key, 30, 60_000));
+      calls.mockRestore();
+      expect(answers.slice(0, 30).map((a) => a.remaining)).toEqual(Array.from({ length: 30 }, (_, i) => 29 - i));
+      expect(answers.slice(0, 30).every((a) => a.allowed)).toBe(true);
+      expect(answers.slice(30).every((a) => !a.allowed && a.remaining === 0)).toBe(true);
+      expect(await redis.zcard(stored(key))).toBe(30); // exactly the requests let through: no slot leased and lost
+      // 30 admitted requests took far fewer than 30 scripts (leases of 1, 2, 3, … up to 8, one slot at a time near the limit).
+      const scriptsForAdmitted = calls.mock.calls.length - 10;
+      expect(scriptsForAdmitted).toBeLessThan(20);
+    });
+
+    it('two processes share one window: together they never let more than the limit through', async () => {
+      const key = `test:${randomUUID()}`;
+      const other = new SlidingWindowRateLimiter(redis, config);
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? limiter : other).hitLeased(key, 25, 60_000)),
+      );
+      expect(results.filter((r) => r.allowed).length).toBeLessThanOrEqual(25);
+      expect(results.filter((r) => r.allowed).length).toBeGreaterThanOrEqual(25 - 2 * 7); // at most a lease's spare early, per process
+      expect(await redis.zcard(stored(key))).toBeLessThanOrEqual(25);
+    });
+
+    it('slots a lease did not spend go back to the window once it expires', async () => {
+      const key = `test:${randomUUID()}`;
+      for (let i = 0; i < 5; i++) await limiter.hitLeased(key, 100, 60_000); // leases of 1, 2, 3: the last has a spare slot
+      const counted = await redis.zcard(stored(key));
+      expect(counted).toBe(6);
+      await sleep(1300);
+      expect(await redis.zcard(stored(key))).toBe(5);
+      // And a quiet key starts again at one slot: the next answer is exact.
+      expect((await limiter.hitLeased(key, 100, 60_000)).remaining).toBe(94);
+    });
+
+    it('Redis that does not answer: RateLimiterUnavailableError, and the next request tries again', async () => {
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+      const hanging = createRedisConnection(`redis://127.0.0.1:${port}/0`, 'client', 'rate-limit-test-hanging-lease');
+      try {
+        const l = new SlidingWindowRateLimiter(hanging, config);
+        await expect(l.hitLeased('x', 10)).rejects.toBeInstanceOf(RateLimiterUnavailableError);
+        await expect(l.hitLeased('x', 10)).rejects.toBeInstanceOf(RateLimiterUnavailableError);
+      } finally {
+        hanging.disconnect();
+        sockets.forEach((s) => s.destroy());
+        await new Promise((r) => silent.close(r));
+      }
+    });
+  });
+
   it('keys live under the deployment prefix and expire with the window', async () => {
     const key = `test:${randomUUID()}`;
     await limiter.hit(key, 5, 60_000);

@@ -32,6 +32,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly connections: IORedis[] = [];
   /** Jobs being processed right now, with the lock token each was taken under (for handBack). */
   private readonly inHand = new Map<string, { job: Job; token: string | undefined }>();
+  /** Renews the run leases of the renders in hand (JobLifecycle.start). */
+  private leaseTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -44,6 +46,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   onApplicationBootstrap(): void {
     this.collectProcessors();
     for (const queue of Object.values(QueueName)) this.workers.push(this.startWorker(queue));
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(100, Math.floor(this.lifecycle.leaseMs / 3)));
+    this.leaseTimer.unref();
     this.logger.log(
       `consuming ${Object.values(QueueName).join(', ')}: ${this.config.worker.concurrency} jobs at once per queue, ` +
         `${this.config.webhooks.concurrency} for ${QueueName.Webhook}`,
@@ -126,6 +130,26 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
+  /**
+   * A render holds its job row by a lease as long as BullMQ's lock (docs/decisions/016): one
+   * statement every third of it renews the leases of every render in hand, so a render of any
+   * length keeps its job while its process lives, and a second run handed the same job (Redis
+   * lost or stalled the lock) waits instead of rendering it again. A W1 render ends long before
+   * the first renewal: the hot path pays nothing for it.
+   */
+  private async renewLeases(): Promise<void> {
+    const runs = [...this.inHand.values()]
+      .filter(({ job, token }) => job.name === JobName.Transform && token && job.data?.jobId)
+      .map(({ job, token }) => ({ jobId: job.data.jobId as string, runToken: token! }));
+    if (!runs.length) return;
+    try {
+      await this.lifecycle.renewLeases(runs);
+    } catch (err) {
+      this.engineMetrics.transitions.inc({ transition: 'renew_leases', outcome: 'error' });
+      this.logger.warn({ msg: 'could not renew the leases of the renders in hand; retried on the next tick', code: 'lease_renewal_failed', jobs: runs.length, error: (err as Error).message });
+    }
+  }
+
   private async dispatch(job: Job, token: string | undefined): Promise<unknown> {
     const name = job.name as JobName;
     const processor = this.processors.get(name);
@@ -141,7 +165,11 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
       // A processor that put its job back for later itself (a webhook delivery over its user's
       // cap) neither failed nor ran: no log line, and pixmill_webhook_over_cap_total counts it.
       if (error instanceof DelayedError) this.metrics.observeJob(job.name, 'delayed', (performance.now() - started) / 1000);
-      else this.finished(job, report, started, { error });
+      else {
+        this.finished(job, report, started, { error });
+        // A render that threw lets go of its job row at once, so BullMQ's retry starts without waiting out the lease.
+        if (name === JobName.Transform && token && job.data?.jobId) await this.lifecycle.endAttempt({ jobId: job.data.jobId, runToken: token });
+      }
       throw error;
     } finally {
       this.inHand.delete(key);
@@ -163,6 +191,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   /** Graceful: stop taking jobs, let the ones in hand finish (for up to WORKER_SHUTDOWN_TIMEOUT_MS; then handBack). */
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.workers.map((w) => w.close()));
+    clearInterval(this.leaseTimer);
     this.connections.forEach((c) => c.disconnect());
   }
 

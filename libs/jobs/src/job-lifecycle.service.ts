@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { DailyQuotaExceededException, IdempotencyConflictException, NotFoundException, ValidationFailedException } from '@pixmill/common';
 import { AppConfig } from '@pixmill/config';
-import { CanceledJob, DerivativeRepository, pgErrorCode, JobEntity, JobRepository, NewDerivative, NewJob, StartOutcome } from '@pixmill/db';
+import { CanceledJob, DerivativeRepository, pgErrorCode, JobEntity, JobRepository, NewDerivative, NewJob, RunLease, StartOutcome } from '@pixmill/db';
 import { JobViewBuilder, PendingDeliveries, WebhookOutbox } from '@pixmill/events';
 import { JobQueue } from '@pixmill/queue';
 import { JobEngineMetrics, ToleratedAction } from './job-engine.metrics';
@@ -44,6 +44,8 @@ export class JobLifecycle {
   private readonly logger = new Logger('JobLifecycle');
   private readonly dailyLimitByPlan: Record<string, number>;
   private readonly runningCapByPlan: Record<string, number>;
+  /** How long a start holds its job without renewal: BullMQ's lock duration, so both lapse together when a worker dies. */
+  readonly leaseMs: number;
 
   constructor(
     private readonly ds: DataSource,
@@ -59,6 +61,7 @@ export class JobLifecycle {
     const plans = Object.entries(config.plans);
     this.dailyLimitByPlan = Object.fromEntries(plans.map(([plan, l]) => [plan, l.dailyTransforms]));
     this.runningCapByPlan = Object.fromEntries(plans.filter(([, l]) => l.maxRunningJobs > 0).map(([plan, l]) => [plan, l.maxRunningJobs]));
+    this.leaseMs = config.worker.lockDurationMs;
   }
 
   /**
@@ -114,15 +117,38 @@ export class JobLifecycle {
   }
 
   /**
-   * A worker takes job `jobId`: queued|active → active, counting the attempt, in one round
-   * trip that also returns the image and an existing derivative (a previous attempt that
-   * stored and recorded it, then died). `over_cap` when the owner's plan caps running jobs
+   * Run `runToken` (its BullMQ lock token) takes job `jobId`: queued|active → active,
+   * counting the attempt, in one round trip that also returns the image and an existing
+   * derivative (a previous attempt that stored and recorded it, then died). The job is
+   * leased to the run for `leaseMs`: while another run that is still alive holds it (Redis
+   * lost or stalled its lock and the job was handed out again), the answer is `busy` and
+   * nothing renders twice. `over_cap` when the owner's plan caps running jobs
    * (PLAN_*_MAX_RUNNING_JOBS, off by default) and that many run.
    */
-  async start(jobId: string): Promise<StartOutcome> {
-    const r = await this.jobs.start(jobId, this.runningCapByPlan);
+  async start(jobId: string, runToken: string): Promise<StartOutcome> {
+    const r = await this.jobs.start(jobId, this.runningCapByPlan, runToken, this.leaseMs);
     this.counted('start', r.outcome === 'started');
+    if (r.outcome === 'busy') this.counted('start_busy', true);
     return r;
+  }
+
+  /**
+   * An attempt that threw ends its lease, so BullMQ's retry (a new run, with a new token) starts
+   * at once instead of waiting it out. A failure here is logged and counted: the retry then waits
+   * until the lease lapses.
+   */
+  async endAttempt(run: RunLease): Promise<void> {
+    try {
+      await this.jobs.releaseLeases([run]);
+    } catch (err) {
+      this.metrics.afterCommitFailures.inc({ action: 'hand_back', code: 'lease_release_failed' });
+      this.logger.warn({ msg: 'job lease not released after a failed attempt; its retry starts once it lapses', code: 'lease_release_failed', jobId: run.jobId, error: (err as Error).message });
+    }
+  }
+
+  /** Keeps the leases of the renders a worker has in hand (one statement for all of them); how many it still holds. */
+  renewLeases(runs: RunLease[]): Promise<number> {
+    return this.jobs.renewLeases(runs, this.leaseMs);
   }
 
   /**
@@ -221,10 +247,19 @@ export class JobLifecycle {
 
   /**
    * Puts jobs in hand back at the front of their queues (a worker's grace period is over):
-   * another worker starts them now instead of after their locks expire. Rows are not
-   * written: the attempt neither failed nor succeeded, and the next attempt takes the row over.
+   * another worker starts them now instead of after their locks expire. Their run leases
+   * are released (one statement), nothing else is written: the attempt neither failed nor
+   * succeeded, and the next attempt takes the row over.
    */
   async handBack(inHand: Array<{ job: Job; token: string | undefined }>): Promise<Job[]> {
+    // Their leases end first, so the next worker starts them at once instead of waiting them out.
+    const runs = inHand.filter(({ job, token }) => token && job.data?.jobId).map(({ job, token }) => ({ jobId: job.data.jobId as string, runToken: token! }));
+    try {
+      await this.jobs.releaseLeases(runs);
+    } catch (err) {
+      this.metrics.afterCommitFailures.inc({ action: 'hand_back', code: 'lease_release_failed' });
+      this.logger.warn({ msg: 'job leases not released; the next run starts once they lapse', code: 'lease_release_failed', jobs: runs.map((r) => r.jobId), error: (err as Error).message });
+    }
     const handedBack: Job[] = [];
     for (const { job, token } of inHand) {
       const ok = await this.tolerate('hand_back', `${job.queueName}/${job.id}`, () => job.moveToWait(token));

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DirectUploadUnsupportedException } from './direct-upload-unsupported.exception';
 import { InvalidObjectKeyError } from './invalid-object-key.error';
-import { LocalStorageDriver } from './local-storage.driver';
+import { ObjectNotFoundError } from './object-not-found.error';
+import { LocalStorageDriver, SYNC_WRITE_MAX_BYTES } from './local-storage.driver';
 import { derivativeKey, imagePrefix, originalKey } from './storage-keys.util';
 
 describe('LocalStorageDriver', () => {
@@ -72,6 +74,29 @@ describe('LocalStorageDriver', () => {
 
     const fresh = new LocalStorageDriver({ dir: join(dir, 'data') });
     await expect(fresh.checkReady()).resolves.toBeUndefined();
+  });
+
+  it('small buffers (synchronous calls) and large ones (streamed) write and read back the same, with md5 etags and no temp files', async () => {
+    const small = Buffer.alloc(1000, 7);
+    const large = Buffer.alloc(SYNC_WRITE_MAX_BYTES + 1, 9);
+    const keyOf = (name: string) => `users/u1/images/i1/derivatives/${name}.bin`;
+    await driver.put(keyOf('small'), small, { contentType: 'application/octet-stream', cacheControl: 'public, max-age=60' });
+    await driver.put(keyOf('large'), large, { contentType: 'application/octet-stream' });
+    expect((await driver.getBuffer(keyOf('small'))).equals(small)).toBe(true);
+    expect((await driver.getBuffer(keyOf('large'))).equals(large)).toBe(true);
+    expect(await driver.head(keyOf('small'))).toMatchObject({ bytes: 1000, etag: createHash('md5').update(small).digest('hex'), cacheControl: 'public, max-age=60' });
+    expect(await driver.head(keyOf('large'))).toMatchObject({ bytes: large.length, etag: createHash('md5').update(large).digest('hex') });
+    const names = await readdir(join(dir, 'users/u1/images/i1/derivatives'));
+    expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    await expect(driver.getBuffer(keyOf('missing'))).rejects.toThrow(ObjectNotFoundError);
+  });
+
+  it('a small write into a directory a deletion pruned meanwhile makes it again', async () => {
+    const key = 'users/u1/images/i2/derivatives/a.bin';
+    await driver.put(key, Buffer.from('one'), { contentType: 'text/plain' });
+    await driver.delete(key); // prunes the emptied directories
+    await driver.put(key, Buffer.from('two'), { contentType: 'text/plain' });
+    expect((await driver.getBuffer(key)).toString()).toBe('two');
   });
 
   it('does not do direct uploads', async () => {

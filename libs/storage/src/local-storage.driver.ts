@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { constants, createWriteStream, mkdirSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, constants, read, createWriteStream, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -32,6 +32,18 @@ interface Sidecar {
 }
 
 const DELETE_CONCURRENCY = 32;
+
+/**
+ * Objects up to these sizes are written and read with synchronous file calls on the event
+ * loop: a derivative sits in the page cache and takes microseconds, where each asynchronous
+ * call costs a round trip through libuv's threadpool (a futex wake and an eventfd write, a
+ * few times the call itself on this kind of VM). Reads stop lower than writes: reading is a
+ * copy out of the page cache that costs the same wherever it runs, and a megabyte original
+ * copied on the event loop held it for milliseconds on a loaded host (the W1 profile), so
+ * originals stream on the threadpool as before. docs/decisions/047.
+ */
+export const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
+export const SYNC_READ_MAX_BYTES = 256 * 1024;
 
 /**
  * Objects as files under `dir` (STORAGE_DRIVER=local, the embedded default).
@@ -75,6 +87,7 @@ export class LocalStorageDriver implements StorageDriver {
     if (Buffer.isBuffer(body) && maxBytes !== undefined && body.length > maxBytes) {
       throw new FileTooLargeException(maxBytes);
     }
+    if (Buffer.isBuffer(body) && body.length <= SYNC_WRITE_MAX_BYTES) return this.putSmall(file, body, opts);
     await mkdir(dirname(file), { recursive: true });
     const tmp = this.tmpPathFor(file);
     const counter = new ByteCounterStream(maxBytes, 'md5');
@@ -95,6 +108,39 @@ export class LocalStorageDriver implements StorageDriver {
     return { bytes: counter.bytes };
   }
 
+  /**
+   * put() of a small buffer, in synchronous calls: the object and its sidecar to temp files
+   * (the directory made only when the first write says it is missing), sidecar renamed into
+   * place first, content last — the same order and atomicity as the streaming path.
+   */
+  private putSmall(file: string, body: Buffer, opts: PutOptions): PutResult {
+    const sidecar: Sidecar = { contentType: opts.contentType, cacheControl: opts.cacheControl, etag: createHash('md5').update(body).digest('hex') };
+    const tmp = this.tmpPathFor(file);
+    const sidecarTmp = this.tmpPathFor(file);
+    try {
+      try {
+        writeFileSync(tmp, body, { flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(tmp, body, { flag: 'wx' });
+      }
+      writeFileSync(sidecarTmp, JSON.stringify(sidecar), { flag: 'wx' });
+      renameSync(sidecarTmp, this.sidecarPathOf(file));
+      renameSync(tmp, file);
+    } catch (err) {
+      for (const f of [tmp, sidecarTmp]) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // never written, or renamed already
+        }
+      }
+      throw err;
+    }
+    return { bytes: body.length };
+  }
+
   async getStream(key: string): Promise<Readable> {
     // Opening first turns a missing file into ObjectNotFoundError here, not as a later stream error;
     // the open descriptor also survives a concurrent rename or delete.
@@ -103,12 +149,7 @@ export class LocalStorageDriver implements StorageDriver {
   }
 
   async getBuffer(key: string): Promise<Buffer> {
-    const handle = await this.openForRead(key);
-    try {
-      return await handle.readFile();
-    } finally {
-      await handle.close();
-    }
+    return this.readWhole(key);
   }
 
   async getRange(key: string, start: number, endInclusive: number): Promise<Buffer> {
@@ -182,6 +223,40 @@ export class LocalStorageDriver implements StorageDriver {
     }
   }
 
+  /**
+   * The object's content in as few threadpool round trips as possible: opened and sized in
+   * synchronous calls (metadata, microseconds), read in synchronous calls when at most
+   * SYNC_READ_MAX_BYTES, else with one asynchronous read of the whole size (the copy stays off
+   * the event loop; fs.readFile would make a round trip per 512 KiB chunk, plus open, stat and close).
+   */
+  private async readWhole(key: string): Promise<Buffer> {
+    const file = this.pathOf(key);
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw new ObjectNotFoundError(key);
+      throw err;
+    }
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw new ObjectNotFoundError(key);
+      // Objects are renamed into place whole, so the size stat gave is the content's.
+      const buffer = Buffer.allocUnsafe(stats.size);
+      const small = stats.size <= SYNC_READ_MAX_BYTES;
+      let filled = 0;
+      while (filled < buffer.length) {
+        const n = small ? readSync(fd, buffer, filled, buffer.length - filled, filled) : await readAt(fd, buffer, filled);
+        if (n === 0) break;
+        filled += n;
+      }
+      return filled === buffer.length ? buffer : buffer.subarray(0, filled);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   private async openForRead(key: string) {
     const file = this.pathOf(key);
     try {
@@ -224,6 +299,11 @@ export class LocalStorageDriver implements StorageDriver {
   private tmpPathFor(file: string): string {
     return join(dirname(file), `.${basename(file)}.${randomUUID()}.tmp`);
   }
+}
+
+/** One read into `buffer` from offset `at` to its end, on the threadpool. */
+function readAt(fd: number, buffer: Buffer, at: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buffer, at, buffer.length - at, at, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): null {

@@ -27,7 +27,8 @@ export class RateLimitGuard implements CanActivate {
 
     let decision: RateLimitDecision;
     try {
-      decision = await this.limiter.hit(bucket.key, bucket.limit);
+      // A user's requests take slots a few at a time (decision 048); the auth routes' per-IP buckets stay exact.
+      decision = bucket.leased ? await this.limiter.hitLeased(bucket.key, bucket.limit) : await this.limiter.hit(bucket.key, bucket.limit);
     } catch {
       throw new UnavailableException('Rate limiting is unavailable (Redis does not answer); try again shortly.');
     }
@@ -42,13 +43,13 @@ export class RateLimitGuard implements CanActivate {
     return true;
   }
 
-  private bucketOf(req: FastifyRequest & { user?: AuthUser }): { key: string; limit: number } | null {
+  private bucketOf(req: FastifyRequest & { user?: AuthUser }): { key: string; limit: number; leased?: boolean } | null {
     const path = req.url.split('?')[0];
     if (!path.startsWith('/v1/')) return null;
     // req.ip is the socket's peer, or the client named in X-Forwarded-For when that peer is a
     // proxy listed in TRUST_PROXY (decision 006).
     if (path.startsWith('/v1/auth/')) return { key: `auth-ip:${req.ip}`, limit: this.config.limits.authRateLimitPerMinute };
-    if (req.user?.id) return { key: `user:${req.user.id}`, limit: this.config.limits.rateLimitPerMinute };
+    if (req.user?.id) return { key: `user:${req.user.id}`, limit: this.config.limits.rateLimitPerMinute, leased: true };
     // A public /v1 route outside auth (none today) is limited per IP at the per-user rate.
     return { key: `ip:${req.ip}`, limit: this.config.limits.rateLimitPerMinute };
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { DomainException, isRetryableCode, ValidationFailedException } from '@pixmill/common';
@@ -23,6 +24,13 @@ type TransformJob = Job<JobDataOf<JobName.Transform>, Result>;
 
 /** Reported once the render is done and its output is being stored (one queue write per job, not one per step). */
 const PROGRESS_RENDERED = 80;
+/**
+ * Renders quicker than this report no progress: the job is final a few milliseconds later, so
+ * no one could see the 80 %, and the queue write would cost a round trip on the hot path.
+ */
+const PROGRESS_AFTER_MS = 1000;
+/** Past the lease of the run holding a job, how long a second run waits before it looks again. */
+const BUSY_MARGIN_MS = 250;
 /** How long a job found over its owner's running cap waits before it is looked at again, at most. */
 const OVER_CAP_MAX_DELAY_MS = 5000;
 
@@ -47,8 +55,14 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
 
   async process(job: TransformJob, report: JobReport, token?: string): Promise<Result> {
     // A row that is gone, final or canceled (deleting an image cancels its pending jobs) is not started.
-    const started = await this.lifecycle.start(job.data.jobId);
+    const started = await this.lifecycle.start(job.data.jobId, token ?? `run:${randomUUID()}`);
     if (started.outcome === 'gone') return { skipped: 'job deleted, finished or canceled' };
+    if (started.outcome === 'busy') {
+      // Another run still holds it (Redis lost or stalled the lock and the job was handed out again):
+      // this one looks again when that run's lease ends: by then the job is final, or its run is dead.
+      await job.moveToDelayed(Date.now() + started.retryInMs + BUSY_MARGIN_MS, token);
+      throw new DelayedError();
+    }
     if (started.outcome === 'over_cap') {
       // Its owner's plan caps running jobs (off by default): back to the queue for a moment, same priority.
       const timesOverCap = job.data.overCap ?? 0;
@@ -86,6 +100,7 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
   }
 
   private async renderAndStore(job: TransformJob, row: JobEntity, image: RenderSource): Promise<Result> {
+    const began = performance.now();
     const [original, watermarkImages] = await Promise.all([this.storage.getBuffer(image.storageKey), this.loadWatermarks(row)]);
 
     const result = await this.imaging.render(original, row.spec as unknown as TransformationSpec, {
@@ -95,7 +110,7 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
       maxOutputFrames: this.config.limits.maxOutputFrames,
       watermarkImages,
     });
-    await this.lifecycle.progress(job, PROGRESS_RENDERED);
+    if (performance.now() - began >= PROGRESS_AFTER_MS) await this.lifecycle.progress(job, PROGRESS_RENDERED);
 
     const key = derivativeKey(image.userId, image.id, row.specHash, outputExtension(result.format));
     await this.storage.put(key, result.data, { contentType: result.mimeType, cacheControl: IMMUTABLE_CACHE_CONTROL });

@@ -16,6 +16,7 @@ import { CreatePresets1764100100000 } from './1764100100000-create-presets.migra
 import { AccountTokens1764300000000 } from './1764300000000-account-tokens.migration';
 import { AddImagePlaceholder1764500000000 } from './1764500000000-add-image-placeholder.migration';
 import { CreateApiKeys1764600000000 } from './1764600000000-create-api-keys.migration';
+import { JobRunLease1764640000000 } from './1764640000000-job-run-lease.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   AccountTokens1764300000000,
   AddImagePlaceholder1764500000000,
   CreateApiKeys1764600000000,
+  JobRunLease1764640000000,
 ];

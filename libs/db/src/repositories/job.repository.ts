@@ -43,7 +43,15 @@ export type StartOutcome =
   /** Gone, final or canceled: not started. */
   | { outcome: 'gone' }
   /** Its owner's plan caps running jobs, and that many are running. */
-  | { outcome: 'over_cap' };
+  | { outcome: 'over_cap' }
+  /** Active and leased to another run that is still alive: look again in `retryInMs` (when its lease ends). */
+  | { outcome: 'busy'; retryInMs: number };
+
+/** A job and the run that holds it (its BullMQ lock token). */
+export interface RunLease {
+  jobId: string;
+  runToken: string;
+}
 
 /** Where a scan of jobs in flight stands: created_at as PostgreSQL wrote it (to the microsecond), and id. */
 export interface JobScanPosition {
@@ -262,19 +270,48 @@ export class JobRepository {
   }
 
   /**
-   * queued|active → active, counting the attempt, in one round trip (start_job, migration
-   * 1763801100000), with the image to render and the derivative if one exists already.
-   * `runningCapByPlan` holds the plans whose running jobs are capped (empty: none are).
+   * queued|active → active, counting the attempt, in one round trip (start_job, migrations
+   * 1763801100000 and 1764640000000), with the image to render and the derivative if one
+   * exists already. The job is leased to run `runToken` for `leaseMs`; an active job leased
+   * to another run that is still alive is `busy`. `runningCapByPlan` holds the plans whose
+   * running jobs are capped (empty: none are).
    */
-  async start(id: string, runningCapByPlan: Record<string, number>): Promise<StartOutcome> {
-    const [{ r }] = await preparedQuery<{ r: any }>(this.ds, 'pixmill_job_start', `SELECT start_job($1, $2, $3) AS r`, [
+  async start(id: string, runningCapByPlan: Record<string, number>, runToken: string, leaseMs: number): Promise<StartOutcome> {
+    const [{ r }] = await preparedQuery<{ r: any }>(this.ds, 'pixmill_job_start', `SELECT start_job($1, $2, $3, $4, $5) AS r`, [
       id,
       JSON.stringify(runningCapByPlan),
       RUNNING_CAP_LOCK_NAMESPACE,
+      runToken,
+      leaseMs,
     ]);
+    if (r.outcome === 'busy') return { outcome: 'busy', retryInMs: Number(r.retryInMs) };
     if (r.outcome !== 'started') return r;
     const job = jobFromRow(r.job);
     return { outcome: 'started', job, image: r.image, derivativeId: r.derivativeId };
+  }
+
+  /** Extends by `leaseMs` from now the leases of the runs still holding their active jobs; how many were extended. */
+  async renewLeases(runs: RunLease[], leaseMs: number): Promise<number> {
+    if (!runs.length) return 0;
+    const rows = await preparedQuery<{ id: string }>(
+      this.ds,
+      'pixmill_job_renew_leases',
+      `UPDATE jobs SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+        FROM unnest($1::uuid[], $2::text[]) AS r(id, token)
+        WHERE jobs.id = r.id AND jobs.run_token = r.token AND jobs.status = 'active' RETURNING jobs.id`,
+      [runs.map((r) => r.jobId), runs.map((r) => r.runToken), leaseMs],
+    );
+    return rows.length;
+  }
+
+  /** Ends the leases of these runs now (their jobs were handed back): the next run takes each job at once. */
+  async releaseLeases(runs: RunLease[]): Promise<void> {
+    if (!runs.length) return;
+    await this.ds.query(
+      `UPDATE jobs SET lease_until = NULL FROM unnest($1::uuid[], $2::text[]) AS r(id, token)
+        WHERE jobs.id = r.id AND jobs.run_token = r.token AND jobs.status = 'active'`,
+      [runs.map((r) => r.jobId), runs.map((r) => r.runToken)],
+    );
   }
 
   /**

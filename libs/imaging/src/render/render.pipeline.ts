@@ -140,15 +140,16 @@ export async function render(input: Buffer, spec: TransformationSpec, options: R
     } else if (pages > 1 && isAnimatedFormat(options.inputFormat) && isAnimatedFormat(canonical.output.format)) {
       return await renderAnimated(input, ops, canonical.output, header, ctx);
     }
-    return await renderStill(input, ops, canonical.output, ctx);
+    return await renderStill(input, ops, canonical.output, ctx, header);
   } catch (e) {
     throw toDecodeError(e);
   }
 }
 
-async function renderStill(input: Buffer, ops: Operation[], output: CanonicalOutputSpec, ctx: Context) {
+async function renderStill(input: Buffer, ops: Operation[], output: CanonicalOutputSpec, ctx: Context, header: Metadata) {
   const decoded = sharp(input, decodeOptions(ctx)).timeout({ seconds: ctx.timeout });
-  const meta = await decoded.metadata();
+  // The header read above describes the first page, which is what a still decodes unless `frame` picks another.
+  const meta = ctx.page === undefined ? header : await decoded.metadata();
   const start: Stage = {
     image: decoded,
     width: meta.autoOrient?.width ?? meta.width ?? 0,
