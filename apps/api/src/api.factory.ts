@@ -17,7 +17,7 @@ import { RequestLogController } from './common/request-log.controller';
 import { validationExceptionFactory } from './common/validation-exception.factory';
 import { documentNullables } from './common/openapi-nullable';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
-import { documentAccountRules } from './common/account-rules.openapi';
+import { API_KEY_SECURITY_SCHEME, documentAccountRules } from './common/account-rules.openapi';
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
 import { serveWebApp } from './web/web-app.static';
 
@@ -109,7 +109,11 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
         'Upload images, request chained transformations, get CDN URLs. Errors are RFC 9457 problem+json with a stable `code`.',
       )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /v1/auth (a session): every route.' })
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', bearerFormat: 'pm_…', description: 'An API key (POST /v1/api-keys): the routes of its scopes, listed in each operation’s security.' },
+        API_KEY_SECURITY_SCHEME,
+      )
       .build(),
     { extraModels: [ProblemDto, FieldErrorDto] },
   );

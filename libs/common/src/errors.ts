@@ -85,7 +85,8 @@ export class EmailNotVerifiedException extends DomainException {
   }
 }
 export class InsufficientScopeException extends DomainException {
-  constructor(scope: string) {
-    super('insufficient_scope', `This API key lacks the scope ${scope}.`);
+  /** `scope` null: the route is for logged-in sessions only. */
+  constructor(scope: string | null) {
+    super('insufficient_scope', scope ? `This API key lacks the scope ${scope}.` : 'API keys cannot call this route; log in (a session token) to do it.');
   }
 }

@@ -15,9 +15,10 @@ import { WebhookEndpointRepository } from './repositories/webhook-endpoint.repos
 import { UrlKeyRepository } from './repositories/url-key.repository';
 import { PresetRepository } from './repositories/preset.repository';
 import { AccountTokenRepository } from './repositories/account-token.repository';
+import { ApiKeyRepository } from './repositories/api-key.repository';
 
 const REPOSITORIES = [UserRepository, RefreshTokenRepository, ImageRepository, UploadRepository, StorageCleanupRepository, JobRepository, DerivativeRepository,
-  WebhookEndpointRepository, WebhookDeliveryRepository, UrlKeyRepository, PresetRepository, AccountTokenRepository];
+  WebhookEndpointRepository, WebhookDeliveryRepository, UrlKeyRepository, PresetRepository, AccountTokenRepository, ApiKeyRepository];
 
 /** One pooled DataSource per process and the repositories built on it. */
 @Global()

@@ -15,3 +15,4 @@ export * from './cache/read-cache.service';
 export * from './repositories/url-key.repository';
 export * from './repositories/preset.repository';
 export * from './repositories/account-token.repository';
+export * from './repositories/api-key.repository';

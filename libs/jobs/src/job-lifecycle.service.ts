@@ -229,6 +229,18 @@ export class JobLifecycle {
     return canceled;
   }
 
+  /**
+   * Inside the transaction that deletes an account: every job of it in flight is canceled
+   * (a worker that still picks one up finds no row to start; one rendering finds its image
+   * gone and removes what it stored). Call afterImageJobsCanceled once it has committed.
+   */
+  async cancelForAccount(em: EntityManager, userId: string): Promise<CanceledJob[]> {
+    const canceled = await this.jobs.cancelForAccount(userId, em);
+    for (const _ of canceled) this.counted('cancel_for_account', true);
+    return canceled;
+  }
+
+  /** After the commit of cancelForImage or cancelForAccount: the canceled jobs leave the queue. */
   async afterImageJobsCanceled(canceled: CanceledJob[]): Promise<void> {
     for (const { id } of canceled) await this.tolerate('remove', id, () => this.queue.removeTransform(id));
   }

@@ -1,5 +1,10 @@
 /** Object keys, SPEC §1. The only place that knows the layout. */
 
+/** Every object of an account (its images and pending direct uploads). */
+export function userPrefix(userId: string): string {
+  return `users/${userId}/`;
+}
+
 export function imagePrefix(userId: string, imageId: string): string {
   return `users/${userId}/images/${imageId}/`;
 }

@@ -16,6 +16,10 @@ import { EmailVerificationService } from './email-verification.service';
 import { PasswordHasher } from './password.hasher';
 import { PasswordService } from './password.service';
 import { VerifiedEmailGuard } from './verified-email.guard';
+import { ApiKeyMemo } from './api-key.memo';
+import { ApiKeyScopeGuard } from './api-key-scope.guard';
+import { ApiKeyStrategy } from './api-key.strategy';
+import { appPassportProvider } from './app-passport';
 
 @Module({
   imports: [
@@ -32,15 +36,20 @@ import { VerifiedEmailGuard } from './verified-email.guard';
     TokenService,
     JwtStrategy,
     VerifiedTokenMemo,
-    // APP_GUARDs run in this order: the caller is known before the verified-email check.
+    ApiKeyStrategy,
+    ApiKeyMemo,
+    appPassportProvider,
+    // APP_GUARDs run in this order: the caller is known, then its key's scope is checked, then its address.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: VerifiedEmailGuard },
+    { provide: APP_GUARD, useClass: ApiKeyScopeGuard },
+    VerifiedEmailGuard,
+    { provide: APP_GUARD, useExisting: VerifiedEmailGuard },
     PasswordHasher,
     EmailVerificationService,
     PasswordService,
     // Its own instance for the per-account resend limit (RateLimitModule's guard must come after this module's).
     SlidingWindowRateLimiter,
   ],
-  exports: [AuthService, PasswordService, PasswordHasher],
+  exports: [AuthService, PasswordService, PasswordHasher, VerifiedTokenMemo, ApiKeyMemo, VerifiedEmailGuard],
 })
 export class AuthModule {}

@@ -25,6 +25,11 @@ export class VerifiedEmailGuard implements CanActivate {
     private readonly users: UserRepository,
   ) {}
 
+  /** The account was deleted: its id is not vouched for any more. */
+  forget(userId: string): void {
+    this.verified.delete(userId);
+  }
+
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (!this.config.accounts.requireVerifiedEmail) return true;
     if (!this.reflector.getAllAndOverride<boolean>(VERIFIED_EMAIL_REQUIRED, [ctx.getHandler(), ctx.getClass()])) return true;

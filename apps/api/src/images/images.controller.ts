@@ -9,9 +9,11 @@ import { DerivativeListDto, ImageDto, ImagePageDto, ListImagesQueryDto, UploadIm
 import { ImageUploadService } from './image-upload.service';
 import { ImagesService } from './images.service';
 import { TransformationsService } from '../transformations/transformations.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('images')
 @ApiBearerAuth()
+@RequiresScope('images:read')
 @Controller('v1/images')
 export class ImagesController {
   constructor(
@@ -20,6 +22,7 @@ export class ImagesController {
     private readonly transformations: TransformationsService,
   ) {}
 
+  @RequiresScope('images:write')
   @VerifiedEmailRequired()
   @Post()
   @ApiOperation({
@@ -85,6 +88,7 @@ export class ImagesController {
     return { items: await this.images.derivatives(user.id, id) };
   }
 
+  @RequiresScope('images:write')
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an image', description: 'Rows go now; the original and every derivative are removed from storage by a retried cleanup job.' })

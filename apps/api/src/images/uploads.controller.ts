@@ -8,10 +8,12 @@ import { CreateUploadDto, DirectUploadDto } from './dto/direct-upload.dto';
 import { ImageDto } from './dto/image.dto';
 import { DirectUploadService } from './direct-upload.service';
 import { ImagesService } from './images.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('images')
 @ApiBearerAuth()
 @VerifiedEmailRequired()
+@RequiresScope('images:write')
 @Controller('v1/uploads')
 export class UploadsController {
   constructor(

@@ -6,9 +6,11 @@ import { RETRY_AFTER_HEADER } from '../common/response-headers.openapi';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { JobDto, JobPageDto, ListJobsQueryDto, WaitQueryDto } from './job.dto';
 import { JobsService } from './jobs.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
+@RequiresScope('transformations')
 @Controller('v1/jobs')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}

@@ -4,9 +4,11 @@ import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { PresetBodyDto, PresetDto, PresetListDto } from './preset.dto';
 import { PresetsService } from './presets.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('presets')
 @ApiBearerAuth()
+@RequiresScope('transformations')
 @Controller('v1/presets')
 export class PresetsController {
   constructor(private readonly presets: PresetsService) {}

@@ -5,9 +5,11 @@ import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { SrcsetDto } from './srcset.dto';
 import { SrcsetService } from './srcset.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('public urls')
 @ApiBearerAuth()
+@RequiresScope('images:read')
 @Controller('v1/images/:id')
 export class SrcsetController {
   constructor(private readonly srcsets: SrcsetService) {}

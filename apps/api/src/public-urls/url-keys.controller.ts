@@ -4,9 +4,11 @@ import { ApiProblems } from '../common/api-problems.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { UrlKeyDto, UrlKeyListDto } from './url-key.dto';
 import { UrlKeysService } from './url-keys.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('public urls')
 @ApiBearerAuth()
+@RequiresScope('account')
 @Controller('v1/url-keys')
 export class UrlKeysController {
   constructor(private readonly keys: UrlKeysService) {}

@@ -14,6 +14,7 @@ import { ApiTransformQuery } from './transform-query.openapi';
 import { DEFAULT_TRANSFORM_WAIT_SECONDS, MAX_TRANSFORM_WAIT_SECONDS } from './transformation.limits';
 import { SPEC_EXAMPLE } from './transformation-spec.openapi';
 import { TransformationsService } from './transformations.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const JOB_LOCATION = locationHeader('The job: /v1/jobs/{id}.');
@@ -21,6 +22,7 @@ const JOB_LOCATION = locationHeader('The job: /v1/jobs/{id}.');
 @ApiTags('transformations')
 @ApiBearerAuth()
 @VerifiedEmailRequired()
+@RequiresScope('transformations')
 @Controller('v1/images/:id')
 export class TransformationsController {
   constructor(

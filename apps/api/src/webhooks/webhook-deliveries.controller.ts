@@ -6,10 +6,12 @@ import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { ListWebhookDeliveriesQueryDto, WebhookDeliveryDto, WebhookDeliveryPageDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
 @VerifiedEmailRequired()
+@RequiresScope('webhooks')
 @Controller('v1/webhook-deliveries')
 export class WebhookDeliveriesController {
   constructor(private readonly webhooks: WebhooksService) {}

@@ -7,10 +7,12 @@ import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
 @VerifiedEmailRequired()
+@RequiresScope('webhooks')
 @Controller('v1/webhook-endpoints')
 export class WebhookEndpointsController {
   constructor(private readonly webhooks: WebhooksService) {}

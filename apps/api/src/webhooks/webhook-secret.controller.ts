@@ -5,10 +5,12 @@ import { VerifiedEmailRequired } from '../common/verified-email.decorator';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { WebhookSecretDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
+import { RequiresScope } from '../common/api-key-scope.decorator';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
 @VerifiedEmailRequired()
+@RequiresScope('webhooks')
 @Controller('v1/webhook-secret')
 export class WebhookSecretController {
   constructor(private readonly webhooks: WebhooksService) {}

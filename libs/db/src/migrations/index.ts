@@ -15,6 +15,7 @@ import { CreateUrlKeys1764100000000 } from './1764100000000-create-url-keys.migr
 import { CreatePresets1764100100000 } from './1764100100000-create-presets.migration';
 import { AccountTokens1764300000000 } from './1764300000000-account-tokens.migration';
 import { AddImagePlaceholder1764500000000 } from './1764500000000-add-image-placeholder.migration';
+import { CreateApiKeys1764600000000 } from './1764600000000-create-api-keys.migration';
 import { JobRunLease1764640000000 } from './1764640000000-job-run-lease.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
@@ -36,5 +37,6 @@ export const MIGRATIONS = [
   CreatePresets1764100100000,
   AccountTokens1764300000000,
   AddImagePlaceholder1764500000000,
+  CreateApiKeys1764600000000,
   JobRunLease1764640000000,
 ];

@@ -155,6 +155,13 @@ export class ImageRepository {
     return rows.length ? { ...rows[0], bytes: Number(rows[0].bytes) } : null;
   }
 
+  /** Deletes every image of an account (AccountDeletion: its jobs were canceled first), invalidated after the commit. */
+  async deleteAllOfUser(userId: string, em: EntityManager): Promise<number> {
+    const rows = returnedRows<{ id: string }>(await em.query(`DELETE FROM images WHERE user_id = $1 RETURNING id`, [userId]));
+    await this.cache.afterWrite('image', rows.map((r) => r.id), em);
+    return rows.length;
+  }
+
   findById(id: string, em: EntityManager = this.ds.manager): Promise<ImageEntity | null> {
     return em.getRepository(ImageEntity).findOneBy({ id });
   }

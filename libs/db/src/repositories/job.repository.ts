@@ -450,6 +450,28 @@ export class JobRepository {
   }
 
   /**
+   * Inside the transaction that deletes an account: its jobs in flight are canceled (and
+   * announced, so long-polls wake) before the account's rows go with it. No refund: the
+   * quota goes with the account. The cached rows of every job of the account are
+   * invalidated once the deletion commits.
+   */
+  async cancelForAccount(userId: string, em: EntityManager): Promise<CanceledJob[]> {
+    const res = await em.query(
+      `WITH c AS (
+         UPDATE jobs SET status = 'canceled', finished_at = now()
+          WHERE user_id = $1 AND status IN ('queued', 'active')
+         RETURNING id),
+       n AS (SELECT pg_notify('${JOB_FINAL_CHANNEL}', c.id::text) FROM c)
+       SELECT c.id, (SELECT count(*) FROM n) AS announced FROM c`,
+      [userId],
+    );
+    const canceled = res as Array<{ id: string }>;
+    const all: Array<{ id: string }> = await em.query(`SELECT id FROM jobs WHERE user_id = $1`, [userId]);
+    await this.cache.afterWrite('job', all.map((j) => j.id), em);
+    return canceled.map(({ id }) => ({ id, refunded: false }));
+  }
+
+  /**
    * A page of the jobs the database says are pending, created more than `olderThanSeconds` ago
    * (for the reconciler: these should be in the queue), oldest first, after `after` when given.
    * Every waiting job is in flight (docs/decisions/008), so a backlog is normal: the reconciler

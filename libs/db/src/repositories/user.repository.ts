@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { ReadCache } from '../cache/read-cache.service';
 import { UserEntity } from '../entities';
 import { returnedRows } from '../sql.util';
 
@@ -19,7 +20,10 @@ const SECRET_COLUMNS = `webhook_secret AS "secret",
 export class UserRepository {
   private readonly repo: Repository<UserEntity>;
 
-  constructor(private readonly ds: DataSource) {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly cache: ReadCache,
+  ) {
     this.repo = ds.getRepository(UserEntity);
   }
 
@@ -36,6 +40,11 @@ export class UserRepository {
 
   findById(id: string): Promise<UserEntity | null> {
     return this.repo.findOneBy({ id });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(`SELECT 1 FROM users WHERE id = $1`, [id]);
+    return rows.length > 0;
   }
 
   findByEmail(email: string): Promise<UserEntity | null> {
@@ -111,6 +120,29 @@ export class UserRepository {
       [userId],
     );
     return rows.length ? rows[0].verified : null;
+  }
+
+  /**
+   * Locks the row for the deletion of the account (FOR UPDATE, so it waits for, and then
+   * holds off, job submissions and uploads, which lock it FOR NO KEY UPDATE); false when gone.
+   */
+  async lockForDeletion(userId: string, em: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await em.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Deletes the account row: every row of the account goes with it (its foreign keys
+   * cascade: images' derivatives, jobs, webhooks, presets, URL and API keys, tokens). The
+   * cached rows by account (URL keys, public settings, presets) are invalidated after the commit.
+   */
+  async deleteAccount(userId: string, em: EntityManager): Promise<boolean> {
+    const presets: Array<{ name: string }> = await em.query(`SELECT name FROM presets WHERE user_id = $1`, [userId]);
+    const res = await em.query(`DELETE FROM users WHERE id = $1 RETURNING id`, [userId]);
+    await this.cache.afterWrite('url-keys', [userId], em);
+    await this.cache.afterWrite('public-settings', [userId], em);
+    await this.cache.afterWrite('preset', presets.map((p) => `${userId}:${p.name}`), em);
+    return returnedRows(res).length > 0;
   }
 
   async setPasswordHash(userId: string, passwordHash: string, em: EntityManager = this.ds.manager): Promise<void> {

@@ -266,7 +266,11 @@ export interface paths {
         get: operations["MeController_me"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the account
+         * @description Needs the password; sessions only (API keys cannot). Images, derivatives, jobs (those in flight are canceled), webhooks, presets, URL keys and API keys go at once, the stored objects by a retried cleanup job; every session and key stops working. The email address can sign up again.
+         */
+        delete: operations["MeController_delete"];
         options?: never;
         head?: never;
         /**
@@ -291,6 +295,47 @@ export interface paths {
          */
         post: operations["MeController_changePassword"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your API keys (without the keys themselves), newest first */
+        get: operations["ApiKeysController_list"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description For servers: send it as `Authorization: Bearer pm_…`. The key is in this answer only (only its hash is stored). Its `scopes` decide which routes it may call; other routes answer 403 `insufficient_scope`.
+         */
+        post: operations["ApiKeysController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete (revoke) an API key
+         * @description Requests with it answer 401 from now on (within a minute on every API process).
+         */
+        delete: operations["ApiKeysController_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -919,6 +964,80 @@ export interface components {
             currentPassword: string;
             /** @example a new long passphrase */
             newPassword: string;
+        };
+        DeleteAccountDto: {
+            /**
+             * @description The account’s current password.
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        CreateApiKeyDto: {
+            /** @example gallery backend */
+            name: string;
+            /**
+             * @description What the key may do; see the README for the routes each scope opens.
+             * @example [
+             *       "images:read"
+             *     ]
+             */
+            scopes: ("images:read" | "images:write" | "transformations" | "webhooks" | "account")[];
+        };
+        CreatedApiKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The key’s first characters, to recognise it.
+             * @example pm_4fQ9xZ2a
+             */
+            prefix: string;
+            /** @example gallery backend */
+            name: string;
+            /**
+             * @example [
+             *       "images:read"
+             *     ]
+             */
+            scopes: ("images:read" | "images:write" | "transformations" | "webhooks" | "account")[];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Recorded at most about once a minute per API process.
+             */
+            lastUsedAt: string | null;
+            /**
+             * @description The key. Shown this once: only its hash is stored.
+             * @example pm_4fQ9xZ2aLr7TqW0bNc3YdKe8HuJ1sVmPgXo6iA5t
+             */
+            key: string;
+        };
+        ApiKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The key’s first characters, to recognise it.
+             * @example pm_4fQ9xZ2a
+             */
+            prefix: string;
+            /** @example gallery backend */
+            name: string;
+            /**
+             * @example [
+             *       "images:read"
+             *     ]
+             */
+            scopes: ("images:read" | "images:write" | "transformations" | "webhooks" | "account")[];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Recorded at most about once a minute per API process.
+             */
+            lastUsedAt: string | null;
+        };
+        ApiKeyListDto: {
+            items: components["schemas"]["ApiKeyDto"][];
         };
         PingDto: {
             /** @example hello */
@@ -2514,6 +2633,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -2691,6 +2824,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -3013,6 +3160,146 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `account`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    MeController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountDto"];
+            };
+        };
+        responses: {
+            /** @description The account is deleted. */
+            204: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token; Invalid credentials (`invalid_credentials`): the password is wrong. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized" | "invalid_credentials";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -3123,6 +3410,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `account`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -3238,6 +3539,394 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ApiKeysController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyListDto"];
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ApiKeysController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`): every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
+            /** @description Conflict (`conflict`): the account holds 50 keys already. */
+            409: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 409;
+                        /** @enum {string} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ApiKeysController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist or belongs to another user. */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -3348,6 +4037,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -3466,6 +4169,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `images:read`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -3581,7 +4298,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Storage quota exceeded (`storage_quota_exceeded`); Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Storage quota exceeded (`storage_quota_exceeded`); Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `images:write`. */
             403: {
                 headers: {
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
@@ -3597,7 +4314,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "storage_quota_exceeded" | "email_not_verified";
+                        code?: "storage_quota_exceeded" | "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -3752,6 +4469,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `images:read`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Not found (`not_found`): it does not exist or belongs to another user. */
             404: {
                 headers: {
@@ -3859,6 +4590,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `images:write`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -3974,6 +4719,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `images:read`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Not found (`not_found`): it does not exist or belongs to another user. */
             404: {
                 headers: {
@@ -4082,6 +4841,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `images:read`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -4218,7 +4991,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Storage quota exceeded (`storage_quota_exceeded`); Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Storage quota exceeded (`storage_quota_exceeded`); Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `images:write`. */
             403: {
                 headers: {
                     /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
@@ -4234,7 +5007,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "storage_quota_exceeded" | "email_not_verified";
+                        code?: "storage_quota_exceeded" | "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -4369,7 +5142,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `images:write`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4379,7 +5152,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -4604,7 +5377,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4614,7 +5387,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -4869,7 +5642,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4879,7 +5652,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -5107,6 +5880,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Not found (`not_found`): it does not exist or belongs to another user. */
             404: {
                 headers: {
@@ -5216,6 +6003,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -5373,6 +6174,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -5525,7 +6340,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5535,7 +6350,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -5628,7 +6443,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5638,7 +6453,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -5731,7 +6546,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5741,7 +6556,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -5860,7 +6675,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5870,7 +6685,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -5965,7 +6780,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5975,7 +6790,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -6089,7 +6904,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6099,7 +6914,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -6238,7 +7053,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6248,7 +7063,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -6386,7 +7201,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6396,7 +7211,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -6491,7 +7306,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on. */
+            /** @description Email not verified (`email_not_verified`): the account’s email is not verified and REQUIRE_VERIFIED_EMAIL is on; Insufficient scope (`insufficient_scope`): an API key without the scope `webhooks`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6501,7 +7316,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "email_not_verified";
+                        code?: "email_not_verified" | "insufficient_scope";
                     };
                 };
             };
@@ -6634,6 +7449,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `account`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -6720,6 +7549,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `account`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -6976,6 +7819,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Too many requests (`rate_limited`): see Retry-After. */
             429: {
                 headers: {
@@ -7089,6 +7946,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Conflict (`conflict`): you have a preset of that name. */
             409: {
                 headers: {
@@ -7197,6 +8068,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -7335,6 +8220,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Not found (`not_found`): it does not exist or belongs to another user. */
             404: {
                 headers: {
@@ -7442,6 +8341,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `transformations`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -7578,6 +8491,20 @@ export interface operations {
                         status?: 401;
                         /** @enum {string} */
                         code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key without the scope `images:read`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
