@@ -31,9 +31,12 @@ function extendsDomainException(node: ts.Node): boolean {
   return false;
 }
 
-const LOG_METHODS = new Set(['log', 'warn', 'error', 'info', 'debug', 'verbose', 'fatal', 'trace']);
+const LOG_METHODS = new Set(['log', 'warn', 'error', 'info', 'debug', 'verbose', 'fatal', 'trace', 'inc']);
 
-/** A `code` in a log line (`logger.warn({ msg, code, … })`) names a tolerated fault for operators, not an answer. */
+/**
+ * A `code` in a log line (`logger.warn({ msg, code, … })`) or in a metric's labels
+ * (`metrics.afterCommitFailures.inc({ action, code })`) names a tolerated fault for operators, not an answer.
+ */
 function inLogLine(property: ts.PropertyAssignment): boolean {
   const call = property.parent.parent;
   return ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) && LOG_METHODS.has(call.expression.name.text);
