@@ -196,6 +196,10 @@ describe('fault injection', () => {
       }
     }
     const twice = [...renders].filter(([, n]) => n > 1).map(([id]) => `${id} (accepted during ${acceptedIn.get(id) ?? 'setup'})`);
+    // What every process logged about a job counted twice, so a failure can be read without a rerun.
+    for (const [id, n] of renders) {
+      if (n > 1) console.log(`job ${id}, ${n} succeeded runs:\n${outputs.split('\n').filter((line) => line.includes(id)).join('\n')}`);
+    }
     const wDeadline = Date.now() + 40_000;
     const undelivered = () => accepted.filter((id) => final.get(id) === 'succeeded' && !receiver.bodies.some((b) => b.includes(id)));
     while (undelivered().length && Date.now() < wDeadline) await sleep(500);
