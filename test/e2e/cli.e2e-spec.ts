@@ -126,6 +126,10 @@ describe('pixmill CLI as a child process against the running API and a worker (e
         fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature } });
       expect((await send(`v1,${sig}`)).status).toBe(204);
       expect((await send('v1,Zm9yZ2Vk')).status).toBe(400);
+      // The child's stdout and its HTTP answers are two channels: the answer may be read here before
+      // the line printed ahead of it, so wait (bounded) for both lines.
+      const linesBy = Date.now() + 10_000;
+      while (out.trim().split('\n').filter(Boolean).length < 2 && Date.now() < linesBy) await new Promise((r) => setTimeout(r, 50));
       const lines = out.trim().split('\n').map((l) => JSON.parse(l));
       expect(lines).toEqual([
         { verified: true, id: 'msg_1', event: { type: 'job.succeeded', timestamp: expect.any(String), data: { id: 'j1' } } },
