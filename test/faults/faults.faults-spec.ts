@@ -200,6 +200,19 @@ describe('fault injection', () => {
     for (const [id, n] of renders) {
       if (n > 1) console.log(`job ${id}, ${n} succeeded runs:\n${outputs.split('\n').filter((line) => line.includes(id)).join('\n')}`);
     }
+    // A job not final: its row as PostgreSQL has it, and what every process logged about it.
+    if (lost.length) {
+      const db = new Client({ connectionString: pg.url('pixmill') });
+      await db.connect();
+      try {
+        for (const id of accepted.filter((i) => final.get(i) !== 'succeeded')) {
+          const row = await db.query('SELECT * FROM jobs WHERE id = $1', [id]);
+          console.log(`job ${id} not succeeded; row: ${JSON.stringify(row.rows[0])}\n${[outputs, api.output()].join('\n').split('\n').filter((line) => line.includes(id)).join('\n')}`);
+        }
+      } finally {
+        await db.end();
+      }
+    }
     const wDeadline = Date.now() + 40_000;
     const undelivered = () => accepted.filter((id) => final.get(id) === 'succeeded' && !receiver.bodies.some((b) => b.includes(id)));
     while (undelivered().length && Date.now() < wDeadline) await sleep(500);
