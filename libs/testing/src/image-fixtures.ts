@@ -281,6 +281,43 @@ export const irot = (quarterTurns: number) => box('irot', Buffer.from([quarterTu
  */
 /** `heic` with `props` appended to ipco and associated (in order, last) with its primary item. */
 export function withPrimaryProperties(heic: Buffer, props: Buffer[]): Buffer {
+  return withIprp(heic, (ipco, ipma, primary) => {
+    const existing = children(heic, ipco.start + 8, ipco.end);
+    return {
+      ipco: box('ipco', Buffer.concat([heic.subarray(ipco.start + 8, ipco.end), ...props])),
+      ipma: rewriteIpma(heic, ipma, primary, props.map((_, i) => existing.length + 1 + i)),
+    };
+  });
+}
+
+/**
+ * `heic` with each item property of type `type` replaced by `replace(property)` (same index, so
+ * every association stays), box sizes and item offsets fixed up: e.g. a `colr prof` of a
+ * heif-enc file made a `colr nclx`, which heif-enc 1.15 writes for no input.
+ */
+export function withPropertiesReplaced(heic: Buffer, type: string, replace: (property: Buffer) => Buffer): Buffer {
+  return withIprp(heic, (ipco, ipma) => ({
+    ipco: box(
+      'ipco',
+      Buffer.concat(children(heic, ipco.start + 8, ipco.end).map((p) => (p.type === type ? replace(heic.subarray(p.start, p.end)) : heic.subarray(p.start, p.end)))),
+    ),
+    ipma: Buffer.from(heic.subarray(ipma.start, ipma.end)),
+  }));
+}
+
+/** colr nclx: H.273 colour primaries, transfer characteristics, matrix coefficients and range. */
+export function nclx(primaries: number, transfer: number, matrix: number, fullRange: boolean): Buffer {
+  const body = Buffer.alloc(11);
+  body.write('nclx', 0, 'latin1');
+  body.writeUInt16BE(primaries, 4);
+  body.writeUInt16BE(transfer, 6);
+  body.writeUInt16BE(matrix, 8);
+  body[10] = fullRange ? 0x80 : 0;
+  return box('colr', body);
+}
+
+/** `heic` with its iprp's ipco and ipma rebuilt by `rebuild`, and meta's size and iloc's offsets fixed up. */
+function withIprp(heic: Buffer, rebuild: (ipco: BoxRef, ipma: BoxRef, primary: number) => { ipco: Buffer; ipma: Buffer }): Buffer {
   const top = children(heic, 0, heic.length);
   const meta = find(top, 'meta');
   const metaKids = children(heic, meta.start + 12, meta.end);
@@ -288,13 +325,10 @@ export function withPrimaryProperties(heic: Buffer, props: Buffer[]): Buffer {
   const primary = heic[pitm.start + 8] === 0 ? heic.readUInt16BE(pitm.start + 12) : heic.readUInt32BE(pitm.start + 12);
   const iprp = find(metaKids, 'iprp');
   const iprpKids = children(heic, iprp.start + 8, iprp.end);
-  const ipco = find(iprpKids, 'ipco');
-  const existing = children(heic, ipco.start + 8, ipco.end);
-  const newIpco = box('ipco', Buffer.concat([heic.subarray(ipco.start + 8, ipco.end), ...props]));
-  const newIpma = rewriteIpma(heic, find(iprpKids, 'ipma'), primary, props.map((_, i) => existing.length + 1 + i));
+  const rebuilt = rebuild(find(iprpKids, 'ipco'), find(iprpKids, 'ipma'), primary);
   const newIprp = box(
     'iprp',
-    Buffer.concat(iprpKids.map((k) => (k.type === 'ipco' ? newIpco : k.type === 'ipma' ? newIpma : heic.subarray(k.start, k.end)))),
+    Buffer.concat(iprpKids.map((k) => (k.type === 'ipco' ? rebuilt.ipco : k.type === 'ipma' ? rebuilt.ipma : heic.subarray(k.start, k.end)))),
   );
   const newMeta = box(
     'meta',

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ImageCorruptException, ImageTooLargeException } from '@pixmill/common';
@@ -8,8 +8,8 @@ import { parseSpec } from '../spec/parse-spec.util';
 import { render, renderMany, renderThumbnail } from '../render/render.pipeline';
 import { configureSharp } from '../render/sharp-config.util';
 import { deltaE, pixel } from '../test/image.fixtures';
-import { irot, withPrimaryProperties } from '@pixmill/testing';
-import { decodeHeic, isHeic } from './heic-decoder.util';
+import { irot, nclx, withPrimaryProperties, withPropertiesReplaced } from '@pixmill/testing';
+import { decodableInput, decodeHeic, isHeic } from './heic-decoder.util';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../test/fixtures', name));
 const heic = fixture('hevc-160x120.heic');
@@ -74,6 +74,22 @@ describe('HEIC (HEVC) decoding', () => {
     await expect(decodeHeic(heic, { maxInputPixels: 50_000_000, timeoutSeconds: 0.001 })).rejects.toBeInstanceOf(ImageCorruptException);
   });
 
+  it('the RSS watchdog stops a decode that outgrows its budget: image_too_large, the thread ended, the process unharmed', async () => {
+    // The header's estimate (~96 MB) passes the 1024 MB budget; the watchdog's own budget is lowered
+    // below what starting the thread and libheif's module adds to the process, so it must act.
+    const threads = () => readdirSync('/proc/self/task').length;
+    await expect(decodeHeic(heic, { maxInputPixels: 50_000_000 })).resolves.toMatchObject({ width: 160, height: 120 });
+    const before = threads();
+    const stopped = decodeHeic(heic, { maxInputPixels: 50_000_000, watchdogMemoryMb: 1 });
+    await expect(stopped).rejects.toBeInstanceOf(ImageTooLargeException);
+    await expect(stopped).rejects.toMatchObject({ code: 'image_too_large', message: expect.stringMatching(/more memory to decode/) });
+    // The decoding thread is gone (terminated, not left running), and decoding still works.
+    expect(threads()).toBeLessThanOrEqual(before);
+    await expect(decodeHeic(heic, { maxInputPixels: 50_000_000 })).resolves.toMatchObject({ width: 160, height: 120 });
+    // Through the pipeline, as a job sees it.
+    await expect(decodableInput(heic, { maxInputPixels: 50_000_000, watchdogMemoryMb: 1 })).rejects.toBeInstanceOf(ImageTooLargeException);
+  });
+
   it('EXIF orientation without irot/imir: applied, so the photo is upright (size and pixels)', async () => {
     const oriented = fixture('hevc-exif-orientation-6.heic');
     const probe = await probeImage(oriented, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 });
@@ -121,7 +137,56 @@ describe('HEIC (HEVC) decoding', () => {
     const stored = (await sharp(kept.data, { ignoreIcc: true }).raw().toBuffer()).subarray(0, 3);
     expect(deltaE([...stored], srgb)).toBeGreaterThan(8); // a dropped profile would show these P3 numbers
   });
+
+  it('an nclx with Display P3 primaries (12) and no ICC profile, as phones write it: converted to sRGB from P3; keepProfile keeps P3', async () => {
+    // The same HEVC pixels (Display P3 95,197,70) with the colr prof replaced by colr nclx: P3 primaries,
+    // sRGB transfer (13), BT.601 matrix (6), full range, as heif-enc encoded them.
+    const p3 = withPropertiesReplaced(fixture('hevc-p3.heic'), 'colr', () => nclx(12, 13, 6, true));
+    expect(await probeImage(p3, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 })).toMatchObject({ format: 'heic', hasIccProfile: false });
+    const srgb = [32, 200, 40];
+    for (const out of [
+      await render(p3, parseSpec({ output: { format: 'png' } }), opts),
+      await render(p3, parseQuerySpec(new URLSearchParams('resize=32x&format=webp&quality=100')), opts),
+      await renderThumbnail(p3, 'heic'),
+    ]) {
+      expect((await sharp(out.data).metadata()).icc).toBeUndefined();
+      expect({ format: out.format, deltaE: deltaE((await pixel(out.data, 16, 16)).slice(0, 3), srgb) < 3 }).toEqual({ format: out.format, deltaE: true });
+    }
+    // Taken as sRGB, the stored numbers would be this far off: the test tells a conversion from none.
+    expect(deltaE([95, 197, 70], srgb)).toBeGreaterThan(8);
+
+    const kept = await render(p3, parseQuerySpec(new URLSearchParams('keepProfile=true&format=png')), opts);
+    const icc = (await sharp(kept.data).metadata()).icc;
+    expect(icc && iccDescription(icc)).toMatch(/P3/);
+    const stored = [...(await sharp(kept.data, { ignoreIcc: true }).raw().toBuffer()).subarray(0, 3)];
+    expect(deltaE(stored, [95, 197, 70])).toBeLessThan(3);
+    // Read through the kept profile, it is the same green again.
+    expect(deltaE((await pixel(await sharp(kept.data).toColourspace('srgb').png().toBuffer(), 16, 16)).slice(0, 3), srgb)).toBeLessThan(3);
+
+    // Other nclx primaries (BT.709, 1) are sRGB's: the numbers are taken as they are.
+    const bt709 = withPropertiesReplaced(fixture('hevc-p3.heic'), 'colr', () => nclx(1, 13, 6, true));
+    const plain = await render(bt709, parseSpec({ output: { format: 'png' } }), opts);
+    expect(deltaE((await pixel(plain.data, 16, 16)).slice(0, 3), [95, 197, 70])).toBeLessThan(3);
+  });
 });
+
+/** The description (ICC v2 `desc` or v4 `mluc`) of an ICC profile. */
+function iccDescription(icc: Buffer): string {
+  const count = icc.readUInt32BE(128);
+  for (let i = 0; i < count; i++) {
+    const at = 132 + i * 12;
+    if (icc.toString('latin1', at, at + 4) !== 'desc') continue;
+    const offset = icc.readUInt32BE(at + 4);
+    const type = icc.toString('latin1', offset, offset + 4);
+    if (type === 'desc') return icc.toString('latin1', offset + 12, offset + 12 + icc.readUInt32BE(offset + 8) - 1);
+    if (type === 'mluc') {
+      const length = icc.readUInt32BE(offset + 20);
+      const start = offset + icc.readUInt32BE(offset + 24);
+      return icc.subarray(start, start + length).swap16().toString('utf16le');
+    }
+  }
+  return '';
+}
 
 const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) <= 40);
 
