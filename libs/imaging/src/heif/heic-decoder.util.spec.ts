@@ -8,7 +8,7 @@ import { parseSpec } from '../spec/parse-spec.util';
 import { render, renderMany, renderThumbnail } from '../render/render.pipeline';
 import { configureSharp } from '../render/sharp-config.util';
 import { deltaE, pixel } from '../test/image.fixtures';
-import { irot, nclx, withPrimaryProperties, withPropertiesReplaced } from '@pixmill/testing';
+import { irot, nclx, withImageCopies, withPrimaryProperties, withPropertiesReplaced } from '@pixmill/testing';
 import { decodableInput, decodeHeic, isHeic } from './heic-decoder.util';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../test/fixtures', name));
@@ -60,6 +60,14 @@ describe('HEIC (HEVC) decoding', () => {
     const thumb = await renderThumbnail(heic, 'heic');
     expect([thumb.format, thumb.width, thumb.height]).toEqual(['webp', 160, 120]);
     await expectLayout(thumb.data, 160, 120);
+  });
+
+  it('a collection of several images (a burst) renders its primary image as a still', async () => {
+    const burst = withImageCopies(heic, 2);
+    const out = await render(burst, parseQuerySpec(new URLSearchParams('format=webp')), opts);
+    expect([out.format, out.width, out.height, out.pages]).toEqual(['webp', 160, 120, 1]);
+    expect((await sharp(out.data).metadata()).pages ?? 1).toBe(1);
+    await expectLayout(out.data, 160, 120);
   });
 
   it('refuses an image over the pixel limit from its header, and broken files as corrupt', async () => {
