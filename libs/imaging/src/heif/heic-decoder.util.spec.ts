@@ -147,34 +147,48 @@ describe('HEIC (HEVC) decoding', () => {
   });
 
   it('an nclx with Display P3 primaries (12) and no ICC profile, as phones write it: converted to sRGB from P3; keepProfile keeps P3', async () => {
-    // The same HEVC pixels (Display P3 95,197,70) with the colr prof replaced by colr nclx: P3 primaries,
-    // sRGB transfer (13), BT.601 matrix (6), full range, as heif-enc encoded them.
-    const p3 = withPropertiesReplaced(fixture('hevc-p3.heic'), 'colr', () => nclx(12, 13, 6, true));
-    expect(await probeImage(p3, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 })).toMatchObject({ format: 'heic', hasIccProfile: false });
-    const srgb = [32, 200, 40];
-    for (const out of [
-      await render(p3, parseSpec({ output: { format: 'png' } }), opts),
-      await render(p3, parseQuerySpec(new URLSearchParams('resize=32x&format=webp&quality=100')), opts),
-      await renderThumbnail(p3, 'heic'),
-    ]) {
+    // Red and green patches stored as Display P3 numbers (sRGB 200,40,40 → P3 184,56,49; sRGB 40,180,60 →
+    // P3 88,177,77), with a colr nclx added: P3 primaries, sRGB transfer (13), BT.601 matrix (6), full
+    // range, as heif-enc encoded them. Taken as sRGB, the stored numbers would be ΔE > 8 off.
+    const patches = withPrimaryProperties(fixture('hevc-p3-patches.heic'), [nclx(12, 13, 6, true)]);
+    expect(await probeImage(patches, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 })).toMatchObject({ format: 'heic', hasIccProfile: false });
+    const red = { srgb: [200, 40, 40], p3: [184, 56, 49], at: [16, 32] };
+    const green = { srgb: [40, 180, 60], p3: [88, 177, 77], at: [48, 32] };
+    for (const patch of [red, green]) expect(deltaE(patch.p3, patch.srgb)).toBeGreaterThan(8);
+    const sample = async (image: Buffer, [x, y]: number[], scale = 1) => (await pixel(image, x * scale, y * scale)).slice(0, 3);
+    for (const [out, scale] of [
+      [await render(patches, parseSpec({ output: { format: 'png' } }), opts), 1],
+      [await render(patches, parseQuerySpec(new URLSearchParams('resize=32x&format=webp&quality=100')), opts), 0.5],
+      [await renderThumbnail(patches, 'heic'), 1],
+    ] as const) {
       expect((await sharp(out.data).metadata()).icc).toBeUndefined();
-      expect({ format: out.format, deltaE: deltaE((await pixel(out.data, 16, 16)).slice(0, 3), srgb) < 3 }).toEqual({ format: out.format, deltaE: true });
+      for (const patch of [red, green]) {
+        const got = await sample(out.data, patch.at, scale);
+        expect({ format: out.format, got, close: deltaE(got, patch.srgb) < 3 }).toEqual({ format: out.format, got, close: true });
+      }
     }
-    // Taken as sRGB, the stored numbers would be this far off: the test tells a conversion from none.
-    expect(deltaE([95, 197, 70], srgb)).toBeGreaterThan(8);
-
-    const kept = await render(p3, parseQuerySpec(new URLSearchParams('keepProfile=true&format=png')), opts);
+    const kept = await render(patches, parseQuerySpec(new URLSearchParams('keepProfile=true&format=png')), opts);
     const icc = (await sharp(kept.data).metadata()).icc;
     expect(icc && iccDescription(icc)).toMatch(/P3/);
-    const stored = [...(await sharp(kept.data, { ignoreIcc: true }).raw().toBuffer()).subarray(0, 3)];
-    expect(deltaE(stored, [95, 197, 70])).toBeLessThan(3);
-    // Read through the kept profile, it is the same green again.
-    expect(deltaE((await pixel(await sharp(kept.data).toColourspace('srgb').png().toBuffer(), 16, 16)).slice(0, 3), srgb)).toBeLessThan(3);
+    const asStored = await sharp(kept.data, { ignoreIcc: true }).png().toBuffer();
+    const asSrgb = await sharp(kept.data).toColourspace('srgb').png().toBuffer();
+    for (const patch of [red, green]) {
+      expect(deltaE(await sample(asStored, patch.at), patch.p3)).toBeLessThan(3); // the P3 numbers are kept
+      expect(deltaE(await sample(asSrgb, patch.at), patch.srgb)).toBeLessThan(3); // and read through the kept profile, the colours
+    }
+
+    // The same HEVC pixels as hevc-p3.heic, its colr prof replaced by that nclx: the same sRGB colour as from the ICC profile.
+    const p3 = withPropertiesReplaced(fixture('hevc-p3.heic'), 'colr', () => nclx(12, 13, 6, true));
+    expect(await probeImage(p3, { maxInputPixels: 50_000_000, maxAnimationFrames: 100 })).toMatchObject({ hasIccProfile: false });
+    const fromNclx = await render(p3, parseSpec({ output: { format: 'png' } }), opts);
+    const fromIcc = await render(fixture('hevc-p3.heic'), parseSpec({ output: { format: 'png' } }), opts);
+    expect(deltaE(await sample(fromNclx.data, [32, 32]), await sample(fromIcc.data, [32, 32]))).toBeLessThan(1);
+    expect(deltaE(await sample(fromNclx.data, [32, 32]), [32, 200, 40])).toBeLessThan(3);
 
     // Other nclx primaries (BT.709, 1) are sRGB's: the numbers are taken as they are.
-    const bt709 = withPropertiesReplaced(fixture('hevc-p3.heic'), 'colr', () => nclx(1, 13, 6, true));
+    const bt709 = withPrimaryProperties(fixture('hevc-p3-patches.heic'), [nclx(1, 13, 6, true)]);
     const plain = await render(bt709, parseSpec({ output: { format: 'png' } }), opts);
-    expect(deltaE((await pixel(plain.data, 16, 16)).slice(0, 3), [95, 197, 70])).toBeLessThan(3);
+    expect(deltaE(await sample(plain.data, red.at), red.p3)).toBeLessThan(3);
   });
 });
 
