@@ -29,6 +29,7 @@ import {
   svg,
   textFile,
   tiff,
+  withImageCopies,
   withPrimaryProperties,
   TestUser,
   truncatedJpeg,
@@ -294,6 +295,8 @@ describe('images (e2e, local storage)', () => {
       bomb.writeUInt32BE(100_000, ispe + 8);
       bomb.writeUInt32BE(100_000, ispe + 12);
       expectProblem(await upload(user.http, bomb, 'bomb.heic', 'image/heic'), 422, 'image_too_large');
+      // A collection of 101 top-level images: over MAX_ANIMATION_FRAMES (100), as a GIF of 101 frames is.
+      expectProblem(await upload(user.http, withImageCopies(whole, 100), 'burst.heic', 'image/heic'), 422, 'image_too_large');
       await expectNothingStored(user);
     });
 

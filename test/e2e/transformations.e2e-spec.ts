@@ -251,6 +251,44 @@ describe('transformations and jobs (e2e)', () => {
     expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(0);
   });
 
+  it('an animation over MAX_OUTPUT_FRAMES, or over MAX_OUTPUT_PIXELS across its frames, is refused at submission (422, no job, no quota unit); one frame is not', async () => {
+    // Submitted to an API with low output limits: at most 3 frames and 3,000 pixels.
+    const limited = await startApi({ RATE_LIMIT_PER_MINUTE: '100000', MAX_OUTPUT_FRAMES: '3', MAX_OUTPUT_PIXELS: '3000' });
+    try {
+      const u = await new UserFactory(http).create();
+      const as = new HttpClient(limited.baseUrl, u.accessToken);
+      const gifOf = async (count: number, width: number, height: number) => {
+        const frames = await Promise.all(
+          Array.from({ length: count }, (_, i) => sharp({ create: { width, height, channels: 4, background: ['#ff0000', '#00ff00', '#0000ff'][i % 3] } }).png().toBuffer()),
+        );
+        const res = await u.http.request('POST', '/v1/images', {
+          body: uploadForm(await sharp(frames, { join: { animated: true } }).gif({ delay: Array(count).fill(100), loop: 0 }).toBuffer(), 'anim.gif'),
+        });
+        expect(res.body).toMatchObject({ format: 'gif', pages: count });
+        return res.body.id as string;
+      };
+      const four = await gifOf(4, 8, 8); // 4 frames, 256 pixels in all
+      const three = await gifOf(3, 40, 30); // 3 frames, 3,600 pixels in all
+
+      const tooMany = await as.post(`/v1/images/${four}/transformations`, { output: { format: 'webp' } });
+      expectProblem(tooMany, 422, 'image_too_large');
+      expect(tooMany.body.detail).toMatch(/4 frames.*at most 3/);
+      const tooBig = await as.post(`/v1/images/${three}/transformations`, { output: { format: 'webp' } });
+      expectProblem(tooBig, 422, 'image_too_large');
+      expect(tooBig.body.detail).toMatch(/3600 pixels/);
+      expectProblem(await as.get(`/v1/images/${three}/transform?format=gif&wait=0`), 422, 'image_too_large');
+      expect([await jobsOf(four), await jobsOf(three)]).toEqual([0, 0]);
+      expect((await u.http.get('/v1/me')).body.usage.transformsToday).toBe(0);
+
+      // One frame, or a still format, is one frame: accepted.
+      expect((await as.post(`/v1/images/${four}/transformations`, { operations: [{ op: 'frame', index: 3 }], output: { format: 'webp' } })).status).toBe(202);
+      expect((await as.post(`/v1/images/${three}/transformations`, { output: { format: 'png' } })).status).toBe(202);
+      expect([await jobsOf(four), await jobsOf(three)]).toEqual([1, 1]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('an image deleted through another API process: this one, which has seen the image, answers 404 to new transformations and charges nothing', async () => {
     const other = await startApi({ RATE_LIMIT_PER_MINUTE: '100000' });
     try {

@@ -6,6 +6,7 @@ export * from './pixmill.client';
 export * from './pixmill.error';
 export * from './webhook.verify';
 export * from './sign-url.util';
+export * from './placeholder.util';
 export type { UploadData, UploadProgress } from './multipart.body';
 export { ERROR_CODE_STATUS } from './generated/error-codes';
 export type { ApiErrorCode } from './generated/error-codes';

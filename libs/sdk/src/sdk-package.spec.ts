@@ -36,7 +36,7 @@ describe('@pixmill/sdk as a package', () => {
       for (const spec of importsOf(file)) {
         expect({ file: path.relative(SRC, file), spec, node: spec.startsWith('node:') || builtinModules.includes(spec) }).toEqual({ file: path.relative(SRC, file), spec, node: false });
         if (spec.startsWith('.')) visit(`${path.resolve(path.dirname(file), spec)}.ts`);
-        else expect(['openapi-fetch']).toContain(spec);
+        else expect(['openapi-fetch', 'thumbhash']).toContain(spec);
       }
     };
     visit(path.join(SRC, 'index.ts'));

@@ -281,6 +281,131 @@ export const irot = (quarterTurns: number) => box('irot', Buffer.from([quarterTu
  */
 /** `heic` with `props` appended to ipco and associated (in order, last) with its primary item. */
 export function withPrimaryProperties(heic: Buffer, props: Buffer[]): Buffer {
+  return withIprp(heic, (ipco, ipma, primary) => {
+    const existing = children(heic, ipco.start + 8, ipco.end);
+    return {
+      ipco: box('ipco', Buffer.concat([heic.subarray(ipco.start + 8, ipco.end), ...props])),
+      ipma: rewriteIpma(heic, ipma, primary, props.map((_, i) => existing.length + 1 + i)),
+    };
+  });
+}
+
+/**
+ * `heic` with each item property of type `type` replaced by `replace(property)` (same index, so
+ * every association stays), box sizes and item offsets fixed up: e.g. a `colr prof` of a
+ * heif-enc file made a `colr nclx`, which heif-enc 1.15 writes for no input.
+ */
+export function withPropertiesReplaced(heic: Buffer, type: string, replace: (property: Buffer) => Buffer): Buffer {
+  return withIprp(heic, (ipco, ipma) => ({
+    ipco: box(
+      'ipco',
+      Buffer.concat(children(heic, ipco.start + 8, ipco.end).map((p) => (p.type === type ? replace(heic.subarray(p.start, p.end)) : heic.subarray(p.start, p.end)))),
+    ),
+    ipma: Buffer.from(heic.subarray(ipma.start, ipma.end)),
+  }));
+}
+
+/** colr nclx: H.273 colour primaries, transfer characteristics, matrix coefficients and range. */
+export function nclx(primaries: number, transfer: number, matrix: number, fullRange: boolean): Buffer {
+  const body = Buffer.alloc(11);
+  body.write('nclx', 0, 'latin1');
+  body.writeUInt16BE(primaries, 4);
+  body.writeUInt16BE(transfer, 6);
+  body.writeUInt16BE(matrix, 8);
+  body[10] = fullRange ? 0x80 : 0;
+  return box('colr', body);
+}
+
+/**
+ * `heic` (one image, as heif-enc writes it) as a collection of `1 + copies` top-level images, as a
+ * burst or a multi-photo HEIC holds: each copy is a new `hvc1` item with the primary's data
+ * (iloc extents) and properties (ipma), so every image is valid and decodable.
+ */
+export function withImageCopies(heic: Buffer, copies: number): Buffer {
+  const top = children(heic, 0, heic.length);
+  const meta = find(top, 'meta');
+  const metaKids = children(heic, meta.start + 12, meta.end);
+  const pitm = find(metaKids, 'pitm');
+  const primary = heic.readUInt16BE(pitm.start + 12);
+  const iinf = find(metaKids, 'iinf');
+  const iloc = find(metaKids, 'iloc');
+  if (heic[pitm.start + 8] !== 0 || heic[iinf.start + 8] !== 0 || heic[iloc.start + 8] > 1) throw new Error('unexpected pitm/iinf/iloc version');
+  const ids = Array.from({ length: copies }, (_, i) => 0x1000 + i); // above heif-enc's item ids
+  const withId = (entry: Buffer, id: number) => {
+    const copy = Buffer.from(entry);
+    copy.writeUInt16BE(id, 0);
+    return copy;
+  };
+
+  const infes = ids.map((id) => {
+    const body = Buffer.alloc(13);
+    body[0] = 2; // version 2: item id (16 bit), protection index, item type, name
+    body.writeUInt16BE(id, 4);
+    body.write('hvc1', 8, 'latin1');
+    return box('infe', body);
+  });
+  const iinfHead = Buffer.from(heic.subarray(iinf.start + 8, iinf.start + 14));
+  iinfHead.writeUInt16BE(iinfHead.readUInt16BE(4) + copies, 4);
+  const newIinf = box('iinf', Buffer.concat([iinfHead, heic.subarray(iinf.start + 14, iinf.end), ...infes]));
+
+  const ilocEntries = ilocEntrySlices(heic, iloc);
+  const primaryLoc = ilocEntries.find((e) => e.readUInt16BE(0) === primary);
+  if (!primaryLoc) throw new Error('no iloc entry for the primary item');
+  const ilocHead = Buffer.from(heic.subarray(iloc.start + 8, iloc.start + 16));
+  ilocHead.writeUInt16BE(ilocEntries.length + copies, 6);
+  const newIloc = box('iloc', Buffer.concat([ilocHead, ...ilocEntries, ...ids.map((id) => withId(primaryLoc, id))]));
+
+  const iprp = find(metaKids, 'iprp');
+  const iprpKids = children(heic, iprp.start + 8, iprp.end);
+  const ipma = find(iprpKids, 'ipma');
+  if (heic[ipma.start + 8] !== 0) throw new Error('unexpected ipma version');
+  const wide = (heic[ipma.start + 11] & 1) === 1;
+  const ipmaEntries: Buffer[] = [];
+  for (let p = ipma.start + 16, i = 0; i < heic.readUInt32BE(ipma.start + 12); i++) {
+    const length = 3 + heic[p + 2] * (wide ? 2 : 1);
+    ipmaEntries.push(Buffer.from(heic.subarray(p, p + length)));
+    p += length;
+  }
+  const primaryProps = ipmaEntries.find((e) => e.readUInt16BE(0) === primary);
+  if (!primaryProps) throw new Error('no ipma entry for the primary item');
+  const ipmaHead = Buffer.from(heic.subarray(ipma.start + 8, ipma.start + 16));
+  ipmaHead.writeUInt32BE(ipmaEntries.length + copies, 4);
+  const newIpma = box('ipma', Buffer.concat([ipmaHead, ...ipmaEntries, ...ids.map((id) => withId(primaryProps, id))]));
+  const newIprp = box('iprp', Buffer.concat(iprpKids.map((k) => (k.type === 'ipma' ? newIpma : heic.subarray(k.start, k.end)))));
+
+  const replaced: Record<string, Buffer> = { iinf: newIinf, iloc: newIloc, iprp: newIprp };
+  const newMeta = box(
+    'meta',
+    Buffer.concat([heic.subarray(meta.start + 8, meta.start + 12), ...metaKids.map((k) => replaced[k.type] ?? Buffer.from(heic.subarray(k.start, k.end)))]),
+  );
+  shiftIlocOffsets(newMeta, newMeta.length - (meta.end - meta.start));
+  return Buffer.concat([heic.subarray(0, meta.start), newMeta, heic.subarray(meta.end)]);
+}
+
+/** The entries of an iloc box (version 0/1, no index field), each as its bytes. */
+function ilocEntrySlices(b: Buffer, iloc: BoxRef): Buffer[] {
+  const version = b[iloc.start + 8];
+  let p = iloc.start + 12;
+  const offsetSize = b[p] >> 4;
+  const lengthSize = b[p] & 15;
+  const baseOffsetSize = b[p + 1] >> 4;
+  if (version >= 1 && (b[p + 1] & 15) !== 0) throw new Error('unexpected iloc index size');
+  p += 2;
+  const count = b.readUInt16BE(p);
+  p += 2;
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = p;
+    p += 2 + (version >= 1 ? 2 : 0) + 2 + baseOffsetSize;
+    const extents = b.readUInt16BE(p);
+    p += 2 + extents * (offsetSize + lengthSize);
+    out.push(Buffer.from(b.subarray(at, p)));
+  }
+  return out;
+}
+
+/** `heic` with its iprp's ipco and ipma rebuilt by `rebuild`, and meta's size and iloc's offsets fixed up. */
+function withIprp(heic: Buffer, rebuild: (ipco: BoxRef, ipma: BoxRef, primary: number) => { ipco: Buffer; ipma: Buffer }): Buffer {
   const top = children(heic, 0, heic.length);
   const meta = find(top, 'meta');
   const metaKids = children(heic, meta.start + 12, meta.end);
@@ -288,13 +413,10 @@ export function withPrimaryProperties(heic: Buffer, props: Buffer[]): Buffer {
   const primary = heic[pitm.start + 8] === 0 ? heic.readUInt16BE(pitm.start + 12) : heic.readUInt32BE(pitm.start + 12);
   const iprp = find(metaKids, 'iprp');
   const iprpKids = children(heic, iprp.start + 8, iprp.end);
-  const ipco = find(iprpKids, 'ipco');
-  const existing = children(heic, ipco.start + 8, ipco.end);
-  const newIpco = box('ipco', Buffer.concat([heic.subarray(ipco.start + 8, ipco.end), ...props]));
-  const newIpma = rewriteIpma(heic, find(iprpKids, 'ipma'), primary, props.map((_, i) => existing.length + 1 + i));
+  const rebuilt = rebuild(find(iprpKids, 'ipco'), find(iprpKids, 'ipma'), primary);
   const newIprp = box(
     'iprp',
-    Buffer.concat(iprpKids.map((k) => (k.type === 'ipco' ? newIpco : k.type === 'ipma' ? newIpma : heic.subarray(k.start, k.end)))),
+    Buffer.concat(iprpKids.map((k) => (k.type === 'ipco' ? rebuilt.ipco : k.type === 'ipma' ? rebuilt.ipma : heic.subarray(k.start, k.end)))),
   );
   const newMeta = box(
     'meta',

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageCorruptException, ImageTooLargeException, UnsupportedMediaTypeException } from '@pixmill/common';
-import { box, heic as fakeHeic, irot, withPrimaryProperties } from '@pixmill/testing';
+import { box, heic as fakeHeic, irot, withImageCopies, withPrimaryProperties } from '@pixmill/testing';
 
 import { parseHeifHeader } from './heif-header.parser';
 import { probeImage, verifyDecodes } from '../probe/image-probe.util';
@@ -57,6 +57,15 @@ describe('parseHeifHeader', () => {
     bomb.writeUInt32BE(100_000, at + 12);
     await expect(probeImage(bomb, { ...limits, maxAnimationFrames: 100 })).rejects.toBeInstanceOf(ImageTooLargeException);
     await expect(verifyDecodes(bomb, limits)).rejects.toBeInstanceOf(ImageTooLargeException);
+  });
+
+  it('counts the top-level images of a collection against MAX_ANIMATION_FRAMES at probe, as frames of any input', async () => {
+    const four = withImageCopies(plain, 3);
+    expect(await parseHeifHeader(four, limits)).toMatchObject({ imageCount: 4, width: 160, height: 120 });
+    await expect(probeImage(four, { ...limits, maxAnimationFrames: 3 })).rejects.toBeInstanceOf(ImageTooLargeException);
+    // Within the limit it is the primary image, a still: one page.
+    expect(await probeImage(four, { ...limits, maxAnimationFrames: 4 })).toMatchObject({ format: 'heic', width: 160, height: 120, pages: 1 });
+    await expect(verifyDecodes(four, limits)).resolves.toBeUndefined();
   });
 
   it('refuses a HEIC container without HEVC parameter sets (undecodable) as corrupt', async () => {

@@ -244,6 +244,45 @@ describe('MAX_OUTPUT_FRAMES', () => {
   });
 });
 
+describe('MAX_OUTPUT_PIXELS over all frames', () => {
+  // 3 frames of 40×30: 1,200 pixels a frame, 3,600 for the animation.
+  const image = { format: 'gif' as const, width: 40, height: 30, pages: 3 };
+
+  it('counts every frame of an animated output, at submission and at render; a frame or a still counts one', async () => {
+    const gif = await animatedGif(3, 40, 30);
+    const limited = opts('gif', { maxOutputPixels: 3000 });
+    for (const query of ['format=gif', 'format=webp']) {
+      const spec = parseQuerySpec(new URLSearchParams(query));
+      expect(() => checkSpecFits(spec, image, limited)).toThrow(ImageTooLargeException);
+      await expect(render(gif, spec, limited)).rejects.toBeInstanceOf(ImageTooLargeException);
+    }
+    // At the limit it renders, all three frames.
+    expect((await render(gif, parseSpec({}), opts('gif', { maxOutputPixels: 3600 }))).pages).toBe(3);
+    // Smaller frames fit: 20×15 × 3 = 900.
+    const smaller = parseQuerySpec(new URLSearchParams('resize=20x&format=webp'));
+    expect(() => checkSpecFits(smaller, image, limited)).not.toThrow();
+    expect(await render(gif, smaller, limited)).toMatchObject({ width: 20, height: 15, pages: 3 });
+    // One frame, or a still format, is one frame's pixels.
+    for (const query of ['frame=1', 'format=png']) {
+      const spec = parseQuerySpec(new URLSearchParams(query));
+      expect(() => checkSpecFits(spec, image, limited)).not.toThrow();
+      expect(await render(gif, spec, limited)).toMatchObject({ width: 40, height: 30, pages: 1 });
+    }
+  });
+
+  it('predicts the size after each operation for every frame: an extend that grows the frames past it is refused', async () => {
+    const gif = await animatedGif(3, 40, 30);
+    const limited = opts('gif', { maxOutputPixels: 5000 });
+    // 50×40 × 3 = 6,000 animated; 2,000 as a still.
+    const padded = parseQuerySpec(new URLSearchParams('extend=5'));
+    expect(() => checkSpecFits(padded, image, limited)).toThrow(ImageTooLargeException);
+    await expect(render(gif, padded, limited)).rejects.toBeInstanceOf(ImageTooLargeException);
+    const still = parseQuerySpec(new URLSearchParams('extend=5&format=png'));
+    expect(() => checkSpecFits(still, image, limited)).not.toThrow();
+    expect(await render(gif, still, limited)).toMatchObject({ width: 50, height: 40, pages: 1 });
+  });
+});
+
 describe('animated WebP from an animated GIF', () => {
   it('keeps each frame’s delay and the loop count of the input', async () => {
     const frames = await Promise.all(

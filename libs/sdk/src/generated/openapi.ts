@@ -1105,7 +1105,7 @@ export interface components {
         };
         ImagePlaceholderDto: {
             /**
-             * @description ThumbHash (base64): a blurred preview with alpha and the aspect ratio; decode with thumbhash’s `thumbHashToDataURL`.
+             * @description ThumbHash (base64): a blurred preview with alpha and the aspect ratio; as a `data:` URL for `<img src>`: `thumbHashDataUrl` of `@pixmill/sdk` (thumbhash’s `thumbHashToDataURL`).
              * @example 1QcSHQRnh493V4dIh4eXh1h4kJUI
              */
             thumbhash: string;

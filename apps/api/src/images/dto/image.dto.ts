@@ -25,7 +25,7 @@ export class ImageUrlsDto {
 export class ImagePlaceholderDto {
   @ApiProperty({
     example: '1QcSHQRnh493V4dIh4eXh1h4kJUI',
-    description: 'ThumbHash (base64): a blurred preview with alpha and the aspect ratio; decode with thumbhash’s `thumbHashToDataURL`.',
+    description: 'ThumbHash (base64): a blurred preview with alpha and the aspect ratio; as a `data:` URL for `<img src>`: `thumbHashDataUrl` of `@pixmill/sdk` (thumbhash’s `thumbHashToDataURL`).',
   })
   thumbhash: string;
   @ApiProperty({ example: 'LEHV6nWB2yk8pyo0adR*.7kCMdnj', description: 'BlurHash: 4 × 3 components (3 × 4 for a portrait image).' })
