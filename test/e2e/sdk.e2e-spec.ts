@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { PixmillError, Pixmill, Tokens, verifyWebhook } from '@pixmill/sdk';
 import { fileSource } from '@pixmill/sdk/node';
-import { contractFetch, HttpClient, jpeg, RunningApi, startApi, startWorkerProcess, textFile, WebhookReceiver, WorkerProcess } from '@pixmill/testing';
+import { contractFetch, HttpClient, installTarballs, jpeg, npmPack, runCommand, RunningApi, startApi, startWorkerProcess, textFile, WebhookReceiver, WorkerProcess } from '@pixmill/testing';
 
 const ENV = {
   WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
@@ -145,22 +143,15 @@ describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
 
   it('npm pack: the tarball installs into an empty folder and its quick-start example runs: upload → transformAndWait → download', async () => {
     const root = path.resolve(__dirname, '../..');
-    const packs = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-pack-'));
-    const app = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-app-'));
-    // Asynchronously: the API under test answers from this very process.
-    const run = async (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) =>
-      (await promisify(execFile)(cmd, args, { cwd, env: { ...process.env, NODE_OPTIONS: '', ...env } })).stdout;
-    const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', packs], path.join(root, 'libs/sdk')));
-    const tarball = path.join(packs, packed[0].filename);
-    expect(packed[0].files.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'examples/quickstart.mjs']));
-    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'sdk-quickstart', private: true, type: 'module' }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+    const packed = await npmPack(path.join(root, 'libs/sdk'), mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-pack-')));
+    expect(packed.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'examples/quickstart.mjs']));
+    const app = await installTarballs([packed.tarball], { type: 'module' });
 
     const account = { email: `packed-${Date.now().toString(36)}@example.com`, password: 'correct horse battery' };
     await new Pixmill({ baseUrl: api.baseUrl }).signup(account.email, account.password);
     writeFileSync(path.join(app, 'photo.jpg'), await jpeg(640, 480));
     const example = path.join(app, 'node_modules/@pixmill/sdk/examples/quickstart.mjs');
-    const printed = await run(process.execPath, [example, 'photo.jpg', 'out.webp'], app, {
+    const printed = await runCommand(process.execPath, [example, 'photo.jpg', 'out.webp'], app, {
       PIXMILL_API_URL: api.baseUrl,
       PIXMILL_EMAIL: account.email,
       PIXMILL_PASSWORD: account.password,
