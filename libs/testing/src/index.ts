@@ -18,3 +18,4 @@ export * from './private-postgres.harness';
 export * from './nginx.harness';
 export * from './redis-cluster.harness';
 export * from './npm-pack.harness';
+export * from './source-imports.util';
