@@ -9,7 +9,7 @@ import { contractFetch, freePort, HttpClient, installTarballs, jpeg, npmPack, Ru
 
 const ROOT = path.resolve(__dirname, '../..');
 /** `npx pixmill` in the repository: builds apps/cli when stale, then runs it. */
-const BIN = path.join(ROOT, 'scripts/pixmill.js');
+const BIN = path.join(ROOT, 'apps/cli/bin/pixmill.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureCliBuild } = require('../../scripts/ensure-cli-build') as { ensureCliBuild: (o: { quiet: boolean }) => boolean };
 const ENV = { STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-cli-')) };
@@ -159,6 +159,7 @@ describe('pixmill CLI as a child process against the running API and a worker (e
     const home2 = mkdtempSync(path.join(tmpdir(), 'pixmill-cli-home-'));
     const run = (...args: string[]) => installed({ XDG_CONFIG_HOME: home2 }, ...args);
 
+    expect(await run('--version')).toMatchObject({ code: 0, stdout: `${JSON.parse(readFileSync(path.join(ROOT, 'apps/cli/package.json'), 'utf8')).version}\n` });
     const email = `cli-packed-${Date.now().toString(36)}@example.com`;
     expect(await run('login', '--signup', '--email', email, '--password', 'correct horse battery', '--json')).toMatchObject({ code: 0, json: { user: { email } } });
     expect(await run('whoami', '--json')).toMatchObject({ code: 0, json: { email, plan: 'free' } });
