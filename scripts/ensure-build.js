@@ -51,5 +51,5 @@ function ensureBuild({ quiet = false } = {}) {
   return true;
 }
 
-module.exports = { ensureBuild, ensureWebBuild, root };
+module.exports = { ensureBuild, ensureWebBuild, newestMtime, root };
 if (require.main === module) ensureBuild();

@@ -75,7 +75,7 @@ describe('operations (e2e)', () => {
     const proc = await startApiProcess();
     try {
       const requestId = `trace-${randomUUID()}`;
-      const res = await fetch(`${proc.baseUrl}/v1/me`, { headers: { 'x-request-id': requestId } });
+      const res = await new HttpClient(proc.baseUrl).get('/v1/me', { 'x-request-id': requestId });
       expect(res.status).toBe(401);
       const line = await pollUntil(
         async () => proc.output().split('\n').find((l) => l.includes(requestId) && l.includes('request completed')),

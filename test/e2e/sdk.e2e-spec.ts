@@ -1,12 +1,26 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { PixmillError, Pixmill, Tokens, verifyWebhook } from '@pixmill/sdk';
+import { createHash } from 'node:crypto';
+import { PixmillError, Pixmill, signUrl, Tokens, verifyWebhook } from '@pixmill/sdk';
 import { fileSource } from '@pixmill/sdk/node';
-import { contractFetch, HttpClient, jpeg, RunningApi, startApi, startWorkerProcess, textFile, WebhookReceiver, WorkerProcess } from '@pixmill/testing';
+import {
+  contractFetch,
+  HttpClient,
+  installTarballs,
+  jpeg,
+  npmPack,
+  png,
+  runCommand,
+  RunningApi,
+  startApi,
+  startWorkerProcess,
+  TEST_QUEUE_PREFIX,
+  textFile,
+  WebhookReceiver,
+  WorkerProcess,
+} from '@pixmill/testing';
 
 const ENV = {
   WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
@@ -16,6 +30,8 @@ const ENV = {
 describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
   let api: RunningApi;
   let shortLived: RunningApi;
+  /** An API whose queue no worker serves: its jobs stay queued (until the worker's reconciler, seconds later). */
+  let idle: RunningApi;
   let worker: WorkerProcess;
   let receiver: WebhookReceiver;
   let n = 0;
@@ -23,11 +39,16 @@ describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
   const client = (base = api.baseUrl, extra: Partial<ConstructorParameters<typeof Pixmill>[0]> = {}) => new Pixmill({ baseUrl: base, fetch: contractFetch, ...extra });
 
   beforeAll(async () => {
-    [api, shortLived, receiver] = await Promise.all([startApi(ENV), startApi({ ...ENV, JWT_ACCESS_TTL: '1s' }), WebhookReceiver.start()]);
+    [api, shortLived, idle, receiver] = await Promise.all([
+      startApi(ENV),
+      startApi({ ...ENV, JWT_ACCESS_TTL: '1s' }),
+      startApi({ ...ENV, QUEUE_PREFIX: `${TEST_QUEUE_PREFIX.slice(0, -1)}-idle}` }),
+      WebhookReceiver.start(),
+    ]);
     worker = await startWorkerProcess({ ...ENV, PUBLIC_BASE_URL: api.baseUrl });
   });
   afterAll(async () => {
-    await Promise.all([api?.close(), shortLived?.close(), worker?.stop(), receiver?.close()]);
+    await Promise.all([api?.close(), shortLived?.close(), idle?.close(), worker?.stop(), receiver?.close()]);
   });
 
   it('signup → upload (progress) → transformAndWait → download: the pixels are the spec’s', async () => {
@@ -80,6 +101,82 @@ describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
     expect(eagerJobs.length).toBeGreaterThanOrEqual(1);
     const eager = await px.waitForJob(eagerJobs[0], { timeout: 30_000 });
     expect(eager.status).toBe('succeeded');
+  });
+
+  it('uploads a Blob and a File: the bytes as given, the File’s name and type, progress to the last byte', async () => {
+    const px = client();
+    await px.signup(email(), 'correct horse battery');
+    const bytes = await jpeg(200, 150, { seed: 4 });
+    const progress: Array<{ loaded: number; total?: number }> = [];
+    const fromBlob = await px.upload(new Blob([bytes], { type: 'image/jpeg' }), { filename: 'blob.jpg', onProgress: (p) => progress.push(p) });
+    expect(fromBlob).toMatchObject({ filename: 'blob.jpg', format: 'jpeg', width: 200, height: 150, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(progress[0]).toEqual({ loaded: 0, total: bytes.length });
+    expect(progress.at(-1)).toEqual({ loaded: bytes.length, total: bytes.length });
+
+    const file = new File([await png(64, 48)], 'named.png', { type: 'image/png' });
+    expect(await px.upload(file)).toMatchObject({ filename: 'named.png', format: 'png', mimeType: 'image/png', width: 64, height: 48 });
+  });
+
+  it('waitForJob gives up at its timeout with a `timeout` PixmillError naming the job, after long-polling', async () => {
+    const px = client(idle.baseUrl);
+    await px.signup(email(), 'correct horse battery');
+    const image = await px.upload(await jpeg(64, 48), { filename: 'queued.jpg' });
+    const job = await px.transform(image.id, { output: { format: 'webp' } });
+    expect(job.status).toBe('queued');
+    const started = Date.now();
+    const err = await px.waitForJob(job.id, { timeout: 1000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(PixmillError);
+    expect(err).toMatchObject({ name: 'PixmillError', code: 'timeout', status: 0, details: { jobId: job.id } });
+    expect(err.message).toBe(`job ${job.id} is still queued`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900); // it waited on the server, it did not give up at once
+    expect(await px.transformAndWait(image.id, { output: { format: 'png' } }, { timeout: 1000 }).catch((e) => e)).toMatchObject({ code: 'timeout' });
+  });
+
+  it('signUrl: a URL signed with the key from GET /v1/url-keys (exp, a repeated key, percent-encoded text) answers a fetch without a token with 302 to the right pixels', async () => {
+    const px = client();
+    await px.signup(email(), 'correct horse battery');
+    // Left half red, right half blue: which half a crop took shows in its pixels.
+    const halves = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .composite([{ input: { create: { width: 200, height: 300, channels: 3, background: { r: 0, g: 0, b: 255 } } }, left: 200, top: 0 }])
+      .png()
+      .toBuffer();
+    const image = await px.upload(halves, { filename: 'halves.png' });
+    const { data: keys } = await px.api.GET('/v1/url-keys');
+    const key = keys!.keys[0].key;
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    // crop twice, in order: x 100–400, then 40 px in: x 140–260 of the original, 60 px red then 60 px blue.
+    const options: Array<[string, string]> = [['crop', '300x300+100+0'], ['crop', '120x100+40+50'], ['watermark', 'text:© me'], ['format', 'png']];
+    const url = await signUrl(image.id, options, key, { baseUrl: api.baseUrl, expiresAt: exp });
+    expect(url).toBe(`${api.baseUrl}/i/${image.id}?crop=300x300%2B100%2B0&crop=120x100%2B40%2B50&watermark=text%3A%C2%A9%20me&format=png&exp=${exp}&sig=${url.split('&sig=')[1]}`);
+
+    const answer = await contractFetch(url, { redirect: 'manual' }); // no Authorization
+    expect(answer.status).toBe(302);
+    const followed = await fetch(new URL(answer.headers.get('location')!, api.baseUrl));
+    expect(followed.status).toBe(200);
+    const out = Buffer.from(await followed.arrayBuffer());
+    const meta = await sharp(out).metadata();
+    expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({ format: 'png', width: 120, height: 100 });
+    const { data, info } = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const pixel = (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
+    expect(pixel(10, 10)).toEqual([255, 0, 0]);
+    expect(pixel(110, 10)).toEqual([0, 0, 255]);
+    // The text was read as `© me`: the same spec as JSON is the derivative the URL made, a cache hit with the same bytes.
+    const same = await px.transform(image.id, {
+      operations: [
+        { op: 'crop', x: 100, y: 0, width: 300, height: 300 },
+        { op: 'crop', x: 40, y: 50, width: 120, height: 100 },
+        { op: 'watermark', text: '© me' },
+      ],
+      output: { format: 'png' },
+    });
+    expect(same).toMatchObject({ status: 'succeeded', cached: true });
+    expect(Buffer.from(await px.download(same))).toEqual(out);
+
+    // The signature covers every byte of the target, and exp is enforced.
+    const tampered = await contractFetch(url.replace('%C2%A9%20me', '%C2%A9%20you'), { redirect: 'manual' });
+    expect({ status: tampered.status, code: ((await tampered.json()) as { code: string }).code }).toEqual({ status: 403, code: 'signature_invalid' });
+    const expired = await contractFetch(await signUrl(image.id, options, key, { baseUrl: api.baseUrl, expiresAt: exp - 3600 }), { redirect: 'manual' });
+    expect({ status: expired.status, code: ((await expired.json()) as { code: string }).code }).toEqual({ status: 403, code: 'url_expired' });
   });
 
   it('problems surface as PixmillError with code, status and requestId', async () => {
@@ -145,22 +242,15 @@ describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
 
   it('npm pack: the tarball installs into an empty folder and its quick-start example runs: upload → transformAndWait → download', async () => {
     const root = path.resolve(__dirname, '../..');
-    const packs = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-pack-'));
-    const app = mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-app-'));
-    // Asynchronously: the API under test answers from this very process.
-    const run = async (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) =>
-      (await promisify(execFile)(cmd, args, { cwd, env: { ...process.env, NODE_OPTIONS: '', ...env } })).stdout;
-    const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', packs], path.join(root, 'libs/sdk')));
-    const tarball = path.join(packs, packed[0].filename);
-    expect(packed[0].files.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'examples/quickstart.mjs']));
-    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'sdk-quickstart', private: true, type: 'module' }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+    const packed = await npmPack(path.join(root, 'libs/sdk'), mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-pack-')));
+    expect(packed.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'examples/quickstart.mjs']));
+    const app = await installTarballs([packed.tarball], { type: 'module' });
 
     const account = { email: `packed-${Date.now().toString(36)}@example.com`, password: 'correct horse battery' };
     await new Pixmill({ baseUrl: api.baseUrl }).signup(account.email, account.password);
     writeFileSync(path.join(app, 'photo.jpg'), await jpeg(640, 480));
     const example = path.join(app, 'node_modules/@pixmill/sdk/examples/quickstart.mjs');
-    const printed = await run(process.execPath, [example, 'photo.jpg', 'out.webp'], app, {
+    const printed = await runCommand(process.execPath, [example, 'photo.jpg', 'out.webp'], app, {
       PIXMILL_API_URL: api.baseUrl,
       PIXMILL_EMAIL: account.email,
       PIXMILL_PASSWORD: account.password,

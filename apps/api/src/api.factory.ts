@@ -19,6 +19,7 @@ import { documentNullables } from './common/openapi-nullable';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { API_KEY_SECURITY_SCHEME, documentAccountRules } from './common/account-rules.openapi';
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
+import { documentRequestBodyProblems, JSON_BODY_LIMIT_BYTES } from './common/request-body.openapi';
 import { serveWebApp } from './web/web-app.static';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,7 +54,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     // X-Forwarded-For is believed only from the proxies named in TRUST_PROXY: anyone else could
     // name a fresh address on every request and escape the per-IP limits of /v1/auth.
     trustProxy: config.http.trustProxy,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
     // A caller's x-request-id is kept if sane, so one id follows a request through API, worker and webhook.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
@@ -121,6 +122,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   documentRateLimits(doc);
   documentNullables(doc);
   documentAccountRules(doc);
+  documentRequestBodyProblems(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// `npx pixmill` in the repository: runs the CLI from its TypeScript (transpile only).
+// The `pixmill` command: the compiled CLI in dist/. In the Pixmill repository, where its TypeScript
+// sources sit next to it (the package ships none), it is built first when they or the SDK's changed,
+// so `npx pixmill` runs the current code (docs/decisions/056).
+const fs = require('node:fs');
 const path = require('node:path');
-const root = path.resolve(__dirname, '../../..');
-process.env.TS_NODE_PROJECT ??= path.join(root, 'tsconfig.json');
-process.env.TS_NODE_TRANSPILE_ONLY = 'true';
-require(require.resolve('ts-node/register/transpile-only', { paths: [root] }));
-require(require.resolve('tsconfig-paths/register', { paths: [root] }));
-require('../src/main').run(process.argv.slice(2)).then((code) => process.exit(code));
+
+const repositoryBuild = path.join(__dirname, '../../../scripts/ensure-cli-build.js');
+if (fs.existsSync(path.join(__dirname, '../src/main.ts')) && fs.existsSync(repositoryBuild)) {
+  require(repositoryBuild).ensureCliBuild({ quiet: true });
+}
+require('../dist/main').run(process.argv.slice(2)).then((code) => process.exit(code));

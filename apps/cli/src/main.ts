@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { Job, signUrl, verifyWebhook } from '@pixmill/sdk';
 import { CliContext, CliExit } from './cli.context';
@@ -15,6 +17,11 @@ function describeJob(job: Job): string {
   return `job ${job.id} ${job.status}${result}${error}`;
 }
 
+/** @pixmill/cli's version: its package.json sits above src/ and dist/ alike. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(__dirname, '../package.json'), 'utf8')) as { version: string }).version;
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -26,6 +33,7 @@ export function buildProgram(argv: string[], exit: (code: number) => void): Comm
   const program = new Command('pixmill')
     .description('Pixmill from the command line: upload, transform, download, sign URLs, listen to webhooks.')
     .option('--json', 'print machine-readable JSON on stdout')
+    .version(packageVersion(), '-V, --version', 'the version of @pixmill/cli')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const ctx = () => new CliContext(!!program.opts().json);

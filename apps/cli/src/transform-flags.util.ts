@@ -1,5 +1,9 @@
-/** The query-syntax keys of `GET /v1/images/{id}/transform` (SPEC §4), offered as `pixmill transform` flags. */
+/**
+ * The query-syntax keys of `GET /v1/images/{id}/transform` (SPEC §4), offered as `pixmill transform`
+ * flags, and `preset` (SPEC §8): a preset's operations run first, then the flags' own.
+ */
 export const TRANSFORM_FLAGS = [
+  ['preset', 'name of one of your presets (/v1/presets)'],
   ['resize', 'WxH | Wx | xH | N%'],
   ['fit', 'cover | contain | fill | inside | outside'],
   ['crop', 'WxH+X+Y | WxH | WxH:gravity'],

@@ -3,20 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ts from 'typescript';
 import { ERROR_CODES } from '@pixmill/common';
+import { importsOf } from '@pixmill/testing';
 import { ERROR_CODE_STATUS } from './generated/error-codes';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const SRC = __dirname;
-
-/** The modules a source file imports (static imports and re-exports). */
-function importsOf(file: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
-  return source.statements.flatMap((s) =>
-    (ts.isImportDeclaration(s) || ts.isExportDeclaration(s)) && s.moduleSpecifier && ts.isStringLiteral(s.moduleSpecifier) ? [s.moduleSpecifier.text] : [],
-  );
-}
 
 describe('@pixmill/sdk as a package', () => {
   it('the generated types and error codes are what `npm run openapi` makes from the committed document and the registry', () => {

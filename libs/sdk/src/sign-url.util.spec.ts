@@ -11,6 +11,12 @@ describe('signUrl (SPEC §8 public URLs)', () => {
     expect(await signUrl(IMAGE, {}, KEY)).toBe(`/i/${IMAGE}?sig=I_bN6dSvknrdYKt5RfNe_xiQt9ulh9I8dyoc6ELwvxU`);
   });
 
+  it('matches the test vector of the README (SPEC §8 signing)', async () => {
+    const key = 'pmk_BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc';
+    const target = '/i/0b5e6f1c-8d3a-4f2e-9c71-2a4b6d8e0f13?resize=300x200&format=webp';
+    expect(await signUrl('0b5e6f1c-8d3a-4f2e-9c71-2a4b6d8e0f13', [['resize', '300x200'], ['format', 'webp']], key)).toBe(`${target}&sig=k5fHqsxL52W-xRfvKesaz179oHOrZ8XSYRJUeacHwr0`);
+  });
+
   it('signs the target as sent: repeated keys in order, percent-encoding included, sig last', async () => {
     const url = await signUrl(IMAGE, [['crop', '300x200+10+20'], ['watermark', 'text:© me'], ['crop', '10x10']], KEY, { baseUrl: 'https://img.example.com/' });
     const { pathname, search, origin } = new URL(url);

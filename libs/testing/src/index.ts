@@ -17,3 +17,5 @@ export * from './api-process.harness';
 export * from './private-postgres.harness';
 export * from './nginx.harness';
 export * from './redis-cluster.harness';
+export * from './npm-pack.harness';
+export * from './source-imports.util';
