@@ -87,4 +87,9 @@ export interface WebhookDelivery {
   attempts: { attemptedAt: string; statusCode: number | null; durationMs: number; error: string | null }[];
   createdAt: string;
 }
+/** Query of GET /v1/webhook-deliveries: both optional, both UUIDs. */
+export interface DeliveryFilter {
+  endpointId?: string;
+  jobId?: string;
+}
 export const WEBHOOK_EVENTS = ['job.succeeded', 'job.failed', 'image.ready', 'image.deleted'] as const;

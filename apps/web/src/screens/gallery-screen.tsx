@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
 import { api } from '../api/client';
+import { LoadMore } from '../app/load-more';
 import { ProblemText } from '../app/problem-text';
 import { Link } from '../app/router';
 
@@ -13,16 +13,6 @@ export function GalleryScreen() {
     // Thumbnails are rendered after the upload: look again while some are missing.
     refetchInterval: (query) => (query.state.data?.pages.some((p) => p.items.some((i) => !i.urls.thumbnail)) ? 2000 : false),
   });
-  const sentinel = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = sentinel.current;
-    if (!el || typeof IntersectionObserver === 'undefined') return;
-    const io = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting) && q.hasNextPage && !q.isFetchingNextPage) void q.fetchNextPage();
-    });
-    io.observe(el);
-    return () => io.disconnect();
-  }, [q]);
   const images = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <main>
@@ -43,12 +33,7 @@ export function GalleryScreen() {
           </li>
         ))}
       </ul>
-      <div ref={sentinel} />
-      {q.hasNextPage && (
-        <button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-          Load more
-        </button>
-      )}
+      <LoadMore pages={q} />
     </main>
   );
 }
