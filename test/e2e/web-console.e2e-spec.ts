@@ -31,6 +31,8 @@ async function shot(page: Page, name: string): Promise<void> {
   await sharp(await page.screenshot({ fullPage: true })).png({ palette: true, colours: 64, compressionLevel: 9 }).toFile(path.join(SHOTS, name));
 }
 const PHONE = { width: 375, height: 740 };
+/** Phone-width screenshots, to look at when the check below fails (not committed). */
+const PHONE_SHOTS = mkdtempSync(path.join(tmpdir(), 'pixmill-phone-'));
 /**
  * What makes a screen hard to use on a phone, read in the page: the document scrolls sideways, or a
  * control (button, field, menu, a link styled as one or in the navigation) pokes out of the viewport
@@ -159,10 +161,21 @@ describe('web console in Chromium (e2e)', () => {
     await page.getByLabel('Images to upload').setInputFiles([text]);
     await page.locator('.uploads li[data-state="failed"]', { hasText: 'notes.jpg' }).getByText(/unsupported type/i).waitFor();
 
+    // Thumbnails arrive a moment late (held here, then fetched for real): meanwhile each shows the
+    // ThumbHash the API sent with the image, as a data: PNG the page's CSP allows.
+    await page.route(/thumbnail-256\.webp/, async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue().catch(() => undefined);
+    });
     await nav.getByRole('link', { name: 'Gallery' }).click();
     const thumbs = page.locator('.gallery img');
+    const placeholders = page.locator('.gallery img[data-placeholder="shown"]');
+    await placeholders.first().waitFor({ timeout: 30_000 });
+    expect(await placeholders.first().evaluate((img: { style: { backgroundImage: string } }) => img.style.backgroundImage)).toMatch(/^url\("data:image\/png;base64,/);
     await until(() => thumbs.count(), (n) => n === 3, 30_000);
     for (let i = 0; i < 3; i++) await until(() => thumbs.nth(i).evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)), (w) => w > 0, 15_000);
+    await until(() => placeholders.count(), (n) => n === 0);
+    await page.unroute(/thumbnail-256\.webp/);
     mkdirSync(SHOTS, { recursive: true });
     await shot(page, 'gallery.png');
 
@@ -249,7 +262,7 @@ describe('web console in Chromium (e2e)', () => {
     const check = async (screen: string, p: Page = page): Promise<void> => {
       const found = await p.evaluate<string[]>(PHONE_PROBLEMS);
       if (found.length) problems[screen] = found;
-      await shot(p, `phone-${screen}.png`);
+      await sharp(await p.screenshot({ fullPage: true })).png({ palette: true, colours: 64 }).toFile(path.join(PHONE_SHOTS, `${screen}.png`));
     };
     await nav.getByRole('link', { name: 'Gallery' }).click();
     await until(() => page.locator('.gallery img').count(), (n) => n === 3);

@@ -1,6 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { LoadMore } from '../app/load-more';
+import { PlaceholderImage } from '../app/placeholder-image';
 import { ProblemText } from '../app/problem-text';
 import { Link } from '../app/router';
 
@@ -27,7 +28,11 @@ export function GalleryScreen() {
         {images.map((img) => (
           <li key={img.id}>
             <Link to={`/images/${img.id}`} aria-label={img.filename}>
-              {img.urls.thumbnail ? <img src={img.urls.thumbnail} alt={img.filename} loading="lazy" /> : <span className="pending">rendering…</span>}
+              {img.urls.thumbnail ? (
+                <PlaceholderImage src={img.urls.thumbnail} placeholder={img.placeholder} alt={img.filename} loading="lazy" />
+              ) : (
+                <span className="pending">rendering…</span>
+              )}
               <span className="caption">{img.filename}</span>
             </Link>
           </li>
