@@ -1,5 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { fireEvent, render, screen, within } from '@testing-library/react';
+import { MemoryRouter, useLocation } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api } from '../api/client';
 import type { DeliveryFilter, Page, WebhookDelivery, WebhookEndpoint } from '../api/types';
@@ -22,18 +23,24 @@ function fakeDeliveries() {
   return calls;
 }
 
-const renderLog = () =>
+/** The address bar's query, as the router holds it. */
+let search = '';
+function SearchProbe() {
+  search = useLocation().search;
+  return null;
+}
+const renderLog = (at = '/webhooks') =>
   render(
-    <QueryClientProvider client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}>
-      <DeliveryLog endpoints={endpoints} />
-    </QueryClientProvider>,
+    <MemoryRouter initialEntries={[at]}>
+      <QueryClientProvider client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}>
+        <DeliveryLog endpoints={endpoints} />
+        <SearchProbe />
+      </QueryClientProvider>
+    </MemoryRouter>,
   );
 const rows = () => within(screen.getByRole('list', { name: 'Deliveries' })).queryAllByRole('listitem');
 
-afterEach(() => {
-  vi.restoreAllMocks();
-  history.replaceState(null, '', '/');
-});
+afterEach(() => vi.restoreAllMocks());
 
 describe('delivery log', () => {
   it('pages by cursor: "Load more" appends the next page and disappears on the last', async () => {
@@ -62,12 +69,12 @@ describe('delivery log', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Filter' }));
     await screen.findByText('https://hooks.example.com/9');
     expect(calls.at(-1)).toEqual({ filter: { endpointId: ENDPOINT, jobId: JOB }, cursor: null });
-    expect(location.search).toBe(`?endpointId=${ENDPOINT}&jobId=${JOB}`);
+    expect(search).toBe(`?endpointId=${ENDPOINT}&jobId=${JOB}`);
     expect(screen.queryByRole('alert')).toBeNull();
 
     fireEvent.click(screen.getByRole('button', { name: 'Show all' }));
     await screen.findByText('https://hooks.example.com/2');
-    expect(location.search).toBe('');
+    expect(search).toBe('');
     // A delivery's own job narrows the log to it in one click.
     fireEvent.click(screen.getByRole('button', { name: `Only job ${JOB}` }));
     await screen.findByText('https://hooks.example.com/9');
@@ -75,9 +82,8 @@ describe('delivery log', () => {
   });
 
   it('opens with the filter of the address (the jobs list links to /webhooks?jobId=…)', async () => {
-    history.replaceState(null, '', `/webhooks?jobId=${JOB}`);
     const calls = fakeDeliveries();
-    renderLog();
+    renderLog(`/webhooks?jobId=${JOB}`);
     await screen.findByText('https://hooks.example.com/9');
     expect(calls[0].filter).toEqual({ endpointId: undefined, jobId: JOB });
     expect((screen.getByLabelText('Job id') as HTMLInputElement).value).toBe(JOB);

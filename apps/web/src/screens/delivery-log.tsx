@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useSearchParams } from 'react-router';
 import { api } from '../api/client';
 import type { DeliveryFilter, WebhookEndpoint } from '../api/types';
 import { when } from '../app/format';
@@ -8,20 +9,10 @@ import { ProblemText } from '../app/problem-text';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The filter a page was opened with: `/webhooks?jobId=…` (the jobs list links there) or `?endpointId=…`. */
-function filterFromLocation(): DeliveryFilter {
-  const q = new URLSearchParams(typeof location === 'undefined' ? '' : location.search);
-  const pick = (k: string): string | undefined => (UUID.test(q.get(k) ?? '') ? q.get(k)! : undefined);
+/** The filter in the address (`/webhooks?jobId=…`, which the jobs list links to; `?endpointId=…`). */
+function filterOf(params: URLSearchParams): DeliveryFilter {
+  const pick = (k: string): string | undefined => (UUID.test(params.get(k) ?? '') ? params.get(k)! : undefined);
   return { endpointId: pick('endpointId'), jobId: pick('jobId') };
-}
-
-/** Keeps the applied filter in the address, so a reload or a shared link shows the same log. */
-function writeLocation(f: DeliveryFilter): void {
-  const q = new URLSearchParams();
-  if (f.endpointId) q.set('endpointId', f.endpointId);
-  if (f.jobId) q.set('jobId', f.jobId);
-  const search = q.size ? `?${q}` : '';
-  if (search !== location.search) history.replaceState(history.state, '', location.pathname + search);
 }
 
 /**
@@ -32,7 +23,9 @@ function writeLocation(f: DeliveryFilter): void {
 export function DeliveryLog({ endpoints }: { endpoints: WebhookEndpoint[] }) {
   const client = useQueryClient();
   const ids = useId();
-  const [filter, setFilter] = useState<DeliveryFilter>(filterFromLocation);
+  // The applied filter lives in the address, so a reload or a shared link shows the same log.
+  const [params, setParams] = useSearchParams();
+  const filter = useMemo(() => filterOf(params), [params]);
   const [endpointId, setEndpointId] = useState(filter.endpointId ?? '');
   const [jobId, setJobId] = useState(filter.jobId ?? '');
   const [jobIdError, setJobIdError] = useState<string | null>(null);
@@ -43,12 +36,17 @@ export function DeliveryLog({ endpoints }: { endpoints: WebhookEndpoint[] }) {
     getNextPageParam: (last) => last.nextCursor,
   });
   const redeliver = useMutation({ mutationFn: (id: string) => api.redeliver(id), onSuccess: () => void client.invalidateQueries({ queryKey: ['deliveries'] }) });
-  const apply = (next: DeliveryFilter): void => {
-    setFilter(next);
-    setEndpointId(next.endpointId ?? '');
-    setJobId(next.jobId ?? '');
+  // The form shows the applied filter, also when the address changes it (Back, the Webhooks link).
+  useEffect(() => {
+    setEndpointId(filter.endpointId ?? '');
+    setJobId(filter.jobId ?? '');
     setJobIdError(null);
-    writeLocation(next);
+  }, [filter]);
+  const apply = (next: DeliveryFilter): void => {
+    const q = new URLSearchParams();
+    if (next.endpointId) q.set('endpointId', next.endpointId);
+    if (next.jobId) q.set('jobId', next.jobId);
+    setParams(q, { replace: true });
   };
   const submit = (e: FormEvent): void => {
     e.preventDefault();

@@ -1,9 +1,9 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
 import { api } from '../api/client';
 import { LoadMore } from '../app/load-more';
 import { PlaceholderImage } from '../app/placeholder-image';
 import { ProblemText } from '../app/problem-text';
-import { Link } from '../app/router';
 
 export function GalleryScreen() {
   const q = useInfiniteQuery({

@@ -1,11 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link, useNavigate } from 'react-router';
 import { api } from '../api/client';
 import type { Image } from '../api/types';
 import { formatBytes, when } from '../app/format';
 import { PlaceholderImage } from '../app/placeholder-image';
 import { ProblemText } from '../app/problem-text';
-import { Link, navigate } from '../app/router';
 
 /** The listing thumbnail's box (256 px inside, never enlarged), so its placeholder has a size before it loads. */
 function thumbnailSize(img: Image): { width: number; height: number } {
@@ -15,6 +15,7 @@ function thumbnailSize(img: Image): { width: number; height: number } {
 
 export function ImageScreen({ id }: { id: string }) {
   const client = useQueryClient();
+  const navigate = useNavigate();
   const image = useQuery({ queryKey: ['image', id], queryFn: () => api.image(id) });
   const derivatives = useQuery({ queryKey: ['derivatives', id], queryFn: () => api.derivatives(id) });
   const [confirming, setConfirming] = useState(false);
@@ -22,7 +23,7 @@ export function ImageScreen({ id }: { id: string }) {
     mutationFn: () => api.deleteImage(id),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['images'] });
-      navigate('/gallery', true);
+      navigate('/gallery', { replace: true });
     },
   });
   const img = image.data;

@@ -1,10 +1,10 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { api } from '../api/client';
 import { when } from '../app/format';
 import { LoadMore } from '../app/load-more';
 import { ProblemText } from '../app/problem-text';
-import { Link } from '../app/router';
 
 const STATUSES = ['', 'queued', 'active', 'succeeded', 'failed', 'canceled'];
 
