@@ -289,6 +289,31 @@ describe('web console in Chromium (e2e)', () => {
     await page.getByTestId('endpoint-secret').waitFor();
     await page.getByRole('list', { name: 'Endpoints' }).getByText(longHook).waitFor();
     await check('webhooks');
+    // The delivery log with real deliveries: an upload's image.ready goes to both endpoints.
+    const extra = path.join(mkdtempSync(path.join(tmpdir(), 'pixmill-web-files-')), 'pier.jpg');
+    writeFileSync(extra, await jpeg(200, 150, { seed: 11 }));
+    await nav.getByRole('link', { name: 'Upload' }).click();
+    await page.getByLabel('Images to upload').setInputFiles([extra]);
+    await page.locator('.uploads li[data-state="done"]', { hasText: 'pier.jpg' }).waitFor({ timeout: 30_000 });
+    await nav.getByRole('link', { name: 'Webhooks' }).click();
+    const log = page.getByRole('list', { name: 'Deliveries' }).getByRole('listitem');
+    const settled = page.locator('.deliveries li, p.empty:has-text("No deliveries")').first();
+    await until(
+      async () => {
+        await page.reload();
+        await settled.waitFor();
+        return log.count();
+      },
+      (n) => n >= 2,
+      30_000,
+    );
+    await page.getByLabel('Endpoint', { exact: true }).selectOption({ label: longHook });
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await until(() => page.evaluate<string>('location.search'), (q) => q.startsWith('?endpointId='));
+    await until(() => log.allTextContents(), (rows) => rows.length === 1 && rows[0].includes('image.ready') && rows[0].includes(longHook));
+    await check('webhooks-log');
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await until(() => log.count(), (n) => n >= 2);
     await nav.getByRole('link', { name: 'Account' }).click();
     await page.getByText('Transforms today', { exact: false }).first().waitFor();
     await check('account');
