@@ -2,10 +2,17 @@ import { defineConfig } from 'vitest/config';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const api = process.env.PIXMILL_API_URL ?? 'http://localhost:3000';
+/**
+ * What the dev server passes to the API: every path the console calls or links to that the API
+ * answers. `/account` and `/images/…` are the console's own screens, so only the API's account
+ * pages (the links of its mails) and the public `/i/{imageId}` URLs go through, matched exactly.
+ */
+const API_PATHS = ['/v1/', '/files/', '^/i/', '^/account/(verify-email|reset-password)', '/docs', '/openapi.'];
 
 /** Writes .br and .gz beside each text asset; the API serves them to browsers that accept them. */
 function precompress(): Plugin {
@@ -27,8 +34,9 @@ function precompress(): Plugin {
 export default defineConfig({
   root: here,
   base: '/',
-  plugins: [precompress()],
-  oxc: { jsx: { runtime: 'automatic' } },
+  // @vitejs/plugin-react 6 is the line for Vite 8: JSX through Vite's own oxc transform, with React
+  // Fast Refresh under `npm run dev:web` (decision 054).
+  plugins: [react(), precompress()],
   build: {
     outDir: `${here}../../dist/web`,
     emptyOutDir: true,
@@ -44,10 +52,10 @@ export default defineConfig({
       },
     },
   },
-  // `npm run dev:web`: Vite on :5173, API calls and delivery URLs proxied to the API.
+  // `npm run dev:web`: Vite on :5173 with hot reload; the API's paths proxied to it.
   server: {
     port: 5173,
-    proxy: { '/v1': api, '/files': api },
+    proxy: Object.fromEntries(API_PATHS.map((p) => [p, api])),
   },
   test: {
     root: here,

@@ -30,6 +30,30 @@ const SHOTS = process.env.UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screensh
 async function shot(page: Page, name: string): Promise<void> {
   await sharp(await page.screenshot({ fullPage: true })).png({ palette: true, colours: 64, compressionLevel: 9 }).toFile(path.join(SHOTS, name));
 }
+const PHONE = { width: 375, height: 740 };
+/** Phone-width screenshots, to look at when the check below fails (not committed). */
+const PHONE_SHOTS = mkdtempSync(path.join(tmpdir(), 'pixmill-phone-'));
+/**
+ * What makes a screen hard to use on a phone, read in the page: the document scrolls sideways, or a
+ * control (button, field, menu, a link styled as one or in the navigation) pokes out of the viewport
+ * or is smaller than 24 × 24 px, WCAG 2.2's minimum target. Links inside running text are exempt
+ * from the size rule, as in WCAG, but must stay on screen too.
+ */
+const PHONE_PROBLEMS = `(() => {
+  const vw = document.documentElement.clientWidth;
+  const found = [];
+  if (document.documentElement.scrollWidth > vw) found.push('scrolls sideways: ' + document.documentElement.scrollWidth + ' px wide');
+  for (const el of document.querySelectorAll('a[href], button, input, select, textarea')) {
+    if (el.matches('.skip, .visually-hidden')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const name = el.tagName.toLowerCase() + ' "' + (el.getAttribute('aria-label') || el.textContent || el.getAttribute('name') || el.id).trim().slice(0, 40) + '"';
+    if (r.left < -0.5 || r.right > vw + 0.5) found.push(name + ' reaches ' + Math.round(r.left) + '..' + Math.round(r.right) + ' px');
+    const control = !el.matches('a') || el.matches('.button, nav a');
+    if (control && (r.width < 24 || r.height < 24)) found.push(name + ' is ' + Math.round(r.width) + ' × ' + Math.round(r.height) + ' px');
+  }
+  return found;
+})()`;
 const ENV = {
   WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
   STORAGE_LOCAL_DIR: mkdtempSync(path.join(tmpdir(), 'pixmill-web-')),
@@ -137,10 +161,21 @@ describe('web console in Chromium (e2e)', () => {
     await page.getByLabel('Images to upload').setInputFiles([text]);
     await page.locator('.uploads li[data-state="failed"]', { hasText: 'notes.jpg' }).getByText(/unsupported type/i).waitFor();
 
+    // Thumbnails arrive a moment late (held here, then fetched for real): meanwhile each shows the
+    // ThumbHash the API sent with the image, as a data: PNG the page's CSP allows.
+    await page.route(/thumbnail-256\.webp/, async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue().catch(() => undefined);
+    });
     await nav.getByRole('link', { name: 'Gallery' }).click();
     const thumbs = page.locator('.gallery img');
+    const placeholders = page.locator('.gallery img[data-placeholder="shown"]');
+    await placeholders.first().waitFor({ timeout: 30_000 });
+    expect(await placeholders.first().evaluate((img: { style: { backgroundImage: string } }) => img.style.backgroundImage)).toMatch(/^url\("data:image\/png;base64,/);
     await until(() => thumbs.count(), (n) => n === 3, 30_000);
     for (let i = 0; i < 3; i++) await until(() => thumbs.nth(i).evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)), (w) => w > 0, 15_000);
+    await until(() => placeholders.count(), (n) => n === 0);
+    await page.unroute(/thumbnail-256\.webp/);
     mkdirSync(SHOTS, { recursive: true });
     await shot(page, 'gallery.png');
 
@@ -211,10 +246,6 @@ describe('web console in Chromium (e2e)', () => {
     await page.keyboard.press('Enter');
     await until(() => thumbs.count(), (n) => n === 3);
 
-    // A phone-sized screen: nothing wider than the viewport.
-    await page.setViewportSize({ width: 375, height: 740 });
-    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
-
     // Expected refusals (401 for the wrong password, 415 for the text file) are logged by Chromium as failed loads.
     expect(consoleErrors.filter((e) => !/status of (401|415)/.test(e))).toEqual([]);
     const sum = (k: 'wire' | 'decoded'): number => [...jsBytes.values()].reduce((a, b) => a + b[k], 0);
@@ -222,4 +253,82 @@ describe('web console in Chromium (e2e)', () => {
     process.stdout.write(`web console: ${JSON.stringify(figures)}\n`);
     writeFileSync(path.join(SHOTS, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
   }, 180_000);
+
+  it('fits every screen on a 375 px phone: no sideways scroll, every control on screen and big enough to tap', async () => {
+    // Runs after the flow above, in the same signed-in page: there are images, a job and an endpoint.
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await page.setViewportSize(PHONE);
+    const problems: Record<string, string[]> = {};
+    const check = async (screen: string, p: Page = page): Promise<void> => {
+      const found = await p.evaluate<string[]>(PHONE_PROBLEMS);
+      if (found.length) problems[screen] = found;
+      await sharp(await p.screenshot({ fullPage: true })).png({ palette: true, colours: 64 }).toFile(path.join(PHONE_SHOTS, `${screen}.png`));
+    };
+    await nav.getByRole('link', { name: 'Gallery' }).click();
+    await until(() => page.locator('.gallery img').count(), (n) => n === 3);
+    await check('gallery');
+    await page.getByRole('link', { name: 'harbour.jpg' }).click();
+    await page.getByRole('heading', { name: 'harbour.jpg' }).waitFor();
+    await page.getByRole('table').waitFor();
+    await check('image');
+    await page.getByRole('link', { name: 'Transform' }).click();
+    for (const op of ['resize', 'crop', 'watermark']) await page.getByLabel('Add operation').selectOption(op);
+    await page.getByLabel('Width (px)').first().fill('9000');
+    await check('builder');
+    await nav.getByRole('link', { name: 'Upload' }).click();
+    await page.getByRole('button', { name: 'Choose files' }).waitFor();
+    await check('upload');
+    await nav.getByRole('link', { name: 'Jobs' }).click();
+    await page.locator('.jobs li[data-status="succeeded"]').first().waitFor();
+    await check('jobs');
+    await nav.getByRole('link', { name: 'Webhooks' }).click();
+    // A long endpoint URL must wrap, not widen the page.
+    const longHook = receiver.url(`console/${'a-rather-long-path-segment-'.repeat(4)}`);
+    await page.getByLabel('Endpoint URL').fill(longHook);
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByTestId('endpoint-secret').waitFor();
+    await page.getByRole('list', { name: 'Endpoints' }).getByText(longHook).waitFor();
+    await check('webhooks');
+    // The delivery log with real deliveries: an upload's image.ready goes to both endpoints.
+    const extra = path.join(mkdtempSync(path.join(tmpdir(), 'pixmill-web-files-')), 'pier.jpg');
+    writeFileSync(extra, await jpeg(200, 150, { seed: 11 }));
+    await nav.getByRole('link', { name: 'Upload' }).click();
+    await page.getByLabel('Images to upload').setInputFiles([extra]);
+    await page.locator('.uploads li[data-state="done"]', { hasText: 'pier.jpg' }).waitFor({ timeout: 30_000 });
+    await nav.getByRole('link', { name: 'Webhooks' }).click();
+    const log = page.getByRole('list', { name: 'Deliveries' }).getByRole('listitem');
+    const settled = page.locator('.deliveries li, p.empty:has-text("No deliveries")').first();
+    await until(
+      async () => {
+        await page.reload();
+        await settled.waitFor();
+        return log.count();
+      },
+      (n) => n >= 2,
+      30_000,
+    );
+    await page.getByLabel('Endpoint', { exact: true }).selectOption({ label: longHook });
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await until(() => page.evaluate<string>('location.search'), (q) => q.startsWith('?endpointId='));
+    await until(() => log.allTextContents(), (rows) => rows.length === 1 && rows[0].includes('image.ready') && rows[0].includes(longHook));
+    await check('webhooks-log');
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await until(() => log.count(), (n) => n >= 2);
+    await nav.getByRole('link', { name: 'Account' }).click();
+    await page.getByText('Transforms today', { exact: false }).first().waitFor();
+    await check('account');
+    // Signed out: a fresh page has no session.
+    const anon = await browser.newPage({ viewport: PHONE });
+    anon.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    anon.on('pageerror', (e) => consoleErrors.push(e.message));
+    await anon.goto(`${api.baseUrl}/login`);
+    await anon.getByRole('heading', { name: 'Log in to Pixmill' }).waitFor();
+    await check('login', anon);
+    await anon.getByRole('link', { name: /sign up/i }).click();
+    await anon.getByRole('heading', { name: 'Create your Pixmill account' }).waitFor();
+    await check('signup', anon);
+    await anon.close();
+    expect(problems).toEqual({});
+    expect(consoleErrors.filter((e) => !/status of (401|415)/.test(e))).toEqual([]);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router';
 import { ApiError } from './api/client';
 import { App } from './app/app';
 import './styles.css';
@@ -18,7 +19,9 @@ const queryClient = new QueryClient({
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <App onSignOut={() => queryClient.clear()} />
+      <BrowserRouter>
+        <App onSignOut={() => queryClient.clear()} />
+      </BrowserRouter>
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -1,4 +1,4 @@
-import type { Derivative, Image, Job, Me, Page, Problem, Session, WebhookDelivery, WebhookEndpoint } from './types';
+import type { DeliveryFilter, Derivative, Image, Job, Me, Page, Problem, Session, WebhookDelivery, WebhookEndpoint } from './types';
 
 /** A problem+json answer (or a network failure, as `network_error`), thrown by every call. */
 export class ApiError extends Error {
@@ -148,8 +148,14 @@ export class ApiClient {
   updateWebhookEndpoint = (id: string, body: { enabled?: boolean }): Promise<WebhookEndpoint> =>
     this.json(`/v1/webhook-endpoints/${id}`, { method: 'PATCH', body: JSON.stringify(body) });
   deleteWebhookEndpoint = (id: string): Promise<void> => this.json(`/v1/webhook-endpoints/${id}`, { method: 'DELETE' });
-  deliveries = (endpointId?: string): Promise<Page<WebhookDelivery>> =>
-    this.json(`/v1/webhook-deliveries?limit=50${endpointId ? `&endpointId=${endpointId}` : ''}`);
+  /** The delivery log, newest first, one page at a time; `endpointId` and `jobId` narrow it. */
+  deliveries = (filter: DeliveryFilter = {}, cursor?: string | null, limit = 20): Promise<Page<WebhookDelivery>> => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (filter.endpointId) q.set('endpointId', filter.endpointId);
+    if (filter.jobId) q.set('jobId', filter.jobId);
+    if (cursor) q.set('cursor', cursor);
+    return this.json(`/v1/webhook-deliveries?${q}`);
+  };
   redeliver = (id: string): Promise<WebhookDelivery> => this.json(`/v1/webhook-deliveries/${id}/redeliver`, { method: 'POST' });
 
   /**

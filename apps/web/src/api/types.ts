@@ -34,6 +34,14 @@ export interface Image {
   exif: Record<string, unknown> | null;
   createdAt: string;
   urls: { original: string | null; thumbnail: string | null };
+  /** Computed with the thumbnail; null until then. */
+  placeholder: ImagePlaceholder | null;
+}
+/** What to show while an image loads: ThumbHash (base64), a 4 × 3 BlurHash, the dominant colour `#rrggbb`. */
+export interface ImagePlaceholder {
+  thumbhash: string;
+  blurhash: string;
+  dominantColor: string;
 }
 export interface Page<T> {
   items: T[];
@@ -86,5 +94,10 @@ export interface WebhookDelivery {
   nextAttemptAt: string | null;
   attempts: { attemptedAt: string; statusCode: number | null; durationMs: number; error: string | null }[];
   createdAt: string;
+}
+/** Query of GET /v1/webhook-deliveries: both optional, both UUIDs. */
+export interface DeliveryFilter {
+  endpointId?: string;
+  jobId?: string;
 }
 export const WEBHOOK_EVENTS = ['job.succeeded', 'job.failed', 'image.ready', 'image.deleted'] as const;

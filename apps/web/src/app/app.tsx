@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client';
 import { BuilderScreen } from '../builder/builder-screen';
 import { AccountScreen } from '../screens/account-screen';
@@ -8,7 +9,6 @@ import { ImageScreen } from '../screens/image-screen';
 import { JobsScreen } from '../screens/jobs-screen';
 import { UploadScreen } from '../screens/upload-screen';
 import { WebhooksScreen } from '../screens/webhooks-screen';
-import { Link, navigate, Redirect, usePath } from './router';
 
 const NAV: [string, string][] = [
   ['/gallery', 'Gallery'],
@@ -18,39 +18,36 @@ const NAV: [string, string][] = [
   ['/account', 'Account'],
 ];
 
-function Screen({ path }: { path: string }) {
-  const image = /^\/images\/([0-9a-f-]{36})(\/builder)?$/.exec(path);
-  if (image) return image[2] ? <BuilderScreen imageId={image[1]} /> : <ImageScreen id={image[1]} />;
-  switch (path) {
-    case '/gallery':
-      return <GalleryScreen />;
-    case '/upload':
-      return <UploadScreen />;
-    case '/jobs':
-      return <JobsScreen />;
-    case '/webhooks':
-      return <WebhooksScreen />;
-    case '/account':
-      return <AccountScreen />;
-    default:
-      return <Redirect to="/gallery" />;
-  }
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `/images/:id` and `/images/:id/builder`; an id that cannot be an image's goes back to the gallery. */
+function ImageRoute({ builder = false }: { builder?: boolean }) {
+  const { id = '' } = useParams();
+  if (!UUID.test(id)) return <Navigate to="/gallery" replace />;
+  return builder ? <BuilderScreen imageId={id} /> : <ImageScreen id={id} />;
 }
 
+/**
+ * The console's routes (React Router, declarative; paths the API answers with this page, its SPA
+ * fallback). Signed out, only /login and /signup exist; signed in, they lead to the gallery.
+ */
 export function App({ onSignOut }: { onSignOut: () => void }) {
-  const path = usePath();
+  const navigate = useNavigate();
   const [signedIn, setSignedIn] = useState(api.hasSession);
   useEffect(() => api.onSessionChange(setSignedIn), []);
   if (!signedIn) {
-    if (path === '/signup') return <AuthScreen mode="signup" />;
-    if (path === '/login') return <AuthScreen mode="login" />;
-    return <Redirect to="/login" />;
+    return (
+      <Routes>
+        <Route path="/login" element={<AuthScreen mode="login" />} />
+        <Route path="/signup" element={<AuthScreen mode="signup" />} />
+        <Route path="*" element={<Navigate to="/login" replace />} />
+      </Routes>
+    );
   }
-  if (path === '/login' || path === '/signup') return <Redirect to="/gallery" />;
   const logout = async (): Promise<void> => {
     await api.logout();
     onSignOut();
-    navigate('/login', true);
+    navigate('/login', { replace: true });
   };
   return (
     <>
@@ -61,9 +58,9 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
         <strong className="brand">Pixmill</strong>
         <nav aria-label="Main">
           {NAV.map(([to, label]) => (
-            <Link key={to} to={to} aria-current={path.startsWith(to) ? 'page' : undefined}>
+            <NavLink key={to} to={to}>
               {label}
-            </Link>
+            </NavLink>
           ))}
         </nav>
         <button type="button" onClick={() => void logout()}>
@@ -71,7 +68,16 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
         </button>
       </header>
       <div id="content">
-        <Screen path={path} />
+        <Routes>
+          <Route path="/gallery" element={<GalleryScreen />} />
+          <Route path="/upload" element={<UploadScreen />} />
+          <Route path="/jobs" element={<JobsScreen />} />
+          <Route path="/webhooks" element={<WebhooksScreen />} />
+          <Route path="/account" element={<AccountScreen />} />
+          <Route path="/images/:id" element={<ImageRoute />} />
+          <Route path="/images/:id/builder" element={<ImageRoute builder />} />
+          <Route path="*" element={<Navigate to="/gallery" replace />} />
+        </Routes>
       </div>
     </>
   );

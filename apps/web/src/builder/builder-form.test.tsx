@@ -59,4 +59,63 @@ describe('builder validation', () => {
       'at most 10 operations',
     );
   });
+
+  it('checks the newer operations: extend sides and fill, roundCorners in percent, tint colours, frame first', () => {
+    let draft!: DraftSpec;
+    render(<Harness onDraft={(d) => (draft = d)} />);
+    add('extend');
+    expect(screen.getByRole('alert').textContent).toBe('All sides (px) give all or top or right or bottom or left');
+    type('All sides (px)', '5000');
+    expect(screen.getByRole('alert').textContent).toBe('All sides (px) must be between 0 and 4096');
+    type('All sides (px)', '20');
+    type('Top (px)', '5');
+    fireEvent.change(screen.getByLabelText('Fill with'), { target: { value: 'mirror' } });
+    type('Background', '#ffffff');
+    expect(screen.getByRole('alert').textContent).toBe('Background does not apply when filling with mirror');
+    type('Background', '');
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(toQuery(draft)).toBe('extend=5,20,20,20:mirror');
+
+    add('roundCorners');
+    type('Radius', '60');
+    fireEvent.change(screen.getByLabelText('Unit'), { target: { value: 'percent' } });
+    expect(screen.getByRole('alert').textContent).toBe('Radius must be at most 50 in percent (50 makes a circle)');
+    type('Radius', '50');
+
+    add('tint');
+    type('Colour', 'sepia-ish');
+    expect(screen.getByRole('alert').textContent).toBe('Colour must be a colour: #rgb, #rrggbb, #rrggbbaa or rgb(…)');
+    type('Colour', '#704214');
+    expect(screen.queryByRole('alert')).toBeNull();
+
+    // frame picks what is decoded, so the API takes it only first in the chain.
+    add('frame');
+    type('Frame index', '2');
+    expect(screen.getByRole('alert').textContent).toBe('Frame index frame must be the first operation (it picks what is decoded)');
+    fireEvent.click(screen.getByRole('button', { name: 'Remove frame' }));
+
+    fireEvent.click(screen.getByLabelText('Keep colour profile'));
+    expect(toSpec(draft)).toEqual({
+      operations: [
+        { op: 'extend', all: 20, top: 5, extendWith: 'mirror' },
+        { op: 'roundCorners', radius: 50, unit: 'percent' },
+        { op: 'tint', color: '#704214' },
+      ],
+      output: { keepProfile: true },
+    });
+    expect(toQuery(draft)).toBe('extend=5,20,20,20:mirror&roundCorners=50%25&tint=704214&keepProfile=true');
+  });
+
+  it('writes trim, flatten, negate, normalize and frame in the query syntax the API parses', () => {
+    const op = (o: string, values: Record<string, string> = {}, key = 0) => ({ key, op: o, values });
+    const draft: DraftSpec = {
+      operations: [op('frame', { frames: 'first' }), op('trim', { background: '#fff' }), op('flatten', { background: '#000000' }), op('negate'), op('normalize'), op('trim', { threshold: '0' })],
+      format: 'png',
+      quality: '',
+    };
+    expect(validateSpec(draft)).toEqual({});
+    expect(toQuery(draft)).toBe('frame=first&trim=10:fff&flatten=000000&negate=true&normalize=true&trim=0&format=png');
+    expect(validateSpec({ ...draft, operations: [op('frame', { index: '1', frames: 'all' })] })).toEqual({ 'operations.0.index': 'or Frames: give one, not both' });
+    expect(validateSpec({ ...draft, operations: [op('frame')] })).toEqual({ 'operations.0.index': 'give index or frames' });
+  });
 });

@@ -40,11 +40,12 @@ export function BuilderForm({ draft, errors, onChange }: { draft: DraftSpec; err
                       <input
                         id={id}
                         value={value}
-                        inputMode={rule.kind === 'text' ? 'text' : 'decimal'}
+                        inputMode={rule.kind === 'text' || rule.kind === 'color' ? 'text' : 'decimal'}
                         onChange={(e) => set(e.target.value)}
                         aria-invalid={!!err}
                         aria-describedby={err ? `${id}-err` : undefined}
-                        placeholder={rule.min !== undefined ? `${rule.min}–${rule.max}` : undefined}
+                        placeholder={rule.min !== undefined ? `${rule.min}–${rule.max}` : rule.kind === 'color' ? '#rrggbb' : undefined}
+                        spellCheck={rule.kind === 'text'}
                       />
                     )}
                     {err && (
@@ -111,6 +112,19 @@ export function BuilderForm({ draft, errors, onChange }: { draft: DraftSpec; err
               Quality {errors['output.quality']}
             </span>
           )}
+        </div>
+        <div className="field">
+          <input
+            id="out-keep-profile"
+            type="checkbox"
+            checked={!!draft.keepProfile}
+            onChange={(e) => onChange({ ...draft, keepProfile: e.target.checked })}
+            aria-describedby="out-keep-profile-hint"
+          />
+          <label htmlFor="out-keep-profile">Keep colour profile</label>
+          <span className="hint" id="out-keep-profile-hint">
+            wide gamut (Display P3…) stays wide; otherwise converted to sRGB
+          </span>
         </div>
       </fieldset>
     </div>

@@ -1,6 +1,18 @@
 // The transformation spec of SPEC §4 as the builder edits it: each operation's fields, their ranges,
 // and the two forms the API takes (JSON body and the /transform query string).
-export type FieldKind = 'int' | 'number' | 'text' | 'enum' | 'bool';
+// Colours and the newer operations' limits come from libs/imaging itself (plain modules, no sharp),
+// so the builder accepts what the API accepts.
+import { parseColor } from '../../../../libs/imaging/src/spec/color.util';
+import {
+  EXTEND_WITH,
+  FRAME_SELECTIONS,
+  MAX_EXTEND,
+  MAX_FRAME_INDEX,
+  MAX_OUTPUT_SIDE,
+  RADIUS_UNITS,
+} from '../../../../libs/imaging/src/spec/transformation-spec.types';
+
+export type FieldKind = 'int' | 'number' | 'text' | 'enum' | 'color';
 export interface FieldRule {
   name: string;
   kind: FieldKind;
@@ -40,9 +52,45 @@ export const OPERATIONS: Record<string, FieldRule[]> = {
     { name: 'gravity', kind: 'enum', options: GRAVITIES, label: 'Gravity' },
     { name: 'opacity', kind: 'number', min: 0, max: 1, label: 'Opacity' },
   ],
+  trim: [
+    { name: 'threshold', kind: 'int', min: 0, max: 255, label: 'Threshold' },
+    { name: 'background', kind: 'color', label: 'Border colour' },
+  ],
+  extend: [
+    { name: 'all', kind: 'int', min: 0, max: MAX_EXTEND, label: 'All sides (px)' },
+    { name: 'top', kind: 'int', min: 0, max: MAX_EXTEND, label: 'Top (px)' },
+    { name: 'right', kind: 'int', min: 0, max: MAX_EXTEND, label: 'Right (px)' },
+    { name: 'bottom', kind: 'int', min: 0, max: MAX_EXTEND, label: 'Bottom (px)' },
+    { name: 'left', kind: 'int', min: 0, max: MAX_EXTEND, label: 'Left (px)' },
+    { name: 'extendWith', kind: 'enum', options: [...EXTEND_WITH], label: 'Fill with' },
+    { name: 'background', kind: 'color', label: 'Background' },
+  ],
+  roundCorners: [
+    { name: 'radius', kind: 'int', min: 1, max: MAX_OUTPUT_SIDE, label: 'Radius' },
+    { name: 'unit', kind: 'enum', options: [...RADIUS_UNITS], label: 'Unit' },
+  ],
+  flatten: [{ name: 'background', kind: 'color', label: 'Background' }],
+  tint: [{ name: 'color', kind: 'color', label: 'Colour' }],
+  negate: [],
+  normalize: [],
+  frame: [
+    { name: 'index', kind: 'int', min: 0, max: MAX_FRAME_INDEX, label: 'Frame index' },
+    { name: 'frames', kind: 'enum', options: [...FRAME_SELECTIONS], label: 'Frames' },
+  ],
 };
 /** Fields an operation needs, at least one of them. */
-const REQUIRED_ANY: Record<string, string[]> = { resize: ['width', 'height'], crop: ['width', 'height'], blur: ['sigma'], rotate: ['angle'], contrast: ['factor'], watermark: ['text'] };
+const REQUIRED_ANY: Record<string, string[]> = {
+  resize: ['width', 'height'],
+  crop: ['width', 'height'],
+  blur: ['sigma'],
+  rotate: ['angle'],
+  contrast: ['factor'],
+  watermark: ['text'],
+  extend: ['all', 'top', 'right', 'bottom', 'left'],
+  roundCorners: ['radius'],
+  tint: ['color'],
+  frame: ['index', 'frames'],
+};
 export const FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif'];
 export const MAX_OPERATIONS = 10;
 
@@ -56,17 +104,36 @@ export interface DraftSpec {
   operations: DraftOperation[];
   format: string;
   quality: string;
+  /** `output.keepProfile`: keep the input's ICC profile (a wide gamut stays wide) instead of converting to sRGB. */
+  keepProfile?: boolean;
 }
 export type SpecErrors = Record<string, string>;
 
 function checkField(rule: FieldRule, raw: string): string | null {
   if (rule.kind === 'text') return raw.length > (rule.maxLength ?? Infinity) ? `at most ${rule.maxLength} characters` : null;
   if (rule.kind === 'enum') return rule.options!.includes(raw) ? null : `one of ${rule.options!.join(', ')}`;
+  if (rule.kind === 'color') return parseColor(raw) ? null : 'a colour: #rgb, #rrggbb, #rrggbbaa or rgb(…)';
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n)) return 'a number';
   if (rule.kind === 'int' && !Number.isInteger(n)) return 'a whole number';
   if (n < rule.min! || n > rule.max!) return `between ${rule.min} and ${rule.max}`;
   return null;
+}
+
+/** Rules between fields, or about the operation's place in the chain, as the API's DTOs check them. */
+function crossFieldError(o: DraftOperation, i: number): [field: string, message: string] | null {
+  const v = (f: string): string => o.values[f] ?? '';
+  switch (o.op) {
+    case 'roundCorners':
+      return v('unit') === 'percent' && Number(v('radius')) > 50 ? ['radius', 'must be at most 50 in percent (50 makes a circle)'] : null;
+    case 'extend':
+      return v('background') && v('extendWith') && v('extendWith') !== 'background' ? ['background', `does not apply when filling with ${v('extendWith')}`] : null;
+    case 'frame':
+      if (v('index') && v('frames')) return ['index', 'or Frames: give one, not both'];
+      return i > 0 ? ['index', 'frame must be the first operation (it picks what is decoded)'] : null;
+    default:
+      return null;
+  }
 }
 
 /** Every problem of a draft, keyed `operations.{i}.{field}` or `output.{field}` like the API's 400. */
@@ -87,6 +154,8 @@ export function validateSpec(draft: DraftSpec): SpecErrors {
     }
     const need = REQUIRED_ANY[o.op];
     if (need && need.every((f) => (o.values[f] ?? '') === '')) errors[`operations.${i}.${need[0]}`] = need.length > 1 ? `give ${need.join(' or ')}` : 'is required';
+    const across = crossFieldError(o, i);
+    if (across && !errors[`operations.${i}.${across[0]}`]) errors[`operations.${i}.${across[0]}`] = across[1];
   });
   if (draft.format && !FORMATS.includes(draft.format)) errors['output.format'] = `must be one of ${FORMATS.join(', ')}`;
   if (draft.quality !== '') {
@@ -110,6 +179,7 @@ export function toSpec(draft: DraftSpec): { operations: Record<string, unknown>[
   const output: Record<string, unknown> = {};
   if (draft.format) output.format = draft.format;
   if (draft.quality !== '') output.quality = Number(draft.quality);
+  if (draft.keepProfile) output.keepProfile = true;
   return Object.keys(output).length ? { operations, output } : { operations };
 }
 
@@ -151,12 +221,44 @@ export function toQuery(draft: DraftSpec): string {
       case 'watermark':
         q.push(['watermark', `text:${v(o, 'text')}`]);
         break;
+      case 'trim':
+        // `threshold:colour`; the API's default threshold is 10.
+        q.push(['trim', v(o, 'background') ? `${v(o, 'threshold') || 10}:${queryColor(v(o, 'background'))}` : v(o, 'threshold') || 'true']);
+        break;
+      case 'extend': {
+        const side = (f: string): string => v(o, f) || v(o, 'all') || '0';
+        const sides = ['top', 'right', 'bottom', 'left'].some((f) => v(o, f)) ? ['top', 'right', 'bottom', 'left'].map(side).join(',') : v(o, 'all');
+        const fill = v(o, 'extendWith') && v(o, 'extendWith') !== 'background' ? v(o, 'extendWith') : v(o, 'background') && queryColor(v(o, 'background'));
+        q.push(['extend', fill ? `${sides}:${fill}` : sides]);
+        break;
+      }
+      case 'roundCorners':
+        q.push(['roundCorners', `${v(o, 'radius')}${v(o, 'unit') === 'percent' ? '%' : ''}`]);
+        break;
+      case 'flatten':
+        q.push(['flatten', v(o, 'background') ? queryColor(v(o, 'background')) : 'true']);
+        break;
+      case 'tint':
+        q.push(['tint', queryColor(v(o, 'color'))]);
+        break;
+      case 'negate':
+      case 'normalize':
+        q.push([o.op, 'true']);
+        break;
+      case 'frame':
+        q.push(['frame', v(o, 'index') || v(o, 'frames')]);
+        break;
     }
   }
   if (draft.format) q.push(['format', draft.format]);
   if (draft.quality) q.push(['quality', draft.quality]);
-  return q.map(([k, val]) => `${k}=${encodeURIComponent(val)}`).join('&');
+  if (draft.keepProfile) q.push(['keepProfile', 'true']);
+  // `,` and `:` separate parts of a value (`extend=10,20:ffffff`) and are legal in a query as they are.
+  return q.map(([k, val]) => `${k}=${encodeURIComponent(val).replace(/%2C/g, ',').replace(/%3A/g, ':')}`).join('&');
 }
+
+/** A colour as the query syntax writes it: `#` would start the fragment, so hex goes bare (`ffffff`). */
+const queryColor = (c: string): string => (/^#[0-9a-f]+$/i.test(c.trim()) ? c.trim().slice(1) : c.trim());
 
 /** Operations whose query form would lose a field (the preview then renders through the JSON API). */
 export function queryCanExpress(draft: DraftSpec): boolean {

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
 import { api } from '../api/client';
 import { ProblemText } from '../app/problem-text';
-import { Link, navigate } from '../app/router';
 
 export function AuthScreen({ mode }: { mode: 'login' | 'signup' }) {
+  const navigate = useNavigate();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -14,7 +15,7 @@ export function AuthScreen({ mode }: { mode: 'login' | 'signup' }) {
     setError(null);
     try {
       await (mode === 'login' ? api.login(email, password) : api.signup(email, password));
-      navigate('/gallery', true);
+      navigate('/gallery', { replace: true });
     } catch (err) {
       setError(err);
     } finally {

@@ -1,8 +1,9 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
+import { Link } from 'react-router';
 import { api } from '../api/client';
+import { LoadMore } from '../app/load-more';
+import { PlaceholderImage } from '../app/placeholder-image';
 import { ProblemText } from '../app/problem-text';
-import { Link } from '../app/router';
 
 export function GalleryScreen() {
   const q = useInfiniteQuery({
@@ -13,16 +14,6 @@ export function GalleryScreen() {
     // Thumbnails are rendered after the upload: look again while some are missing.
     refetchInterval: (query) => (query.state.data?.pages.some((p) => p.items.some((i) => !i.urls.thumbnail)) ? 2000 : false),
   });
-  const sentinel = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = sentinel.current;
-    if (!el || typeof IntersectionObserver === 'undefined') return;
-    const io = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting) && q.hasNextPage && !q.isFetchingNextPage) void q.fetchNextPage();
-    });
-    io.observe(el);
-    return () => io.disconnect();
-  }, [q]);
   const images = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <main>
@@ -37,18 +28,17 @@ export function GalleryScreen() {
         {images.map((img) => (
           <li key={img.id}>
             <Link to={`/images/${img.id}`} aria-label={img.filename}>
-              {img.urls.thumbnail ? <img src={img.urls.thumbnail} alt={img.filename} loading="lazy" /> : <span className="pending">rendering…</span>}
+              {img.urls.thumbnail ? (
+                <PlaceholderImage src={img.urls.thumbnail} placeholder={img.placeholder} alt={img.filename} loading="lazy" />
+              ) : (
+                <span className="pending">rendering…</span>
+              )}
               <span className="caption">{img.filename}</span>
             </Link>
           </li>
         ))}
       </ul>
-      <div ref={sentinel} />
-      {q.hasNextPage && (
-        <button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-          Load more
-        </button>
-      )}
+      <LoadMore pages={q} />
     </main>
   );
 }

@@ -1,12 +1,21 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link, useNavigate } from 'react-router';
 import { api } from '../api/client';
+import type { Image } from '../api/types';
 import { formatBytes, when } from '../app/format';
+import { PlaceholderImage } from '../app/placeholder-image';
 import { ProblemText } from '../app/problem-text';
-import { Link, navigate } from '../app/router';
+
+/** The listing thumbnail's box (256 px inside, never enlarged), so its placeholder has a size before it loads. */
+function thumbnailSize(img: Image): { width: number; height: number } {
+  const scale = Math.min(1, 256 / Math.max(img.width, img.height, 1));
+  return { width: Math.max(1, Math.round(img.width * scale)), height: Math.max(1, Math.round(img.height * scale)) };
+}
 
 export function ImageScreen({ id }: { id: string }) {
   const client = useQueryClient();
+  const navigate = useNavigate();
   const image = useQuery({ queryKey: ['image', id], queryFn: () => api.image(id) });
   const derivatives = useQuery({ queryKey: ['derivatives', id], queryFn: () => api.derivatives(id) });
   const [confirming, setConfirming] = useState(false);
@@ -14,7 +23,7 @@ export function ImageScreen({ id }: { id: string }) {
     mutationFn: () => api.deleteImage(id),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['images'] });
-      navigate('/gallery', true);
+      navigate('/gallery', { replace: true });
     },
   });
   const img = image.data;
@@ -24,7 +33,9 @@ export function ImageScreen({ id }: { id: string }) {
       <ProblemText error={image.error} />
       {img && (
         <div className="image-page">
-          {img.urls.thumbnail && <img className="hero" src={img.urls.thumbnail} alt={img.filename} />}
+          {img.urls.thumbnail && (
+            <PlaceholderImage className="hero" src={img.urls.thumbnail} placeholder={img.placeholder} alt={img.filename} {...thumbnailSize(img)} />
+          )}
           <dl className="meta">
             <dt>Format</dt>
             <dd>{img.format}</dd>

@@ -1,9 +1,10 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { api } from '../api/client';
 import { when } from '../app/format';
+import { LoadMore } from '../app/load-more';
 import { ProblemText } from '../app/problem-text';
-import { Link } from '../app/router';
 
 const STATUSES = ['', 'queued', 'active', 'succeeded', 'failed', 'canceled'];
 
@@ -50,14 +51,13 @@ export function JobsScreen() {
                 result
               </a>
             )}
+            <Link to={`/webhooks?jobId=${j.id}`} aria-label={`Webhook deliveries of job ${j.id}`}>
+              deliveries
+            </Link>
           </li>
         ))}
       </ul>
-      {q.hasNextPage && (
-        <button type="button" onClick={() => void q.fetchNextPage()}>
-          Load more
-        </button>
-      )}
+      <LoadMore pages={q} />
     </main>
   );
 }

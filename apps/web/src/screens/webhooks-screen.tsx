@@ -2,13 +2,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/client';
 import { WEBHOOK_EVENTS, type WebhookEndpoint } from '../api/types';
-import { when } from '../app/format';
 import { ProblemText } from '../app/problem-text';
+import { DeliveryLog } from './delivery-log';
 
 export function WebhooksScreen() {
   const client = useQueryClient();
   const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: api.webhookEndpoints });
-  const deliveries = useQuery({ queryKey: ['deliveries'], queryFn: () => api.deliveries() });
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([...WEBHOOK_EVENTS]);
   const [created, setCreated] = useState<WebhookEndpoint | null>(null);
@@ -23,7 +22,6 @@ export function WebhooksScreen() {
   });
   const toggle = useMutation({ mutationFn: (e: WebhookEndpoint) => api.updateWebhookEndpoint(e.id, { enabled: !e.enabled }), onSuccess: refresh });
   const remove = useMutation({ mutationFn: (id: string) => api.deleteWebhookEndpoint(id), onSuccess: refresh });
-  const redeliver = useMutation({ mutationFn: (id: string) => api.redeliver(id), onSuccess: () => void client.invalidateQueries({ queryKey: ['deliveries'] }) });
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     create.mutate();
@@ -82,19 +80,7 @@ export function WebhooksScreen() {
           </li>
         ))}
       </ul>
-      <h2>Delivery log</h2>
-      {deliveries.data?.items.length === 0 && <p className="empty">No deliveries yet.</p>}
-      <ul className="deliveries" aria-label="Deliveries">
-        {deliveries.data?.items.map((d) => (
-          <li key={d.id}>
-            <span className={`badge ${d.status}`}>{d.status}</span> {d.type} → <span className="mono">{d.url}</span> {when(d.createdAt)}, {d.attempts.length} attempt(s)
-            {d.attempts.at(-1) && ` last: ${d.attempts.at(-1)!.statusCode ?? d.attempts.at(-1)!.error}`}{' '}
-            <button type="button" onClick={() => redeliver.mutate(d.id)}>
-              Redeliver
-            </button>
-          </li>
-        ))}
-      </ul>
+      <DeliveryLog endpoints={endpoints.data?.items ?? []} />
     </main>
   );
 }
