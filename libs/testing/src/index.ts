@@ -17,3 +17,4 @@ export * from './api-process.harness';
 export * from './private-postgres.harness';
 export * from './nginx.harness';
 export * from './redis-cluster.harness';
+export * from './otlp-receiver.harness';
