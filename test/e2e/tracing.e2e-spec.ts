@@ -19,6 +19,8 @@ import {
 const SERVER = 2;
 const CONSUMER = 5;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
+/** The database a client span speaks to, under the attribute's older or its stable name. */
+const dbSystem = (s: ReceivedSpan) => s.attributes['db.system'] ?? s.attributes['db.system.name'];
 
 /**
  * One upload with an eager render, traced across the API and a worker into an OTLP/HTTP
@@ -72,16 +74,15 @@ describe('traces (e2e)', () => {
     const [, traceId] = String(succeeded!.headers.traceparent).match(TRACEPARENT) ?? [];
     expect(traceId).toBeDefined();
 
-    // Every span of that delivery is exported once the worker has recorded it (a batch every 100 ms).
-    const inTrace = (spans: ReceivedSpan[]) => spans.filter((s) => s.traceId === traceId);
+    // The trace is complete once the delivery's span is in and every span's parent has arrived
+    // too (a parent ends, and is exported, after its children; a batch goes out every 100 ms).
     const complete = (spans: ReceivedSpan[]) => {
-      const t = inTrace(spans);
-      return t.some((s) => s.name === 'webhook deliver' && s.attributes['pixmill.webhook.message_id'] === succeeded!.headers['webhook-id']) &&
-        t.some((s) => s.service === 'pixmill-api' && s.kind === SERVER)
-        ? t
-        : undefined;
+      const t = spans.filter((s) => s.traceId === traceId);
+      const ids = new Set(t.map((s) => s.spanId));
+      const delivered = t.some((s) => s.name === 'webhook deliver' && s.attributes['pixmill.webhook.message_id'] === succeeded!.headers['webhook-id']);
+      return delivered && t.every((s) => s.parentSpanId === '' || ids.has(s.parentSpanId)) ? t : undefined;
     };
-    const trace = (await otlp.waitFor(complete)) || inTrace(otlp.spans);
+    const trace = (await otlp.waitFor(complete)) || otlp.trace(traceId);
     process.stdout.write(`trace ${traceId} of one upload with an eager render:\n${otlp.render(traceId)}\n`);
     const named = (name: string, service?: string) => trace.filter((s) => s.name === name && (!service || s.service === service));
 
@@ -93,14 +94,14 @@ describe('traces (e2e)', () => {
     expect(server.attributes['http.route']).toBe('/v1/images');
 
     // The job rows, written by the API in the request, and read and finished by the worker.
-    const pg = trace.filter((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql');
+    const pg = trace.filter((s) => dbSystem(s) === 'postgresql');
     expect(pg.some((s) => s.service === 'pixmill-api')).toBe(true);
     expect(pg.some((s) => s.service === 'pixmill-worker')).toBe(true);
 
     // The queue: the API enqueues the render (BullMQ's commands are ioredis spans under it).
     const [enqueue] = named('enqueue transform', 'pixmill-api');
     expect(enqueue).toBeDefined();
-    expect(trace.some((s) => s.parentSpanId === enqueue.spanId && s.attributes['db.system'] === 'redis')).toBe(true);
+    expect(trace.some((s) => s.parentSpanId === enqueue.spanId && dbSystem(s) === 'redis')).toBe(true);
 
     // The worker's run of the job is the child of that enqueue, across processes.
     const [run] = named('process transform', 'pixmill-worker');
@@ -121,12 +122,13 @@ describe('traces (e2e)', () => {
     expect(put.attributes).toMatchObject({ 'pixmill.storage.driver': 'local', 'pixmill.storage.bytes': job.body.result.bytes });
 
     // The webhook: enqueued by the render's run, delivered by a run of its own, in the same trace.
-    const [enqueueHook] = named('enqueue webhook-delivery', 'pixmill-worker');
-    expect(enqueueHook).toBeDefined();
-    const hookRun = named('process webhook-delivery', 'pixmill-worker').find((s) => s.parentSpanId === enqueueHook.spanId);
-    expect(hookRun).toBeDefined();
-    const deliver = named('webhook deliver', 'pixmill-worker').find((s) => s.parentSpanId === hookRun!.spanId)!;
-    expect(deliver.attributes).toMatchObject({ 'http.response.status_code': 200, 'pixmill.webhook.message_id': succeeded!.headers['webhook-id'] });
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    const deliver = named('webhook deliver', 'pixmill-worker').find((s) => s.attributes['pixmill.webhook.message_id'] === succeeded!.headers['webhook-id'])!;
+    expect(deliver.attributes).toMatchObject({ 'http.response.status_code': 200, 'pixmill.webhook.target': 'url' });
+    const hookRun = byId.get(deliver.parentSpanId)!;
+    expect(hookRun).toMatchObject({ name: 'process webhook-delivery', kind: CONSUMER });
+    const enqueueHook = byId.get(hookRun.parentSpanId)!;
+    expect(enqueueHook).toMatchObject({ name: 'enqueue webhook-delivery', parentSpanId: run.spanId });
     // The receiver was told the context of the delivery's request: that span, or the HTTP client span under it.
     const [, , sentSpanId] = String(succeeded!.headers.traceparent).match(TRACEPARENT)!;
     expect([deliver.spanId, ...trace.filter((s) => s.parentSpanId === deliver.spanId).map((s) => s.spanId)]).toContain(sentSpanId);
