@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 /** A started OpenTelemetry SDK: flush and stop it when the process closes. */
 export interface Tracing {
   endpoint: string;
+  /** Exports what is buffered and stops; never rejects (a collector that is down is reported on stderr). */
   shutdown(): Promise<void>;
 }
 
@@ -43,7 +44,13 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED_PATHS.test(req.url ?? '') }),
       // Registered on every Fastify instance as it is created (Nest creates the API's).
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route: { url: string }) => UNTRACED_PATHS.test(route.url) }),
+      // The request and its handler (the controller), not each of the plugins' hooks.
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        instrumentHooks: false,
+        ignorePaths: (route: { url: string }) => UNTRACED_PATHS.test(route.url),
+        requestHook: (span, request) => span.setAttribute('pixmill.request_id', String(request.id)),
+      }),
       // Only inside a trace: the worker's reconciler, lease renewals and BullMQ's own polling
       // would otherwise each start a trace of one query or one command, many a second.
       new PgInstrumentation({ requireParentSpan: true }),
@@ -51,5 +58,12 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     ],
   });
   sdk.start();
-  return { endpoint, shutdown: () => sdk.shutdown() };
+  return {
+    endpoint,
+    // Flushes the spans still buffered. A collector that is down must not fail the shutdown: said, then over.
+    shutdown: () =>
+      sdk.shutdown().catch((err: Error) => {
+        process.stderr.write(`tracing: the spans still buffered were not exported: ${err?.message ?? err}\n`);
+      }),
+  };
 }
