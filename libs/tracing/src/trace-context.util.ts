@@ -28,9 +28,13 @@ export function traceLogFields(): { traceId?: string; spanId?: string } {
   return ctx && isSpanContextValid(ctx) ? { traceId: ctx.traceId, spanId: ctx.spanId } : {};
 }
 
-/** True while a span is being recorded (tracing on and inside a trace). */
+/**
+ * True inside a trace: tracing is on and a span is active, recorded or sampled out (its
+ * context still travels, so the work it causes follows the same sampling decision).
+ */
 export function inTrace(): boolean {
-  return trace.getActiveSpan()?.isRecording() ?? false;
+  const ctx = trace.getActiveSpan()?.spanContext();
+  return !!ctx && isSpanContextValid(ctx);
 }
 
 /** Adds attributes to the active span (a no-op outside a trace). */
