@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,11 +35,12 @@ describe('traces (e2e)', () => {
   let hooks: WebhookReceiver;
   let api: ApiProcess;
   let worker: WorkerProcess;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     otlp = await OtlpReceiver.start();
     hooks = await WebhookReceiver.start();
-    const env = {
+    env = {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
       // Export every 100 ms instead of every 5 s, so the spans are here soon after the work.
       OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -142,4 +144,36 @@ describe('traces (e2e)', () => {
     expect(apiLines.find((l) => l.msg === 'request completed' && l.requestId === 'traced-upload')).toMatchObject({ traceId });
     expect(worker.logLines().find((l) => l.msg === 'transform succeeded' && l.jobId === jobId)).toMatchObject({ traceId, spanId: run.spanId });
   }, 90_000);
+
+  it('a delivery the reconciler enqueues again, after the API died between its outbox commit and the enqueue, joins the trace of its request', async () => {
+    const user = await new UserFactory(new HttpClient(api.baseUrl)).create();
+    const upload = await user.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(64, 48), 'photo.jpg') });
+    expect(upload.status).toBe(201);
+    const url = hooks.url('outbox');
+    expect((await user.http.post('/v1/webhook-endpoints', { url, events: ['image.deleted'] })).status).toBe(201);
+
+    // The caller's own trace: the API continues it (its spans die with it, unexported).
+    const traceId = randomBytes(16).toString('hex');
+    const doomed = await startApiProcess({ ...env, FAULT_CRASH_AFTER_OUTBOX_COMMIT: 'true' }, 150_000);
+    try {
+      await expect(
+        fetch(`${doomed.baseUrl}/v1/images/${upload.body.id}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${user.accessToken}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+        }),
+      ).rejects.toThrow();
+      expect(await doomed.exited).toBe('SIGKILL');
+    } finally {
+      await doomed.kill();
+    }
+
+    // Never enqueued: the worker's reconciler finds the delivery overdue and enqueues it from
+    // its row, with the trace context the row kept.
+    const [msg] = await hooks.waitFor(url, 1, 60_000);
+    expect(JSON.parse(msg.body).type).toBe('image.deleted');
+    expect(String(msg.headers.traceparent)).toMatch(new RegExp(`^00-${traceId}-`));
+    const run = await otlp.waitFor((spans) => spans.find((s) => s.traceId === traceId && s.name === 'process webhook-delivery'));
+    expect(run).toMatchObject({ service: 'pixmill-worker', kind: CONSUMER });
+    expect((run as ReceivedSpan).parentSpanId).not.toBe('');
+  }, 150_000);
 });

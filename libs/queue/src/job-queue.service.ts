@@ -106,11 +106,12 @@ export class JobQueue implements OnApplicationShutdown {
   /**
    * One webhook delivery. Its attempts follow WEBHOOK_RETRY_SCHEDULE (the first entry is
    * the delay of the first attempt); the id makes a re-enqueue of a known delivery a no-op.
+   * `traceparent`: the message row's, when the reconciler enqueues it again outside any trace.
    */
-  enqueueWebhookDelivery(deliveryId: string, requestId?: string): Promise<string> {
+  enqueueWebhookDelivery(deliveryId: string, requestId?: string, traceparent?: string): Promise<string> {
     const [first = 0, ...retries] = this.config.webhooks.retryScheduleSeconds;
     return this.add(
-      { name: JobName.WebhookDelivery, data: { deliveryId, requestId } },
+      { name: JobName.WebhookDelivery, data: { deliveryId, requestId, ...(traceparent ? { traceparent } : {}) } },
       {
         jobId: jobIds.webhookDelivery(deliveryId),
         delay: first * 1000,
