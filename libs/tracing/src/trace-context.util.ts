@@ -13,7 +13,7 @@ export interface TraceCarrier {
   tracestate?: string;
 }
 
-/** The context of the active span as W3C headers, or {} when no span is being recorded. */
+/** The context of the active span as W3C headers, or {} outside a trace (tracing off, or no span active). */
 export function currentTraceHeaders(): TraceCarrier {
   const span = trace.getActiveSpan();
   if (!span || !isSpanContextValid(span.spanContext())) return {};
