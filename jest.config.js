@@ -1,5 +1,5 @@
 /** One jest run covers unit tests (next to the code), integration and e2e tests (under test/). */
-const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks', 'events', 'jobs', 'health', 'testing', 'sdk'];
+const libs = ['common', 'config', 'db', 'queue', 'storage', 'imaging', 'webhooks', 'events', 'jobs', 'health', 'testing', 'tracing', 'sdk'];
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',

@@ -1,3 +1,5 @@
+// First: tracing (when on) must be in place before the modules it instruments load.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { exitGracefullyOn, PinoLoggerService } from '@pixmill/common';
@@ -17,10 +19,11 @@ async function main(): Promise<void> {
   // SIGTERM/SIGINT: workers stop taking jobs and finish the ones in hand, then connections close.
   // Past WORKER_SHUTDOWN_TIMEOUT_MS the jobs still in hand go back to their queues for another worker.
   const host = app.get(WorkerHost);
-  exitGracefullyOn(() => app.close(), (msg) => logger.log(msg, 'Worker'), {
+  exitGracefullyOn(() => app.close().then(() => tracing?.shutdown()), (msg) => logger.log(msg, 'Worker'), {
     timeoutMs: config.worker.shutdownTimeoutMs,
     handBack: () => host.handBack(),
   });
+  if (tracing) logger.log(`tracing: spans go to ${tracing.endpoint}`, 'Worker');
   logger.log(`Pixmill worker ${process.pid} started`, 'Worker');
 }
 

@@ -305,7 +305,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private async reconcileWebhookDeliveries(): Promise<void> {
     const queue = this.queues.queue(QueueName.Webhook);
     let requeued = 0;
-    for (const { id } of await this.webhookDeliveries.overdue(OVERDUE_DELIVERY_SECONDS)) {
+    for (const { id, traceparent } of await this.webhookDeliveries.overdue(OVERDUE_DELIVERY_SECONDS)) {
       if (this.stopped) return;
       const jobId = jobIds.webhookDelivery(id);
       const state = await queue.getJobState(jobId);
@@ -317,7 +317,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         // on the row and decides whether to send again or give up.
         await queue.remove(jobId);
       } else if (state !== 'unknown') continue; // waiting, delayed or active: BullMQ has it in hand
-      await this.queues.enqueueWebhookDelivery(id);
+      // The message's trace context goes with it: its delivery joins the trace of the work that wrote it.
+      await this.queues.enqueueWebhookDelivery(id, undefined, traceparent ?? undefined);
       requeued++;
     }
     if (requeued) {

@@ -5,6 +5,7 @@ import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
 import { JobEngineMetrics, JobLifecycle } from '@pixmill/jobs';
 import { createRedisConnection, JOB_QUEUE, JobName, QueueName, WEBHOOK_BACKOFF, webhookRetryDelaySeconds } from '@pixmill/queue';
+import { annotateActiveSpan, SpanKind, TraceCarrier, withSpan } from '@pixmill/tracing';
 import { finalFailureOf } from './final-failure.util';
 import { JOB_PROCESSOR, JobProcessor, JobReport } from './job-processor.decorator';
 import { jobRunLogLine } from './job-run-log.util';
@@ -150,7 +151,33 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  private async dispatch(job: Job, token: string | undefined): Promise<unknown> {
+  /**
+   * Each run of a job is a consumer span, the child of the span that enqueued it when the job
+   * data carries its `traceparent` (docs/decisions/062): the processor's spans, queries and
+   * commands, and the jobs it enqueues in turn, all join the trace of the request that caused it.
+   */
+  private dispatch(job: Job, token: string | undefined): Promise<unknown> {
+    const data = (job.data ?? {}) as TraceCarrier & { requestId?: string };
+    return withSpan(
+      `process ${job.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        remoteParent: data.traceparent ? { traceparent: data.traceparent, tracestate: data.tracestate } : null,
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': job.queueName,
+          'messaging.message.id': job.id ?? '',
+          'pixmill.job.attempt': job.attemptsMade + 1,
+          ...(data.requestId ? { 'pixmill.request_id': data.requestId } : {}),
+        },
+        notAnError: (err) => err instanceof DelayedError,
+      },
+      () => this.run(job, token),
+    );
+  }
+
+  private async run(job: Job, token: string | undefined): Promise<unknown> {
     const name = job.name as JobName;
     const processor = this.processors.get(name);
     if (!processor || JOB_QUEUE[name] === undefined) throw new Error(`no processor for job "${job.name}"`);
@@ -184,6 +211,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     const failed = 'error' in end && !report.refusedByReceiver;
     this.metrics.observeJob(job.name, failed ? 'failed' : 'completed', ms / 1000, job.name === JobName.Transform ? report : {});
     const line = jobRunLogLine(job, report, ms, end);
+    annotateActiveSpan({ 'pixmill.job.outcome': line.outcome, ...(line.errorCode ? { 'pixmill.error_code': String(line.errorCode) } : {}) });
     if (line.outcome === 'succeeded' || line.outcome === 'skipped') this.logger.log(line);
     else this.logger.warn(line);
   }

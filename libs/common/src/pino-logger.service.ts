@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
+import { traceLogFields } from '@pixmill/tracing';
 
 /**
  * A structured entry for Nest's Logger: `logger.log({ msg: 'transform succeeded', jobId, durationMs })`
@@ -20,7 +21,13 @@ export class PinoLoggerService implements LoggerService {
    * through the libuv threadpool, flushed on a normal exit).
    */
   constructor(level: string, base: Record<string, unknown>, { sync = false }: { sync?: boolean } = {}) {
-    const options = { level, base: { ...base, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
+    const options = {
+      level,
+      base: { ...base, pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // `traceId` and `spanId` on every line written inside a trace (tracing on: OTEL_EXPORTER_OTLP_ENDPOINT).
+      mixin: traceLogFields,
+    };
     this.pino = sync ? pino(options, pino.destination({ dest: 1, sync: true })) : pino(options);
   }
 

@@ -13,6 +13,8 @@ export interface PlanLimits {
 export class AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
+  /** OpenTelemetry: where traces go, or null when tracing is off. */
+  tracing: { otlpEndpoint: string | null };
   http: {
     host: string;
     port: number;

@@ -62,6 +62,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   Object.assign(config, {
     nodeEnv: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
+    tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || null },
     http: {
       host: e.HOST,
       port: e.PORT,

@@ -253,6 +253,14 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
+  /**
+   * OpenTelemetry traces, sent as OTLP/HTTP (JSON) to this base URL (`/v1/traces` is appended).
+   * Unset (the default): tracing is off and its SDK is not even loaded (docs/decisions/062).
+   * Read once more, unvalidated, by the tracing bootstrap, which must start before any module loads.
+   */
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
   // --- Accounts: email, verification, password reset ---
 
   /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`). Unset: each message is written as an .eml file under MAIL_DIR. */

@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
 import { DeliveryTarget, WebhookDeliveryRepository, WebhookEndpointRepository } from '@pixmill/db';
 import { JobQueue } from '@pixmill/queue';
+import { currentTraceHeaders } from '@pixmill/tracing';
 import { WebhookEventType } from './webhook-event.types';
 
 export interface OutgoingEvent {
@@ -54,7 +55,15 @@ export class WebhookOutbox {
     const ids = await this.deliveries.insertMessage(
       em,
       id,
-      { userId: event.userId, type: event.type, body, jobId: event.jobId, imageId: event.imageId, requestId: event.requestId },
+      {
+        userId: event.userId,
+        type: event.type,
+        body,
+        jobId: event.jobId,
+        imageId: event.imageId,
+        requestId: event.requestId,
+        traceparent: currentTraceHeaders().traceparent,
+      },
       targets,
     );
     return { ids, requestId: event.requestId };

@@ -1,7 +1,11 @@
+import type { TraceCarrier } from '@pixmill/tracing';
 import { JobName } from './queue-names';
 
-/** Job data carries ids and small values, never image bytes. */
-export interface PingJobData {
+/**
+ * Job data carries ids and small values, never image bytes. Every job may carry the W3C trace
+ * context (`traceparent`) of the span that enqueued it: the worker's run of it joins that trace.
+ */
+export interface PingJobData extends TraceCarrier {
   message: string;
   requestId?: string;
 }
@@ -12,13 +16,13 @@ export interface PingJobResult {
 }
 
 /** Render the 256 px WebP listing thumbnail of a freshly uploaded image. */
-export interface ThumbnailJobData {
+export interface ThumbnailJobData extends TraceCarrier {
   imageId: string;
   requestId?: string;
 }
 
 /** Render the derivative of job row `jobId` (its id is also the BullMQ job id). */
-export interface TransformJobData {
+export interface TransformJobData extends TraceCarrier {
   jobId: string;
   requestId?: string;
   /** Times the job was found over its owner's running cap and put back for a moment (the cap is off by default). */
@@ -26,13 +30,13 @@ export interface TransformJobData {
 }
 
 /** Delete every object under the prefix recorded in storage_cleanups row `cleanupId`. */
-export interface StorageCleanupJobData {
+export interface StorageCleanupJobData extends TraceCarrier {
   cleanupId: string;
   requestId?: string;
 }
 
 /** Send webhook_deliveries row `deliveryId` (one message to one target); retried on the webhook schedule. */
-export interface WebhookDeliveryJobData {
+export interface WebhookDeliveryJobData extends TraceCarrier {
   deliveryId: string;
   requestId?: string;
 }

@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobsOptions, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
 import { AppConfig } from '@pixmill/config';
+import { currentTraceHeaders, inTrace, SpanKind, withSpan } from '@pixmill/tracing';
 import { JobItem, JobResults, jobIds, WEBHOOK_BACKOFF } from './job-contracts';
 import { JOB_QUEUE, JobName, QueueName } from './queue-names';
 import { createRedisConnection } from './redis-connection.factory';
@@ -45,9 +46,22 @@ export class JobQueue implements OnApplicationShutdown {
     return q;
   }
 
+  /**
+   * Inside a trace (tracing on), the job goes out from a producer span whose W3C context rides
+   * in the job data (`traceparent`), so the worker's run of it joins the same trace
+   * (docs/decisions/062). Outside one, the data is exactly what was given.
+   */
   async add(item: JobItem, opts: JobsOptions = {}): Promise<string> {
-    const job = await this.queue(JOB_QUEUE[item.name]).add(item.name, item.data, opts);
-    return job.id!;
+    const queueName = JOB_QUEUE[item.name];
+    if (!inTrace()) return (await this.queue(queueName).add(item.name, item.data, opts)).id!;
+    return withSpan(
+      `enqueue ${item.name}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'messaging.system': 'bullmq', 'messaging.operation.type': 'send', 'messaging.destination.name': queueName, ...(opts.jobId ? { 'messaging.message.id': opts.jobId } : {}) },
+      },
+      async () => (await this.queue(queueName).add(item.name, { ...item.data, ...currentTraceHeaders() }, opts)).id!,
+    );
   }
 
   /**
@@ -92,11 +106,12 @@ export class JobQueue implements OnApplicationShutdown {
   /**
    * One webhook delivery. Its attempts follow WEBHOOK_RETRY_SCHEDULE (the first entry is
    * the delay of the first attempt); the id makes a re-enqueue of a known delivery a no-op.
+   * `traceparent`: the message row's, when the reconciler enqueues it again outside any trace.
    */
-  enqueueWebhookDelivery(deliveryId: string, requestId?: string): Promise<string> {
+  enqueueWebhookDelivery(deliveryId: string, requestId?: string, traceparent?: string): Promise<string> {
     const [first = 0, ...retries] = this.config.webhooks.retryScheduleSeconds;
     return this.add(
-      { name: JobName.WebhookDelivery, data: { deliveryId, requestId } },
+      { name: JobName.WebhookDelivery, data: { deliveryId, requestId, ...(traceparent ? { traceparent } : {}) } },
       {
         jobId: jobIds.webhookDelivery(deliveryId),
         delay: first * 1000,

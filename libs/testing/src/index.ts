@@ -19,3 +19,4 @@ export * from './nginx.harness';
 export * from './redis-cluster.harness';
 export * from './npm-pack.harness';
 export * from './source-imports.util';
+export * from './otlp-receiver.harness';

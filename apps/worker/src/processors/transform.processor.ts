@@ -16,6 +16,7 @@ import {
 import { JobLifecycle } from '@pixmill/jobs';
 import { JobDataOf, JobName, JobResults } from '@pixmill/queue';
 import { derivativeKey, IMMUTABLE_CACHE_CONTROL, StorageDriver } from '@pixmill/storage';
+import { withSpan } from '@pixmill/tracing';
 import { JobProcessor, JobReport, Processes } from '../job-processor.decorator';
 import { overCapDelayMs } from '../over-cap-delay.util';
 
@@ -103,17 +104,37 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
     const began = performance.now();
     const [original, watermarkImages] = await Promise.all([this.storage.getBuffer(image.storageKey), this.loadWatermarks(row)]);
 
-    const result = await this.imaging.render(original, row.spec as unknown as TransformationSpec, {
-      inputFormat: image.format as InputFormat,
-      maxInputPixels: this.config.limits.maxInputPixels,
-      maxOutputPixels: this.config.limits.maxOutputPixels,
-      maxOutputFrames: this.config.limits.maxOutputFrames,
-      watermarkImages,
-    });
+    const spec = row.spec as unknown as CanonicalTransformationSpec;
+    // The render span's attributes name what was asked (ops, as the metrics label them) and what came out.
+    const result = await withSpan(
+      'render',
+      { attributes: { 'pixmill.render.ops': operationChain(spec), 'pixmill.render.input_format': image.format, 'pixmill.render.input_bytes': original.length } },
+      async (span) => {
+        const out = await this.imaging.render(original, row.spec as unknown as TransformationSpec, {
+          inputFormat: image.format as InputFormat,
+          maxInputPixels: this.config.limits.maxInputPixels,
+          maxOutputPixels: this.config.limits.maxOutputPixels,
+          maxOutputFrames: this.config.limits.maxOutputFrames,
+          watermarkImages,
+        });
+        span.setAttributes({
+          'pixmill.render.format': out.format,
+          'pixmill.render.bytes': out.bytes,
+          'pixmill.render.width': out.width,
+          'pixmill.render.height': out.height,
+          'pixmill.render.frames': out.pages,
+          // Over every frame, as MAX_OUTPUT_PIXELS counts them.
+          'pixmill.render.pixels': out.width * out.height * out.pages,
+        });
+        return out;
+      },
+    );
     if (performance.now() - began >= PROGRESS_AFTER_MS) await this.lifecycle.progress(job, PROGRESS_RENDERED);
 
     const key = derivativeKey(image.userId, image.id, row.specHash, outputExtension(result.format));
-    await this.storage.put(key, result.data, { contentType: result.mimeType, cacheControl: IMMUTABLE_CACHE_CONTROL });
+    await withSpan('storage put', { attributes: { 'pixmill.storage.driver': this.storage.kind, 'pixmill.storage.key': key, 'pixmill.storage.bytes': result.bytes } }, () =>
+      this.storage.put(key, result.data, { contentType: result.mimeType, cacheControl: IMMUTABLE_CACHE_CONTROL }),
+    );
     const outcome = await this.lifecycle.succeed(row.id, {
       imageId: image.id,
       userId: image.userId,

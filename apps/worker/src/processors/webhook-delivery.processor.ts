@@ -5,6 +5,7 @@ import { Counter, Histogram } from 'prom-client';
 import { AppConfig } from '@pixmill/config';
 import { UserRepository, WebhookDeliveryRepository, WebhookDeliveryRow, WebhookEndpointRepository } from '@pixmill/db';
 import { JobName, JobResults, WebhookDeliveryJobData, webhookRetryDelaySeconds } from '@pixmill/queue';
+import { SpanStatusCode, withSpan } from '@pixmill/tracing';
 import { deliverWebhook, generateWebhookSecret } from '@pixmill/webhooks';
 import { JobProcessor, JobReport, Processes } from '../job-processor.decorator';
 import { overCapDelayMs } from '../over-cap-delay.util';
@@ -95,16 +96,34 @@ export class WebhookDeliveryProcessor implements JobProcessor<JobName.WebhookDel
     }
 
     const attemptedAt = new Date();
-    const outcome = await deliverWebhook({
-      url: delivery.url,
-      msgId: delivery.messageId,
-      timestampSeconds: Math.floor(attemptedAt.getTime() / 1000),
-      body: delivery.body,
-      secrets,
-      timeoutMs: this.config.webhooks.timeoutMs,
-      allowedHosts: this.config.webhooks.allowedHosts,
-      requestId,
-    });
+    const outcome = await withSpan(
+      'webhook deliver',
+      {
+        // The HTTP request itself is the http instrumentation's client span, a child of this one.
+        attributes: {
+          'pixmill.webhook.delivery_id': delivery.id,
+          'pixmill.webhook.message_id': delivery.messageId,
+          'pixmill.webhook.target': delivery.target,
+          'pixmill.webhook.attempt': delivery.attempts + 1,
+          'server.address': new URL(delivery.url).hostname,
+        },
+      },
+      async (span) => {
+        const o = await deliverWebhook({
+          url: delivery.url,
+          msgId: delivery.messageId,
+          timestampSeconds: Math.floor(attemptedAt.getTime() / 1000),
+          body: delivery.body,
+          secrets,
+          timeoutMs: this.config.webhooks.timeoutMs,
+          allowedHosts: this.config.webhooks.allowedHosts,
+          requestId,
+        });
+        if (o.statusCode !== null) span.setAttribute('http.response.status_code', o.statusCode);
+        if (!o.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: o.error ?? `HTTP ${o.statusCode}` });
+        return o;
+      },
+    );
     this.duration.observe(outcome.durationMs / 1000);
     Object.assign(report, { statusCode: outcome.statusCode, durationMs: Math.round(outcome.durationMs) });
     const attempt = {

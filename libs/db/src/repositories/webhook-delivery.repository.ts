@@ -13,6 +13,8 @@ export interface NewWebhookMessage {
   imageId?: string | null;
   /** The API request that caused the message; sent as `x-request-id` with every attempt. */
   requestId?: string | null;
+  /** The trace context of the work that wrote it (tracing on), for deliveries enqueued again from the row. */
+  traceparent?: string | null;
 }
 
 export type DeliveryTarget = { target: 'url'; url: string } | { target: 'endpoint'; endpointId: string; url: string };
@@ -75,8 +77,8 @@ export class WebhookDeliveryRepository {
   async insertMessage(em: EntityManager, id: string, msg: NewWebhookMessage, targets: DeliveryTarget[]): Promise<string[]> {
     if (!targets.length) return [];
     await em.query(
-      `INSERT INTO webhook_messages (id, user_id, type, body, job_id, image_id, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [id, msg.userId, msg.type, msg.body, msg.jobId ?? null, msg.imageId ?? null, msg.requestId ?? null],
+      `INSERT INTO webhook_messages (id, user_id, type, body, job_id, image_id, request_id, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [id, msg.userId, msg.type, msg.body, msg.jobId ?? null, msg.imageId ?? null, msg.requestId ?? null, msg.traceparent ?? null],
     );
     const rows: Array<{ id: string }> = await em.query(
       `INSERT INTO webhook_deliveries (message_id, user_id, target, endpoint_id, url)
@@ -169,11 +171,15 @@ export class WebhookDeliveryRepository {
     ]);
   }
 
-  /** Pending deliveries whose next attempt is overdue by `graceSeconds` (their queue job was probably lost). */
-  async overdue(graceSeconds: number, limit = 500): Promise<Array<{ id: string }>> {
+  /**
+   * Pending deliveries whose next attempt is overdue by `graceSeconds` (their queue job was
+   * probably lost), with their message's trace context for the job made again.
+   */
+  async overdue(graceSeconds: number, limit = 500): Promise<Array<{ id: string; traceparent: string | null }>> {
     return this.ds.query(
-      `SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
-        ORDER BY next_attempt_at LIMIT $2`,
+      `SELECT d.id, m.traceparent FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id
+        WHERE d.status = 'pending' AND d.next_attempt_at < now() - make_interval(secs => $1)
+        ORDER BY d.next_attempt_at LIMIT $2`,
       [graceSeconds, limit],
     );
   }

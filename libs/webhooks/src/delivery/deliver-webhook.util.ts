@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
+import { currentTraceHeaders } from '@pixmill/tracing';
 import { CheckedWebhookTarget, checkWebhookUrl, LookupFn } from '../ssrf/check-webhook-url.util';
 import { WebhookUrlRejectedError } from '../ssrf/webhook-url-rejected.error';
 import { signWebhook } from '../signing/webhook-signature.util';
@@ -103,6 +104,9 @@ function send(
       'webhook-signature': signWebhook(req.secrets, req.msgId, req.timestampSeconds, req.body),
       'user-agent': req.userAgent ?? 'Pixmill-Webhooks/1',
       ...(req.requestId ? { 'x-request-id': req.requestId } : {}),
+      // W3C `traceparent` of the delivery's span when tracing is on, so a traced receiver joins the
+      // trace of the upload or render that caused the message. Unsigned, like x-request-id.
+      ...currentTraceHeaders(),
     },
     // A fresh connection per attempt: a pooled socket may lead to an address checked long ago.
     agent: false,

@@ -1,0 +1,2 @@
+export * from './trace-context.util';
+export * from './tracing.bootstrap';
