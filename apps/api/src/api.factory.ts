@@ -20,6 +20,8 @@ import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { API_KEY_SECURITY_SCHEME, documentAccountRules } from './common/account-rules.openapi';
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
 import { serveWebApp } from './web/web-app.static';
+import { mountQueueDashboard } from './admin/queue-dashboard';
+import { documentQueueDashboard } from './admin/queue-dashboard.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -84,6 +86,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   // The web console (dist/web, when built) at / with its SPA fallback.
   await serveWebApp(app, config);
+  // Bull Board at /admin/queues, for admins only (docs/decisions/059).
+  await mountQueueDashboard(app);
   const metrics = app.get(ApiMetrics);
   adapter.getInstance().addHook('onResponse', (req, reply, done) => {
     // The route pattern (not the URL) keeps label cardinality bounded.
@@ -121,6 +125,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   documentRateLimits(doc);
   documentNullables(doc);
   documentAccountRules(doc);
+  documentQueueDashboard(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ReadCache } from '../cache/read-cache.service';
-import { UserEntity } from '../entities';
+import { UserEntity, UserRole } from '../entities';
 import { returnedRows } from '../sql.util';
 
 export interface WebhookSecrets {
@@ -157,5 +157,21 @@ export class UserRepository {
       .where('lower(email) = lower(:email)', { email })
       .execute();
     return (res.affected ?? 0) > 0;
+  }
+
+  async setRole(email: string, role: UserRole): Promise<boolean> {
+    const res = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ role })
+      .where('lower(email) = lower(:email)', { email })
+      .execute();
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** The account's role; null when there is no such account. Read on every dashboard request, so a demotion counts at once. */
+  async roleOf(userId: string): Promise<UserRole | null> {
+    const rows: Array<{ role: UserRole }> = await this.ds.query(`SELECT role FROM users WHERE id = $1`, [userId]);
+    return rows.length ? rows[0].role : null;
   }
 }

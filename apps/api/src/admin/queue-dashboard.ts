@@ -1,0 +1,56 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES } from '@pixmill/common';
+import { JobQueue, QueueName } from '@pixmill/queue';
+import { queueDashboardCsp } from '../web/web-app.csp';
+import { AdminSessionService, QUEUE_DASHBOARD_PATH } from './admin-session.service';
+
+/** The answer to anyone without a dashboard session: the same 404 as a path with no route. */
+function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, title } = ERROR_CODES.not_found;
+  return reply
+    .code(status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send({
+      type: 'https://pixmill.dev/problems/not_found',
+      title,
+      status,
+      detail: `No route for ${req.method} ${req.url.split('?')[0]}.`,
+      code: 'not_found',
+      requestId: String(req.id),
+    });
+}
+
+/**
+ * Bull Board at /admin/queues (docs/decisions/059): every queue, read-only — retries, removals
+ * and pauses would change queue state behind the job rows, which the job lifecycle owns
+ * (docs/decisions/016). Each request needs the dashboard cookie of an account that is still
+ * admin (AdminSessionService); everyone else gets 404. Its pages carry their own CSP.
+ */
+export async function mountQueueDashboard(app: NestFastifyApplication): Promise<void> {
+  const jobs = app.get(JobQueue);
+  const sessions = app.get(AdminSessionService);
+  const serverAdapter = new BullBoardFastifyAdapter();
+  serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
+  createBullBoard({
+    queues: Object.values(QueueName).map((name) => new BullMQAdapter(jobs.queue(name), { readOnlyMode: true })),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Pixmill queues' } },
+  });
+  const csp = queueDashboardCsp();
+  await app.register(async (scope: FastifyInstance) => {
+    scope.addHook('onRequest', async (req, reply) => {
+      if (!(await sessions.isAdmin(req.headers.cookie))) return notFound(req, reply);
+    });
+    scope.addHook('onSend', async (_req, reply, payload) => {
+      void reply.header('content-security-policy', csp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+      if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+      return payload;
+    });
+    await scope.register(serverAdapter.registerPlugin() as never, { prefix: QUEUE_DASHBOARD_PATH });
+  });
+}

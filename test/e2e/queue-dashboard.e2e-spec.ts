@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { expectProblem, HttpClient, RunningApi, startApi, TEST_DATABASE_URL, TestUser, UserFactory } from '@pixmill/testing';
+
+const ROOT = path.resolve(__dirname, '../..');
+const run = promisify(execFile);
+
+/**
+ * The queue dashboard (Bull Board at /admin/queues, docs/decisions/059): an admin asks for a
+ * single-use link with their session, the browser that opens it gets a dashboard cookie and
+ * sees every queue; a non-admin, an anonymous caller and a stale or forged cookie get 404.
+ */
+describe('Queue dashboard (e2e)', () => {
+  let api: RunningApi;
+  let http: HttpClient;
+  let admin: TestUser;
+  let user: TestUser;
+
+  const setRole = (email: string, role: string) =>
+    run(process.execPath, [path.join(ROOT, 'scripts/admin.js'), 'set-role', email, role], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: 'silent' },
+    });
+
+  /** What a browser does with the link: open it, keep the cookie. */
+  const signIn = async (who: TestUser): Promise<string> => {
+    const link = await who.http.post('/v1/admin/queues/session');
+    expect(link.status).toBe(201);
+    const url = new URL(link.body.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`${api.baseUrl}/admin/queues/login`);
+    const opened = await http.get(`${url.pathname}${url.search}`);
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe('/admin/queues/');
+    const setCookie = opened.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^pixmill_admin=[^;]+; Path=\/admin\/queues; Max-Age=900; HttpOnly; SameSite=Lax/);
+    return setCookie.split(';')[0];
+  };
+
+  beforeAll(async () => {
+    // The admin command runs from dist/: build it once here rather than inside a test's timeout.
+    require(path.join(ROOT, 'scripts/ensure-build.js')).ensureBuild({ quiet: true });
+    api = await startApi();
+    http = new HttpClient(api.baseUrl);
+    admin = await new UserFactory(http).create();
+    user = await new UserFactory(http).create();
+    const res = await setRole(admin.email.toUpperCase(), 'admin');
+    expect(res.stdout).toContain(`now has role admin`);
+  }, 300_000);
+  afterAll(() => api?.close());
+
+  it('an admin opens the link, sees the dashboard page (with its CSP) and every queue, the transform queue included', async () => {
+    const cookie = await signIn(admin);
+
+    const page = await http.get('/admin/queues/', { cookie, accept: 'text/html' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.text).toContain('<base href="/admin/queues/"');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+
+    // The page's own script, as its <base> resolves it, loads under the same rule.
+    const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${api.baseUrl}/admin/queues/${script}`, { headers: { cookie } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+
+    const queues = await http.get('/admin/queues/api/queues', { cookie });
+    expect(queues.status).toBe(200);
+    const names = queues.body.queues.map((q: { name: string }) => q.name);
+    expect(names).toEqual(expect.arrayContaining(['transform', 'webhook', 'cleanup', 'system']));
+    expect(queues.body.queues.every((q: { readOnlyMode: boolean }) => q.readOnlyMode === true)).toBe(true);
+  });
+
+  it('the dashboard is read-only: an admin cannot retry or clean jobs behind the job rows', async () => {
+    const cookie = await signIn(admin);
+    const res = await fetch(`${api.baseUrl}/admin/queues/api/queues/transform/retry/failed`, { method: 'PUT', headers: { cookie } });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it('a non-admin gets 404 for the link and the dashboard; a session cookie of another account does not help', async () => {
+    expectProblem(await user.http.post('/v1/admin/queues/session'), 404, 'not_found');
+    expectProblem(await http.get('/admin/queues/', { accept: 'text/html' }), 404, 'not_found');
+    expectProblem(await user.http.get('/admin/queues/api/queues'), 404, 'not_found');
+  });
+
+  it('anonymous callers get 404 everywhere under /admin/queues (401 for the link route, which needs a session)', async () => {
+    expectProblem(await http.get('/admin/queues/', { accept: 'text/html' }), 404, 'not_found');
+    expectProblem(await http.get('/admin/queues/api/queues'), 404, 'not_found');
+    expectProblem(await http.get('/admin/queues/static/favicon.ico'), 404, 'not_found');
+    expectProblem(await http.get('/admin/queues/login?ticket=nonsense'), 404, 'not_found');
+    expectProblem(await http.post('/v1/admin/queues/session'), 401, 'unauthorized');
+  });
+
+  it('a link works once; a forged cookie is refused; demoting the admin closes the dashboard at once', async () => {
+    const link = await admin.http.post('/v1/admin/queues/session');
+    const { pathname, search } = new URL(link.body.url);
+    expect((await http.get(`${pathname}${search}`)).status).toBe(303);
+    expectProblem(await http.get(`${pathname}${search}`), 404, 'not_found');
+
+    const cookie = await signIn(admin);
+    const [name, value] = cookie.split('=');
+    const [payload, mac] = value.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: user.id })).toString('base64url');
+    expectProblem(await http.get('/admin/queues/api/queues', { cookie: `${name}=${forged}.${mac}` }), 404, 'not_found');
+
+    expect((await http.get('/admin/queues/api/queues', { cookie })).status).toBe(200);
+    const db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      await setRole(admin.email, 'user');
+      expect((await db.query('SELECT role FROM users WHERE id = $1', [admin.id])).rows[0].role).toBe('user');
+    } finally {
+      await db.end();
+    }
+    expectProblem(await http.get('/admin/queues/api/queues', { cookie }), 404, 'not_found');
+    expectProblem(await admin.http.post('/v1/admin/queues/session'), 404, 'not_found');
+    await setRole(admin.email, 'admin');
+  });
+
+  it('an API key never opens the dashboard, even an admin’s with every scope', async () => {
+    const key = await admin.http.post('/v1/api-keys', { name: 'ops', scopes: ['images:read', 'images:write', 'transformations', 'webhooks', 'account'] });
+    expect(key.status).toBe(201);
+    expectProblem(await http.as(key.body.key).post('/v1/admin/queues/session'), 403, 'insufficient_scope');
+  });
+
+  it('set-role refuses an unknown role or email', async () => {
+    await expect(setRole(user.email, 'root')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('unknown role root') });
+    await expect(setRole('nobody@example.invalid', 'admin')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no account with email') });
+  });
+});
