@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { chromium } from 'playwright-core';
 import { expectProblem, HttpClient, RunningApi, startApi, TEST_DATABASE_URL, TestUser, UserFactory } from '@pixmill/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * The queue dashboard (Bull Board at /admin/queues, docs/decisions/059): an admin asks for a
@@ -75,6 +78,30 @@ describe('Queue dashboard (e2e)', () => {
     expect(names).toEqual(expect.arrayContaining(['transform', 'webhook', 'cleanup', 'system']));
     expect(queues.body.queues.every((q: { readOnlyMode: boolean }) => q.readOnlyMode === true)).toBe(true);
   });
+
+  it('in a browser: the link signs in, the board renders the queues, and its CSP blocks nothing of its own', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+    const link = await admin.http.post('/v1/admin/queues/session');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(link.body.url);
+      expect(new URL(page.url()).pathname).toBe('/admin/queues/');
+      await page.getByText('transform', { exact: true }).first().waitFor({ timeout: 30_000 });
+      await expect(page.title()).resolves.toBe('Pixmill queues');
+      // The only refusal is the third-party font stylesheet, left blocked on purpose (decision 059).
+      expect(problems.filter((p) => !/fonts\.googleapis\.com/.test(p))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 
   it('the dashboard is read-only: an admin cannot retry or clean jobs behind the job rows', async () => {
     const cookie = await signIn(admin);
