@@ -103,11 +103,19 @@ describe('Queue dashboard (e2e)', () => {
     }
   }, 90_000);
 
-  it('the dashboard is read-only: an admin cannot retry or clean jobs behind the job rows', async () => {
+  it('the dashboard is read-only: an admin cannot retry, clean or pause jobs behind the job rows (405)', async () => {
     const cookie = await signIn(admin);
-    const res = await fetch(`${api.baseUrl}/admin/queues/api/queues/transform/retry/failed`, { method: 'PUT', headers: { cookie } });
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.status).toBeLessThan(500);
+    for (const [method, route] of [
+      ['PUT', '/admin/queues/api/queues/transform/retry/failed'],
+      ['PUT', '/admin/queues/api/queues/transform/clean/completed'],
+      ['PUT', '/admin/queues/api/queues/pause'],
+      ['POST', '/admin/queues/api/queues/transform/add'],
+    ]) {
+      const res = await http.request(method, route, { headers: { cookie }, json: {} });
+      expectProblem(res, 405, 'method_not_allowed');
+    }
+    // Without a session the same calls are simply not there.
+    expectProblem(await http.request('PUT', '/admin/queues/api/queues/pause', { json: {} }), 404, 'not_found');
   });
 
   it('a non-admin gets 404 for the link and the dashboard; a session cookie of another account does not help', async () => {

@@ -8,27 +8,23 @@ import { JobQueue, QueueName } from '@pixmill/queue';
 import { queueDashboardCsp } from '../web/web-app.csp';
 import { AdminSessionService, QUEUE_DASHBOARD_PATH } from './admin-session.service';
 
-/** The answer to anyone without a dashboard session: the same 404 as a path with no route. */
-function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { status, title } = ERROR_CODES.not_found;
+/** A problem+json answer, shaped as the API's filter shapes them (these routes are outside Nest). */
+function problem(req: FastifyRequest, reply: FastifyReply, code: 'not_found' | 'method_not_allowed', detail: string): FastifyReply {
+  const { status, title } = ERROR_CODES[code];
   return reply
     .code(status)
     .header('content-type', 'application/problem+json; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send({
-      type: 'https://pixmill.dev/problems/not_found',
-      title,
-      status,
-      detail: `No route for ${req.method} ${req.url.split('?')[0]}.`,
-      code: 'not_found',
-      requestId: String(req.id),
-    });
+    .send({ type: `https://pixmill.dev/problems/${code}`, title, status, detail, code, requestId: String(req.id) });
 }
 
+/** Reads only: the board's actions (retry, clean, pause, add…) are refused here, whatever Bull Board's own read-only mode covers. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
 /**
- * Bull Board at /admin/queues (docs/decisions/059): every queue, read-only — retries, removals
- * and pauses would change queue state behind the job rows, which the job lifecycle owns
- * (docs/decisions/016). Each request needs the dashboard cookie of an account that is still
+ * Bull Board at /admin/queues (docs/decisions/059): every queue, read-only (Bull Board's
+ * readOnlyMode, and no method but GET here) — retries, removals and pauses would change queue
+ * state behind the job rows, which the job lifecycle owns (docs/decisions/016). Each request needs the dashboard cookie of an account that is still
  * admin (AdminSessionService); everyone else gets 404. Its pages carry their own CSP.
  */
 export async function mountQueueDashboard(app: NestFastifyApplication): Promise<void> {
@@ -44,7 +40,11 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
   const csp = queueDashboardCsp();
   await app.register(async (scope: FastifyInstance) => {
     scope.addHook('onRequest', async (req, reply) => {
-      if (!(await sessions.isAdmin(req.headers.cookie))) return notFound(req, reply);
+      // Anyone without a dashboard session gets the same 404 as a path with no route.
+      if (!(await sessions.isAdmin(req.headers.cookie))) return problem(req, reply, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`);
+      if (!READ_METHODS.has(req.method)) {
+        return problem(req, reply, 'method_not_allowed', 'The queue dashboard is read-only: the job rows, not the queues, are the truth (cancel and redeliver through the API).');
+      }
     });
     scope.addHook('onSend', async (_req, reply, payload) => {
       void reply.header('content-security-policy', csp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
