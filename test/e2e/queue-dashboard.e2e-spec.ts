@@ -79,9 +79,8 @@ describe('Queue dashboard (e2e)', () => {
     expect(queues.body.queues.every((q: { readOnlyMode: boolean }) => q.readOnlyMode === true)).toBe(true);
   });
 
-  it('in a browser: the link signs in, the board renders the queues, and its CSP blocks nothing of its own', async () => {
+  it('in a browser: an admin logs in to the console, opens the board from Account, sees the queues; its CSP blocks nothing of its own', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
-    const link = await admin.http.post('/v1/admin/queues/session');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -92,16 +91,33 @@ describe('Queue dashboard (e2e)', () => {
       const problems: string[] = [];
       page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
       page.on('pageerror', (e) => problems.push(e.message));
-      await page.goto(link.body.url);
-      expect(new URL(page.url()).pathname).toBe('/admin/queues/');
+      await page.goto(`${api.baseUrl}/login`);
+      await page.getByLabel('Email').fill(admin.email);
+      await page.getByLabel('Password').fill(admin.password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL('**/gallery'); // logged in: the console moves on by itself first
+      await page.getByRole('link', { name: 'Account' }).click();
+      await page.getByRole('button', { name: 'Open the queue dashboard' }).click();
+      await page.waitForURL(`${api.baseUrl}/admin/queues/`, { timeout: 30_000 });
       await page.getByText('transform', { exact: true }).first().waitFor({ timeout: 30_000 });
       await expect(page.title()).resolves.toBe('Pixmill queues');
       // The only refusal is the third-party font stylesheet, left blocked on purpose (decision 059).
       expect(problems.filter((p) => !/fonts\.googleapis\.com/.test(p))).toEqual([]);
+
+      // A non-admin's Account page has no such button.
+      const other = await browser.newPage();
+      await other.goto(`${api.baseUrl}/login`);
+      await other.getByLabel('Email').fill(user.email);
+      await other.getByLabel('Password').fill(user.password);
+      await other.getByRole('button', { name: 'Log in' }).click();
+      await other.waitForURL('**/gallery');
+      await other.getByRole('link', { name: 'Account' }).click();
+      await other.getByText(user.email).waitFor();
+      expect(await other.getByRole('button', { name: 'Open the queue dashboard' }).count()).toBe(0);
     } finally {
       await browser.close();
     }
-  }, 90_000);
+  }, 120_000);
 
   it('the dashboard is read-only: an admin cannot retry, clean or pause jobs behind the job rows (405)', async () => {
     const cookie = await signIn(admin);
@@ -116,6 +132,11 @@ describe('Queue dashboard (e2e)', () => {
     }
     // Without a session the same calls are simply not there.
     expectProblem(await http.request('PUT', '/admin/queues/api/queues/pause', { json: {} }), 404, 'not_found');
+  });
+
+  it('GET /v1/me shows the role', async () => {
+    expect((await admin.http.get('/v1/me')).body.role).toBe('admin');
+    expect((await user.http.get('/v1/me')).body.role).toBe('user');
   });
 
   it('a non-admin gets 404 for the link and the dashboard; a session cookie of another account does not help', async () => {

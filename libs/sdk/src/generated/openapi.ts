@@ -1023,6 +1023,11 @@ export interface components {
              * @example true
              */
             emailVerified: boolean;
+            /**
+             * @description `admin` may open the queue dashboard (POST /v1/admin/queues/session); set with `npm run admin -- set-role`.
+             * @enum {string}
+             */
+            role: "user" | "admin";
             /** Format: date-time */
             createdAt: string;
             usage: components["schemas"]["UsageDto"];
