@@ -10,9 +10,13 @@ const DASHBOARD_AUTH = 'Needs the dashboard cookie set by a link from POST /v1/a
  * (static files, one queue, one job) follow the same rule.
  */
 export function documentQueueDashboard(doc: OpenAPIObject): OpenAPIObject {
-  const notFound = (): Record<string, ResponseObject> => {
+  const refusals = (): Record<string, ResponseObject> => {
     const responses: Record<string, ResponseObject> = {};
-    addProblemResponses(responses, [['not_found', 'no dashboard session, or the account is not an admin']]);
+    addProblemResponses(responses, [
+      ['not_found', 'no dashboard session, or the account is not an admin'],
+      ['unavailable', 'the database, where the role is read, is unavailable'],
+    ]);
+    responses['503'].headers = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } };
     return responses;
   };
   doc.paths[`${QUEUE_DASHBOARD_PATH}/`] = {
@@ -23,7 +27,7 @@ export function documentQueueDashboard(doc: OpenAPIObject): OpenAPIObject {
       description: DASHBOARD_AUTH,
       responses: {
         '200': { description: 'The dashboard’s HTML page.', content: { 'text/html': { schema: { type: 'string' } } } },
-        ...notFound(),
+        ...refusals(),
       },
     },
   };
@@ -51,7 +55,7 @@ export function documentQueueDashboard(doc: OpenAPIObject): OpenAPIObject {
             },
           },
         },
-        ...notFound(),
+        ...refusals(),
       },
     },
   };

@@ -3,13 +3,13 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES } from '@pixmill/common';
+import { ERROR_CODES, failedDependency, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@pixmill/common';
 import { JobQueue, QueueName } from '@pixmill/queue';
 import { queueDashboardCsp } from '../web/web-app.csp';
 import { AdminSessionService, QUEUE_DASHBOARD_PATH } from './admin-session.service';
 
 /** A problem+json answer, shaped as the API's filter shapes them (these routes are outside Nest). */
-function problem(req: FastifyRequest, reply: FastifyReply, code: 'not_found' | 'method_not_allowed', detail: string): FastifyReply {
+function problem(req: FastifyRequest, reply: FastifyReply, code: 'not_found' | 'method_not_allowed' | 'unavailable', detail: string): FastifyReply {
   const { status, title } = ERROR_CODES[code];
   return reply
     .code(status)
@@ -40,8 +40,17 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
   const csp = queueDashboardCsp();
   await app.register(async (scope: FastifyInstance) => {
     scope.addHook('onRequest', async (req, reply) => {
+      let admin: boolean;
+      try {
+        admin = await sessions.isAdmin(req.headers.cookie);
+      } catch (err) {
+        // The role is read from PostgreSQL: while it is down, 503 as everywhere else in the API.
+        if (!failedDependency(err)) throw err;
+        void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+        return problem(req, reply, 'unavailable', 'The database is unavailable; try again shortly.');
+      }
       // Anyone without a dashboard session gets the same 404 as a path with no route.
-      if (!(await sessions.isAdmin(req.headers.cookie))) return problem(req, reply, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`);
+      if (!admin) return problem(req, reply, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`);
       if (!READ_METHODS.has(req.method)) {
         return problem(req, reply, 'method_not_allowed', 'The queue dashboard is read-only: the job rows, not the queues, are the truth (cancel and redeliver through the API).');
       }
