@@ -98,6 +98,16 @@ describe('S3StorageDriver against s3rver', () => {
       drivers.push(d);
       return d;
     };
+    /** The requests s3rver received while `work` ran. */
+    const recorded = async (work: () => Promise<unknown>) => {
+      const rec = s3.recordRequests();
+      try {
+        await work();
+      } finally {
+        rec.stop();
+      }
+      return rec.requests;
+    };
     const sseHeaders = (r: { headers: Record<string, unknown> }) => ({
       sse: r.headers['x-amz-server-side-encryption'],
       kmsKeyId: r.headers['x-amz-server-side-encryption-aws-kms-key-id'],
@@ -106,13 +116,8 @@ describe('S3StorageDriver against s3rver', () => {
     it('AES256: a put sends x-amz-server-side-encryption: AES256, and s3rver stores the object', async () => {
       const d = sseDriver({ S3_SSE: 'AES256' });
       const key = imagePrefix('sse', 'aes') + 'original';
-      const rec = s3.recordRequests();
-      try {
-        await d.put(key, Buffer.from('encrypted at rest'), { contentType: 'text/plain' });
-      } finally {
-        rec.stop();
-      }
-      const puts = rec.requests.filter((r) => r.method === 'PUT');
+      const requests = await recorded(() => d.put(key, Buffer.from('encrypted at rest'), { contentType: 'text/plain' }));
+      const puts = requests.filter((r) => r.method === 'PUT');
       expect(puts).toHaveLength(1);
       expect(sseHeaders(puts[0])).toEqual({ sse: 'AES256', kmsKeyId: undefined });
       expect((await d.getBuffer(key)).toString()).toBe('encrypted at rest');
@@ -122,26 +127,16 @@ describe('S3StorageDriver against s3rver', () => {
       const d = sseDriver({ S3_SSE: 'aws:kms', S3_SSE_KMS_KEY_ID: KMS_KEY });
       const key = imagePrefix('sse', 'kms') + 'original';
       const body = Buffer.alloc(6 * 1024 * 1024 + 1, 7); // over one 5 MiB part: a multipart upload
-      const rec = s3.recordRequests();
-      try {
-        await d.put(key, Readable.from([body.subarray(0, 1 << 20), body.subarray(1 << 20)]), { contentType: 'image/png' });
-      } finally {
-        rec.stop();
-      }
-      const create = rec.requests.filter((r) => r.method === 'POST' && /[?&]uploads(=|&|$)/.test(r.url));
+      const requests = await recorded(() => d.put(key, Readable.from([body.subarray(0, 1 << 20), body.subarray(1 << 20)]), { contentType: 'image/png' }));
+      const create = requests.filter((r) => r.method === 'POST' && /[?&]uploads(=|&|$)/.test(r.url));
       expect(create).toHaveLength(1);
       expect(sseHeaders(create[0])).toEqual({ sse: 'aws:kms', kmsKeyId: KMS_KEY });
-      expect(rec.requests.filter((r) => r.method === 'PUT' && /partNumber=/.test(r.url)).length).toBe(2);
+      expect(requests.filter((r) => r.method === 'PUT' && /partNumber=/.test(r.url)).length).toBe(2);
       await expect(d.head(key)).resolves.toMatchObject({ bytes: body.length });
 
       const small = imagePrefix('sse', 'kms') + 'derivatives/abc.webp';
-      const rec2 = s3.recordRequests();
-      try {
-        await d.put(small, Buffer.from('x'), { contentType: 'image/webp', cacheControl: 'public, max-age=31536000, immutable' });
-      } finally {
-        rec2.stop();
-      }
-      expect(rec2.requests.filter((r) => r.method === 'PUT').map(sseHeaders)).toEqual([{ sse: 'aws:kms', kmsKeyId: KMS_KEY }]);
+      const smallPut = await recorded(() => d.put(small, Buffer.from('x'), { contentType: 'image/webp', cacheControl: 'public, max-age=31536000, immutable' }));
+      expect(smallPut.filter((r) => r.method === 'PUT').map(sseHeaders)).toEqual([{ sse: 'aws:kms', kmsKeyId: KMS_KEY }]);
     });
 
     it('aws:kms: the presigned POST carries the fields and its policy requires them; s3rver accepts the form', async () => {
@@ -173,13 +168,8 @@ describe('S3StorageDriver against s3rver', () => {
     it('off by default: no encryption header on puts, no encryption field in POST policies', async () => {
       const d = sseDriver({});
       const key = imagePrefix('sse', 'plain') + 'original';
-      const rec = s3.recordRequests();
-      try {
-        await d.put(key, Buffer.from('x'), { contentType: 'text/plain' });
-      } finally {
-        rec.stop();
-      }
-      expect(rec.requests.filter((r) => r.method === 'PUT').map(sseHeaders)).toEqual([{ sse: undefined, kmsKeyId: undefined }]);
+      const requests = await recorded(() => d.put(key, Buffer.from('x'), { contentType: 'text/plain' }));
+      expect(requests.filter((r) => r.method === 'PUT').map(sseHeaders)).toEqual([{ sse: undefined, kmsKeyId: undefined }]);
       const presigned = await d.presignUpload(uploadKey('sse', 'plain'), { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 60 });
       expect(Object.keys(presigned.fields!).filter((f) => f.startsWith('x-amz-server-side'))).toEqual([]);
     });
