@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// `npm run admin -- set-plan EMAIL PLAN`: account administration from the command line.
+// `npm run admin -- set-plan EMAIL PLAN` and `set-role EMAIL ROLE`: account administration from the command line.
 const path = require('node:path');
 const { ensureBuild, root } = require('./ensure-build');
 
 const PLANS = ['free', 'pro', 'unlimited'];
-const USAGE = `usage: npm run admin -- set-plan EMAIL ${PLANS.join('|')}\n`;
+const ROLES = ['user', 'admin'];
+const USAGE =
+  `usage: npm run admin -- set-plan EMAIL ${PLANS.join('|')}\n` +
+  `       npm run admin -- set-role EMAIL ${ROLES.join('|')}   (admin: the queue dashboard at /admin/queues)\n`;
 
 class UsageError extends Error {}
 
@@ -15,28 +18,47 @@ function describe(limits) {
   return `daily transforms: ${transforms}, storage: ${storage}`;
 }
 
-async function setPlan(config, email, plan) {
+async function withUsers(config, work) {
   const { createDataSource, UserRepository } = require(path.join(root, 'dist/libs/db/src'));
   const ds = createDataSource({ url: config.database.url, poolSize: 1, applicationName: 'pixmill-admin' });
   await ds.initialize();
   try {
-    const users = new UserRepository(ds);
-    if (!(await users.setPlan(email, plan))) throw new Error(`no account with email ${email}; nothing changed`);
-    return `pixmill: ${email} is now on plan ${plan} (${describe(config.plans[plan])})\n`;
+    return await work(new UserRepository(ds));
   } finally {
     await ds.destroy();
   }
 }
 
+function setPlan(config, email, plan) {
+  return withUsers(config, async (users) => {
+    if (!(await users.setPlan(email, plan))) throw new Error(`no account with email ${email}; nothing changed`);
+    return `pixmill: ${email} is now on plan ${plan} (${describe(config.plans[plan])})\n`;
+  });
+}
+
+function setRole(config, email, role) {
+  return withUsers(config, async (users) => {
+    if (!(await users.setRole(email, role))) throw new Error(`no account with email ${email}; nothing changed`);
+    const what = role === 'admin' ? 'may open the queue dashboard (/admin/queues)' : 'has no admin access';
+    return `pixmill: ${email} now has role ${role} (${what})\n`;
+  });
+}
+
+const COMMANDS = {
+  'set-plan': { values: PLANS, noun: 'plan', run: setPlan },
+  'set-role': { values: ROLES, noun: 'role', run: setRole },
+};
+
 async function main(argv) {
   const [command, ...args] = argv;
-  if (command !== 'set-plan') throw new UsageError(command ? `unknown command ${command}` : 'a command is required');
-  const [email, plan] = args;
-  if (!email || !plan || args.length !== 2) throw new UsageError('set-plan takes EMAIL and PLAN');
-  if (!PLANS.includes(plan)) throw new UsageError(`unknown plan ${plan} (plans: ${PLANS.join(', ')})`);
+  const cmd = Object.hasOwn(COMMANDS, command ?? '') ? COMMANDS[command] : undefined;
+  if (!cmd) throw new UsageError(command ? `unknown command ${command}` : 'a command is required');
+  const [email, value] = args;
+  if (!email || !value || args.length !== 2) throw new UsageError(`${command} takes EMAIL and ${cmd.noun.toUpperCase()}`);
+  if (!cmd.values.includes(value)) throw new UsageError(`unknown ${cmd.noun} ${value} (${cmd.noun}s: ${cmd.values.join(', ')})`);
   ensureBuild({ quiet: true });
   const { loadConfigOrExit } = require(path.join(root, 'dist/libs/config/src'));
-  process.stdout.write(await setPlan(loadConfigOrExit(), email, plan));
+  process.stdout.write(await cmd.run(loadConfigOrExit(), email, value));
 }
 
 if (require.main === module) {

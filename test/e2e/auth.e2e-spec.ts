@@ -114,6 +114,7 @@ describe('accounts and auth (e2e)', () => {
         email: u.email,
         plan: 'free',
         emailVerified: false,
+        role: 'user',
         createdAt: expect.any(String),
         publicUrls: 'any',
         usage: { storageBytes: 0, storageQuotaBytes: 5368709120, transformsToday: 0, dailyTransformQuota: 20 },

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { migrate } from '@pixmill/db';
 import { expectProblem, HttpClient, pollUntil, PrivatePostgres, RunningApi, startApi, TestUser, UserFactory } from '@pixmill/testing';
 
@@ -12,6 +13,8 @@ describe('PostgreSQL down (e2e)', () => {
   let api: RunningApi;
   let http: HttpClient;
   let user: TestUser;
+  /** The queue dashboard's cookie of an admin: the dashboard reads the role on every request. */
+  let dashboardCookie: string;
 
   beforeAll(async () => {
     pg = await PrivatePostgres.create();
@@ -20,6 +23,14 @@ describe('PostgreSQL down (e2e)', () => {
     api = await startApi({ DATABASE_URL: url });
     http = new HttpClient(api.baseUrl);
     user = await new UserFactory(http).create();
+    const db = new Client({ connectionString: url });
+    await db.connect();
+    await db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.id]);
+    await db.end();
+    const link = new URL((await user.http.post('/v1/admin/queues/session')).body.url);
+    const opened = await http.get(`${link.pathname}${link.search}`);
+    dashboardCookie = (opened.headers.get('set-cookie') ?? '').split(';')[0];
+    expect((await http.get('/admin/queues/api/queues', { cookie: dashboardCookie })).status).toBe(200);
   });
 
   afterAll(async () => {
@@ -35,6 +46,7 @@ describe('PostgreSQL down (e2e)', () => {
       await http.post('/v1/auth/login', { email: user.email, password: user.password }),
       await http.post('/v1/auth/signup', { email: `late-${Date.now()}@example.com`, password: 'long enough password' }),
       await http.post('/v1/auth/refresh', { refreshToken: user.refreshToken }),
+      await http.get('/admin/queues/api/queues', { cookie: dashboardCookie }),
     ];
     for (const res of answers) {
       expectProblem(res, 503, 'unavailable');

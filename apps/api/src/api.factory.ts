@@ -21,6 +21,8 @@ import { API_KEY_SECURITY_SCHEME, documentAccountRules } from './common/account-
 import { documentTransformationSpec } from './transformations/transformation-spec.openapi';
 import { documentRequestBodyProblems, JSON_BODY_LIMIT_BYTES } from './common/request-body.openapi';
 import { serveWebApp } from './web/web-app.static';
+import { mountQueueDashboard } from './admin/queue-dashboard';
+import { documentQueueDashboard } from './admin/queue-dashboard.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -85,6 +87,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   // The web console (dist/web, when built) at / with its SPA fallback.
   await serveWebApp(app, config);
+  // Bull Board at /admin/queues, for admins only (docs/decisions/059).
+  await mountQueueDashboard(app);
   const metrics = app.get(ApiMetrics);
   adapter.getInstance().addHook('onResponse', (req, reply, done) => {
     // The route pattern (not the URL) keeps label cardinality bounded.
@@ -123,6 +127,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   documentNullables(doc);
   documentAccountRules(doc);
   documentRequestBodyProblems(doc);
+  documentQueueDashboard(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

@@ -16,6 +16,7 @@ import { OpsModule } from './ops/ops.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { PublicUrlsModule } from './public-urls/public-urls.module';
+import { AdminModule } from './admin/admin.module';
 
 @Module({})
 export class AppModule {
@@ -41,6 +42,7 @@ export class AppModule {
         FilesModule,
         WebhooksModule,
         PublicUrlsModule,
+        AdminModule,
       ],
     };
   }

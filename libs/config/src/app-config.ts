@@ -37,6 +37,8 @@ export class AppConfig {
       forcePathStyle: boolean;
       accessKeyId?: string;
       secretAccessKey?: string;
+      /** S3_SSE / S3_SSE_KMS_KEY_ID; undefined = no encryption header (the bucket default applies). */
+      serverSideEncryption?: { algorithm: 'AES256' | 'aws:kms'; kmsKeyId?: string };
     };
     cdnBaseUrl?: string;
     cloudfront?: { keyPairId: string; privateKey: string };

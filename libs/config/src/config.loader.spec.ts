@@ -67,6 +67,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'pix' }).storage.s3.bucket).toBe('pix');
   });
 
+  it('S3 server-side encryption: off by default; AES256 or aws:kms (optionally with a key); a key needs aws:kms', () => {
+    const s3 = { STORAGE_DRIVER: 's3', S3_BUCKET: 'pix' };
+    expect(loadConfig(s3).storage.s3.serverSideEncryption).toBeUndefined();
+    expect(loadConfig({ ...s3, S3_SSE: 'AES256' }).storage.s3.serverSideEncryption).toEqual({ algorithm: 'AES256' });
+    expect(loadConfig({ ...s3, S3_SSE: 'aws:kms' }).storage.s3.serverSideEncryption).toEqual({ algorithm: 'aws:kms' });
+    expect(loadConfig({ ...s3, S3_SSE: 'aws:kms', S3_SSE_KMS_KEY_ID: 'alias/pixmill' }).storage.s3.serverSideEncryption).toEqual({
+      algorithm: 'aws:kms',
+      kmsKeyId: 'alias/pixmill',
+    });
+    expect(() => loadConfig({ ...s3, S3_SSE: 'kms' })).toThrow(/S3_SSE: /);
+    expect(() => loadConfig({ ...s3, S3_SSE: 'AES256', S3_SSE_KMS_KEY_ID: 'alias/pixmill' })).toThrow(/S3_SSE_KMS_KEY_ID: a KMS key is only used with S3_SSE=aws:kms/);
+    expect(() => loadConfig({ ...s3, S3_SSE_KMS_KEY_ID: 'alias/pixmill' })).toThrow(/S3_SSE_KMS_KEY_ID/);
+  });
+
   it('running-job caps per plan: off (0) by default, never negative', () => {
     expect(loadConfig({}).plans.free.maxRunningJobs).toBe(0);
     expect(loadConfig({}).plans.pro.maxRunningJobs).toBe(0);

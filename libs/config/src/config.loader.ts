@@ -51,6 +51,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // BullMQ's keys of one queue must share a slot: the prefix is a hash tag.
     if (!/^\{[^{}]+\}$/.test(e.QUEUE_PREFIX)) problems.push('QUEUE_PREFIX: on Redis Cluster it must be a hash tag such as {pixmill}');
   }
+  if (e.S3_SSE_KMS_KEY_ID && e.S3_SSE !== 'aws:kms') {
+    problems.push('S3_SSE_KMS_KEY_ID: a KMS key is only used with S3_SSE=aws:kms');
+  }
   if (problems.length) throw new ConfigValidationError(problems);
 
   const plans = {
@@ -88,6 +91,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         forcePathStyle: e.S3_FORCE_PATH_STYLE,
         accessKeyId: e.S3_ACCESS_KEY_ID,
         secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+        serverSideEncryption: e.S3_SSE
+          ? { algorithm: e.S3_SSE as 'AES256' | 'aws:kms', ...(e.S3_SSE_KMS_KEY_ID ? { kmsKeyId: e.S3_SSE_KMS_KEY_ID } : {}) }
+          : undefined,
       },
       cdnBaseUrl: e.CDN_BASE_URL?.replace(/\/+$/, ''),
       cloudfront:

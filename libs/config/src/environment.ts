@@ -115,6 +115,17 @@ export class Environment {
   @ValidateIf((e: Environment) => !!e.S3_ACCESS_KEY_ID) @IsString()
   S3_SECRET_ACCESS_KEY?: string;
 
+  /**
+   * Server-side encryption requested on every object write (puts, multipart uploads, presigned
+   * POST policies): `AES256` (S3-managed keys) or `aws:kms`. Unset: the bucket's default applies.
+   */
+  @IsOptional() @IsIn(['AES256', 'aws:kms'])
+  S3_SSE?: string;
+
+  /** With `S3_SSE=aws:kms`: the KMS key (id, ARN or alias ARN). Unset: the account's AWS-managed `aws/s3` key. */
+  @IsOptional() @IsString() @Matches(/^\S+$/)
+  S3_SSE_KMS_KEY_ID?: string;
+
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
   CDN_BASE_URL?: string;
 

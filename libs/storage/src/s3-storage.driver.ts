@@ -40,6 +40,14 @@ export interface S3StorageDriverOptions {
   partSizeBytes?: number;
   /** Parts uploaded concurrently per put [4]. */
   queueSize?: number;
+  /** Asked for on every write: put (single or multipart) and presigned POST policies. */
+  serverSideEncryption?: ServerSideEncryption;
+}
+
+/** S3_SSE / S3_SSE_KMS_KEY_ID. Without a key id, aws:kms uses the account's AWS-managed `aws/s3` key. */
+export interface ServerSideEncryption {
+  algorithm: 'AES256' | 'aws:kms';
+  kmsKeyId?: string;
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -53,11 +61,13 @@ export class S3StorageDriver implements StorageDriver {
   readonly bucket: string;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly sse?: ServerSideEncryption;
 
   constructor(options: S3StorageDriverOptions) {
     this.bucket = options.bucket;
     this.partSize = Math.max(MIN_PART_SIZE, options.partSizeBytes ?? MIN_PART_SIZE);
     this.queueSize = options.queueSize ?? 4;
+    this.sse = options.serverSideEncryption;
     this.client = new S3Client({
       region: options.region,
       endpoint: options.endpoint,
@@ -120,6 +130,9 @@ export class S3StorageDriver implements StorageDriver {
         Body: counter ?? body,
         ContentType: opts.contentType,
         CacheControl: opts.cacheControl,
+        // On a multipart upload these go on CreateMultipartUpload, which is where S3 takes them.
+        ...(this.sse ? { ServerSideEncryption: this.sse.algorithm } : {}),
+        ...(this.sse?.kmsKeyId ? { SSEKMSKeyId: this.sse.kmsKeyId } : {}),
       },
       partSize: this.partSize,
       queueSize: this.queueSize,
@@ -234,7 +247,8 @@ export class S3StorageDriver implements StorageDriver {
     assertSafeKey(key);
     const expiresIn = Math.min(opts.expiresInSeconds, MAX_PRESIGN_SECONDS);
     const expiresAt = new Date(Date.now() + expiresIn * 1000);
-    // createPresignedPost adds the exact-key condition itself.
+    // createPresignedPost adds the exact-key condition itself, and one exact-match condition per
+    // field: the encryption fields are therefore required by the policy, not just suggested.
     const { url, fields } = await createPresignedPost(this.client, {
       Bucket: this.bucket,
       Key: key,
@@ -242,7 +256,7 @@ export class S3StorageDriver implements StorageDriver {
         ['content-length-range', 1, opts.maxBytes],
         ['eq', '$Content-Type', opts.contentType],
       ],
-      Fields: { 'Content-Type': opts.contentType },
+      Fields: { 'Content-Type': opts.contentType, ...this.encryptionFields() },
       Expires: expiresIn,
     });
     return { method: 'POST', url, fields, expiresAt };
@@ -255,6 +269,15 @@ export class S3StorageDriver implements StorageDriver {
       expiresIn: Math.min(opts.expiresInSeconds, MAX_PRESIGN_SECONDS),
       signingDate: opts.signingDate,
     });
+  }
+
+  /** The form fields (and so policy conditions) of a presigned POST that ask for this encryption. */
+  private encryptionFields(): Record<string, string> {
+    if (!this.sse) return {};
+    return {
+      'x-amz-server-side-encryption': this.sse.algorithm,
+      ...(this.sse.kmsKeyId ? { 'x-amz-server-side-encryption-aws-kms-key-id': this.sse.kmsKeyId } : {}),
+    };
   }
 
   private async *pages(prefix: string): AsyncGenerator<string[]> {

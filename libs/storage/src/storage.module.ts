@@ -21,6 +21,7 @@ export function createStorageDriver(config: AppConfig): StorageDriver {
       forcePathStyle: s3.forcePathStyle,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
+      serverSideEncryption: s3.serverSideEncryption,
       // One part in flight per upload: memory per upload stays at one 5 MiB part.
       queueSize: 1,
     });

@@ -1,6 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Server } from 'node:http';
+import { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,18 @@ export interface S3rverHandle {
     accessKeyId: string;
     secretAccessKey: string;
   };
+  /**
+   * Records every request s3rver receives from now on (method, path with query, headers as they
+   * arrived on the wire) until the returned stop() — what a client really sent, for header assertions.
+   */
+  recordRequests(): { requests: RecordedS3Request[]; stop(): void };
   stop(): Promise<void>;
+}
+
+export interface RecordedS3Request {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
 }
 
 /**
@@ -74,6 +85,13 @@ export async function startS3rver(options: { bucket?: string } = {}): Promise<S3
     ...driverOptions,
     driverOptions,
     dir,
+    recordRequests() {
+      const requests: RecordedS3Request[] = [];
+      const listener = (req: IncomingMessage) =>
+        requests.push({ method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers } });
+      server.httpServer?.on('request', listener);
+      return { requests, stop: () => void server.httpServer?.off('request', listener) };
+    },
     async stop() {
       const closed = server.close();
       server.httpServer?.closeAllConnections(); // keep-alive sockets of SDK clients would hold close() open

@@ -39,6 +39,7 @@ export class AccountService {
       email: u.email,
       plan: u.plan,
       emailVerified: u.emailVerifiedAt !== null,
+      role: u.role,
       createdAt: u.createdAt.toISOString(),
       publicUrls: u.publicUrls,
       usage: {

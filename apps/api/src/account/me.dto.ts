@@ -12,6 +12,8 @@ export class MeDto {
   @ApiProperty({ example: 'ada@example.com' }) email: string;
   @ApiProperty({ enum: ['free', 'pro', 'unlimited'] }) plan: string;
   @ApiProperty({ example: true, description: 'Whether the address was verified through the mailed link.' }) emailVerified: boolean;
+  @ApiProperty({ enum: ['user', 'admin'], description: '`admin` may open the queue dashboard (POST /v1/admin/queues/session); set with `npm run admin -- set-role`.' })
+  role: 'user' | 'admin';
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: UsageDto }) usage: UsageDto;
   @ApiProperty({ enum: ['any', 'presets-only'], description: 'What public /i/ URLs may ask for: any spec, or only `preset=` (plus `format=auto`, `dpr`).' })

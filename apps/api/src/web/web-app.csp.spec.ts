@@ -1,5 +1,6 @@
 import { testConfig } from '@pixmill/testing';
-import { deliveryOrigins, webAppCsp } from './web-app.csp';
+import { readFileSync } from 'node:fs';
+import { deliveryOrigins, queueDashboardCsp, webAppCsp } from './web-app.csp';
 
 describe('web console CSP', () => {
   it('allows images and fetches from the delivery origins the configuration names, nothing inline', () => {
@@ -16,5 +17,17 @@ describe('web console CSP', () => {
     expect(deliveryOrigins(minio)).toEqual(['http://minio:9000', 'http://localhost:3000']);
     const aws = testConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'pix', S3_REGION: 'eu-west-1', PUBLIC_BASE_URL: 'http://localhost:3000' });
     expect(deliveryOrigins(aws)).toEqual(['https://pix.s3.eu-west-1.amazonaws.com', 'https://s3.eu-west-1.amazonaws.com', 'http://localhost:3000']);
+  });
+
+  it('the queue dashboard: its own scripts only (never inline), inline styles for its markup, nothing from third parties', () => {
+    const csp = queueDashboardCsp();
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("style-src 'self' 'unsafe-inline';");
+    expect(csp).toContain("connect-src 'self';");
+    expect(csp).not.toMatch(/https?:/);
+    // What Bull Board's page loads: scripts and styles relative to its <base>, i.e. same origin.
+    const page = readFileSync(require.resolve('@bull-board/ui/dist/index.ejs'), 'utf8');
+    for (const [, src] of page.matchAll(/<script[^>]+src="([^"]+)"/g)) expect(src).toMatch(/^static\//);
+    expect(page).not.toMatch(/<script(?![^>]*(src=|type="application\/json"))[^>]*>/);
   });
 });

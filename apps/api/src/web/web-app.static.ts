@@ -7,7 +7,7 @@ import type { AppConfig } from '@pixmill/config';
 import { webAppCsp } from './web-app.csp';
 
 /** Paths that belong to the API itself: never answered with the web console's page. */
-const API_PREFIXES = ['/v1/', '/files/', '/health/', '/metrics', '/docs', '/openapi.', '/assets/'];
+const API_PREFIXES = ['/v1/', '/files/', '/health/', '/metrics', '/docs', '/openapi.', '/assets/', '/admin/'];
 
 /** The built console (`npm run build` writes it to dist/web), found from the repository root. */
 export function findWebAppDir(from = __dirname): string | null {

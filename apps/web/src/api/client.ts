@@ -131,6 +131,8 @@ export class ApiClient {
   }
 
   me = (): Promise<Me> => this.json('/v1/me');
+  /** A single-use link that signs this browser in to the queue dashboard (admins; docs/decisions/059). */
+  queueDashboardLink = (): Promise<{ url: string; expiresAt: string }> => this.json('/v1/admin/queues/session', { method: 'POST' });
   images = (cursor?: string | null, limit = 24): Promise<Page<Image>> =>
     this.json(`/v1/images?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
   image = (id: string): Promise<Image> => this.json(`/v1/images/${id}`);

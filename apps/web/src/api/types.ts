@@ -18,6 +18,8 @@ export interface Me {
   id: string;
   email: string;
   plan: string;
+  /** `admin` may open the queue dashboard. */
+  role: 'user' | 'admin';
   createdAt: string;
   usage: { storageBytes: number; storageQuotaBytes: number | null; transformsToday: number; dailyTransformQuota: number | null };
 }

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { formatBytes } from '../app/format';
 import { ProblemText } from '../app/problem-text';
@@ -10,6 +10,19 @@ function Bar({ label, used, total, format }: { label: string; used: number; tota
         {label}: {format(used)} of {total === null ? 'unlimited' : format(total)}
       </span>
       <meter min={0} max={total ?? Math.max(used, 1)} value={used} aria-label={label} />
+    </div>
+  );
+}
+
+/** Admins: the queue dashboard opens in this tab through a single-use link (the session stays in this tab's storage). */
+function QueueDashboardButton() {
+  const open = useMutation({ mutationFn: api.queueDashboardLink, onSuccess: ({ url }) => window.location.assign(url) });
+  return (
+    <div>
+      <button type="button" onClick={() => open.mutate()} disabled={open.isPending}>
+        Open the queue dashboard
+      </button>
+      <ProblemText error={open.error} />
     </div>
   );
 }
@@ -27,6 +40,7 @@ export function AccountScreen() {
           </p>
           <Bar label="Storage" used={me.data.usage.storageBytes} total={me.data.usage.storageQuotaBytes} format={formatBytes} />
           <Bar label="Transforms today" used={me.data.usage.transformsToday} total={me.data.usage.dailyTransformQuota} format={String} />
+          {me.data.role === 'admin' && <QueueDashboardButton />}
         </>
       )}
     </main>

@@ -8,5 +8,7 @@ import { UserEntity } from './user.entity';
 export type { GpsPosition, ImagePlaceholderColumn } from './image.entity';
 export { DerivativeEntity, ImageEntity, JobEntity, RefreshTokenEntity, UploadEntity, UserEntity };
 export { FINAL_JOB_STATUSES } from './job.entity';
+export { USER_ROLES } from './user.entity';
+export type { UserRole } from './user.entity';
 export type { JobStatus } from './job.entity';
 export const ENTITIES = [UserEntity, RefreshTokenEntity, ImageEntity, UploadEntity, DerivativeEntity, JobEntity];

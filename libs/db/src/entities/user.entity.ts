@@ -2,6 +2,9 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 import type { PlanName } from '@pixmill/config';
 import { bigintNumber } from './bigint.transformer';
 
+export type UserRole = 'user' | 'admin';
+export const USER_ROLES: readonly UserRole[] = ['user', 'admin'];
+
 @Entity({ name: 'users' })
 export class UserEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -30,6 +33,10 @@ export class UserEntity {
   /** What the account's public /i/ URLs may ask for: any spec, or presets only (SPEC §8). */
   @Column({ name: 'public_urls', type: 'text', default: 'any' })
   publicUrls: 'any' | 'presets-only';
+
+  /** `admin` opens the queue dashboard (docs/decisions/059); set with `npm run admin -- set-role`. */
+  @Column({ type: 'text', default: 'user' })
+  role: UserRole;
 
   /** When the account's email address was verified; null until then. */
   @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })

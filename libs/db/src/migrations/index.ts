@@ -18,6 +18,7 @@ import { AddImagePlaceholder1764500000000 } from './1764500000000-add-image-plac
 import { CreateApiKeys1764600000000 } from './1764600000000-create-api-keys.migration';
 import { JobRunLease1764640000000 } from './1764640000000-job-run-lease.migration';
 import { WebhookMessageTraceparent1764700000000 } from './1764700000000-webhook-message-traceparent.migration';
+import { AddUserRole1764760000000 } from './1764760000000-add-user-role.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   CreateApiKeys1764600000000,
   JobRunLease1764640000000,
   WebhookMessageTraceparent1764700000000,
+  AddUserRole1764760000000,
 ];

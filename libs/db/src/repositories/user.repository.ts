@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ReadCache } from '../cache/read-cache.service';
-import { UserEntity } from '../entities';
+import { UserEntity, UserRole } from '../entities';
 import { returnedRows } from '../sql.util';
 
 export interface WebhookSecrets {
@@ -149,13 +149,23 @@ export class UserRepository {
     await em.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [userId, passwordHash]);
   }
 
-  async setPlan(email: string, plan: UserEntity['plan']): Promise<boolean> {
-    const res = await this.repo
-      .createQueryBuilder()
-      .update()
-      .set({ plan })
-      .where('lower(email) = lower(:email)', { email })
-      .execute();
+  setPlan(email: string, plan: UserEntity['plan']): Promise<boolean> {
+    return this.updateByEmail(email, { plan });
+  }
+
+  setRole(email: string, role: UserRole): Promise<boolean> {
+    return this.updateByEmail(email, { role });
+  }
+
+  /** The account's role; null when there is no such account. Read on every dashboard request, so a demotion counts at once. */
+  async roleOf(userId: string): Promise<UserRole | null> {
+    const rows: Array<{ role: UserRole }> = await this.ds.query(`SELECT role FROM users WHERE id = $1`, [userId]);
+    return rows.length ? rows[0].role : null;
+  }
+
+  /** The command line's account changes (plan, role), by email in any case; false when there is no such account. */
+  private async updateByEmail(email: string, set: Partial<Pick<UserEntity, 'plan' | 'role'>>): Promise<boolean> {
+    const res = await this.repo.createQueryBuilder().update().set(set).where('lower(email) = lower(:email)', { email }).execute();
     return (res.affected ?? 0) > 0;
   }
 }

@@ -830,6 +830,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/queues/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A sign-in link to the queue dashboard (admins)
+         * @description For an account with the `admin` role (`npm run admin -- set-role EMAIL admin`): a single-use link, valid 60 s, that sets a 15-minute dashboard cookie in the browser that opens it and shows `/admin/queues`. Any other account gets 404.
+         */
+        post: operations["AdminController_createSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/queues/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open a dashboard sign-in link (browsers)
+         * @description Spends the link’s ticket, sets the dashboard cookie (HttpOnly, SameSite=Lax, path /admin/queues, 15 minutes) and redirects to the dashboard. A used, expired or unknown ticket, or an account no longer admin: 404.
+         */
+        get: operations["AdminController_login"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/queues/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The queue dashboard (Bull Board, read-only; browsers)
+         * @description Needs the dashboard cookie set by a link from POST /v1/admin/queues/session, of an account that is still admin; anyone else: 404.
+         */
+        get: operations["QueueDashboard_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/queues/api/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every queue with its job counts (the dashboard’s JSON)
+         * @description Needs the dashboard cookie set by a link from POST /v1/admin/queues/session, of an account that is still admin; anyone else: 404. Bull Board’s own format: `{queues: [{name, counts, jobs, readOnlyMode, …}]}`.
+         */
+        get: operations["QueueDashboard_queues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -943,6 +1023,11 @@ export interface components {
              * @example true
              */
             emailVerified: boolean;
+            /**
+             * @description `admin` may open the queue dashboard (POST /v1/admin/queues/session); set with `npm run admin -- set-role`.
+             * @enum {string}
+             */
+            role: "user" | "admin";
             /** Format: date-time */
             createdAt: string;
             usage: components["schemas"]["UsageDto"];
@@ -1615,6 +1700,18 @@ export interface components {
             sizes: string;
             /** @example <img src="…" srcset="…" sizes="…" alt=""> */
             html: string;
+        };
+        AdminLinkDto: {
+            /**
+             * @description Open it in a browser within a minute, once: it signs that browser in to the queue dashboard for 15 minutes.
+             * @example https://pixmill.example.com/admin/queues/login?ticket=…
+             */
+            url: string;
+            /**
+             * Format: date-time
+             * @description When the link stops working if not opened.
+             */
+            expiresAt: string;
         };
         FieldErrorDto: {
             /** @example email */
@@ -9051,6 +9148,273 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window frees a slot. */
                     "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    AdminController_createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLinkDto"];
+                };
+            };
+            /** @description Authentication required (`unauthorized`): missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Insufficient scope (`insufficient_scope`): an API key: this route is for logged-in sessions only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
+            /** @description Not found (`not_found`): the account is not an admin. */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Too many requests (`rate_limited`): see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): a dependency (the rate limiter’s Redis, the database) is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per minute in this bucket (per user, or per IP on /v1/auth). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current sliding window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a slot. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    AdminController_login: {
+        parameters: {
+            query: {
+                /** @description From POST /v1/admin/queues/session. */
+                ticket: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in: on to the dashboard. */
+            303: {
+                headers: {
+                    /** @description /admin/queues/ */
+                    Location?: string;
+                    /** @description The dashboard session (`pixmill_admin`). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (`not_found`): the ticket is unknown, used or expired, or the account is not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+        };
+    };
+    QueueDashboard_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard’s HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found (`not_found`): no dashboard session, or the account is not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): the database, where the role is read, is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    QueueDashboard_queues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queues. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        queues: {
+                            name: string;
+                            readOnlyMode?: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (`not_found`): no dashboard session, or the account is not an admin. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Service unavailable (`unavailable`): the database, where the role is read, is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,0 +1,65 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, failedDependency, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@pixmill/common';
+import { JobQueue, QueueName } from '@pixmill/queue';
+import { queueDashboardCsp } from '../web/web-app.csp';
+import { AdminSessionService, QUEUE_DASHBOARD_PATH } from './admin-session.service';
+
+/** A problem+json answer, shaped as the API's filter shapes them (these routes are outside Nest). */
+function problem(req: FastifyRequest, reply: FastifyReply, code: 'not_found' | 'method_not_allowed' | 'unavailable', detail: string): FastifyReply {
+  const { status, title } = ERROR_CODES[code];
+  return reply
+    .code(status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send({ type: `https://pixmill.dev/problems/${code}`, title, status, detail, code, requestId: String(req.id) });
+}
+
+/** Reads only: the board's actions (retry, clean, pause, add…) are refused here, whatever Bull Board's own read-only mode covers. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Bull Board at /admin/queues (docs/decisions/059): every queue, read-only (Bull Board's
+ * readOnlyMode, and no method but GET here) — retries, removals and pauses would change queue
+ * state behind the job rows, which the job lifecycle owns (docs/decisions/016). Each request needs the dashboard cookie of an account that is still
+ * admin (AdminSessionService); everyone else gets 404. Its pages carry their own CSP.
+ */
+export async function mountQueueDashboard(app: NestFastifyApplication): Promise<void> {
+  const jobs = app.get(JobQueue);
+  const sessions = app.get(AdminSessionService);
+  const serverAdapter = new BullBoardFastifyAdapter();
+  serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
+  createBullBoard({
+    queues: Object.values(QueueName).map((name) => new BullMQAdapter(jobs.queue(name), { readOnlyMode: true })),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Pixmill queues' } },
+  });
+  const csp = queueDashboardCsp();
+  await app.register(async (scope: FastifyInstance) => {
+    scope.addHook('onRequest', async (req, reply) => {
+      let admin: boolean;
+      try {
+        admin = await sessions.isAdmin(req.headers.cookie);
+      } catch (err) {
+        // The role is read from PostgreSQL: while it is down, 503 as everywhere else in the API.
+        if (!failedDependency(err)) throw err;
+        void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+        return problem(req, reply, 'unavailable', 'The database is unavailable; try again shortly.');
+      }
+      // Anyone without a dashboard session gets the same 404 as a path with no route.
+      if (!admin) return problem(req, reply, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`);
+      if (!READ_METHODS.has(req.method)) {
+        return problem(req, reply, 'method_not_allowed', 'The queue dashboard is read-only: the job rows, not the queues, are the truth (cancel and redeliver through the API).');
+      }
+    });
+    scope.addHook('onSend', async (_req, reply, payload) => {
+      void reply.header('content-security-policy', csp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+      if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+      return payload;
+    });
+    await scope.register(serverAdapter.registerPlugin() as never, { prefix: QUEUE_DASHBOARD_PATH });
+  });
+}
