@@ -191,10 +191,17 @@ describe('web console in Chromium (e2e)', () => {
     await page.getByLabel('Add operation').selectOption('grayscale');
     await page.getByLabel('Format').selectOption('webp');
     await until(() => page.getByLabel('Query string').textContent(), (t) => !!t?.includes('?resize=300x&grayscale=true&format=webp'));
-    // The live preview: a blob: image that decodes, 300 px wide, in grey.
+    // The live preview: a public signed /i/ URL (SPEC §8) that the <img> loads itself, 300 px wide.
     const preview = page.getByAltText('Preview of the transformation');
     await until(() => preview.evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0), (w) => w === 300, 60_000);
-    await page.getByText('image/webp', { exact: false }).waitFor();
+    const src = (await preview.getAttribute('src'))!;
+    expect(src).toMatch(/^\/i\/[0-9a-f-]{36}\?resize=300x&grayscale=true&format=webp&exp=\d+&sig=[A-Za-z0-9_-]{43}$/);
+    expect(await preview.getAttribute('data-source')).toBe('public');
+    expect(await page.getByTestId('preview-size').textContent()).toBe('300 × 225 px, webp');
+    // No token in it: the same URL loads for anyone, and answers with a cacheable redirect.
+    const anonymous = await fetch(api.baseUrl + src, { redirect: 'manual' });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
     await page.getByRole('button', { name: 'Submit job' }).click();
     await until(() => page.getByTestId('job-status').textContent(), (t) => t === 'succeeded' || t === 'failed', 60_000);
     expect(await page.getByTestId('job-status').textContent()).toBe('succeeded');

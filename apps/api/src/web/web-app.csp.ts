@@ -26,8 +26,9 @@ export function deliveryOrigins(config: AppConfig): string[] {
 
 /**
  * The web console's Content-Security-Policy: its own scripts and styles only (no inline code, no eval),
- * images and fetches from itself and the delivery origins (thumbnails, previews, blob: URLs of previews
- * fetched with the access token), no frames, no plugins.
+ * images and fetches from itself and the delivery origins (thumbnails; the builder's previews, which are
+ * signed `/i/` URLs of this origin that redirect to a delivery origin, or blob: URLs of previews fetched
+ * with the access token for accounts whose public URLs take presets only), no frames, no plugins.
  */
 export function webAppCsp(config: AppConfig): string {
   const delivery = deliveryOrigins(config).join(' ');

@@ -1,3 +1,4 @@
+import { signUrl } from '@pixmill/sdk';
 import type { DeliveryFilter, Derivative, Image, Job, Me, Page, Problem, Session, WebhookDelivery, WebhookEndpoint } from './types';
 
 /** A problem+json answer (or a network failure, as `network_error`), thrown by every call. */
@@ -24,6 +25,22 @@ async function problemOf(res: Response): Promise<ApiError> {
 }
 
 const REFRESH_KEY = 'pixmill.refresh';
+/**
+ * Preview URLs expire at the end of the next ten-minute window: one URL per spec for ten minutes, so the
+ * browser (and a CDN) answer a repeated preview from cache, and a leaked URL stops working soon after.
+ */
+const PREVIEW_WINDOW_S = 600;
+
+/** `a=1&b=x%2Cy` as decoded pairs in their order (the query syntax repeats keys). */
+function queryPairs(query: string): Array<[string, string]> {
+  return query
+    .split('&')
+    .filter(Boolean)
+    .map((kv) => {
+      const i = kv.indexOf('=');
+      return i < 0 ? [decodeURIComponent(kv), ''] : [decodeURIComponent(kv.slice(0, i)), decodeURIComponent(kv.slice(i + 1))];
+    });
+}
 
 export interface UploadHandle {
   promise: Promise<Image>;
@@ -40,6 +57,7 @@ export class ApiClient {
   private accessToken: string | null = null;
   private refreshing: Promise<boolean> | null = null;
   private listeners = new Set<(signedIn: boolean) => void>();
+  private urlKeyPromise: Promise<string> | null = null;
 
   constructor(
     private readonly base = '',
@@ -56,6 +74,7 @@ export class ApiClient {
   }
 
   private setSession(s: Session | null): void {
+    if (!s) this.urlKeyPromise = null;
     this.accessToken = s?.accessToken ?? null;
     if (s) this.storage?.setItem(REFRESH_KEY, s.refreshToken);
     else this.storage?.removeItem(REFRESH_KEY);
@@ -109,6 +128,7 @@ export class ApiClient {
     const res = await this.send(path, { method: 'POST', body: JSON.stringify({ email, password }) }, false);
     if (!res.ok) throw await problemOf(res);
     const session = (await res.json()) as Session;
+    this.urlKeyPromise = null;
     this.setSession(session);
     return session;
   }
@@ -159,7 +179,42 @@ export class ApiClient {
   redeliver = (id: string): Promise<WebhookDelivery> => this.json(`/v1/webhook-deliveries/${id}/redeliver`, { method: 'POST' });
 
   /**
-   * A rendered preview as a blob: URL. `GET …/transform` answers 302 to the delivery URL, which fetch
+   * The account's current signing key of public URLs (`GET /v1/url-keys`, the one without `expiresAt`),
+   * kept in memory only, like the access token: fetched once per session, forgotten at logout.
+   */
+  urlKey(): Promise<string> {
+    this.urlKeyPromise ??= this.json<{ keys: { key: string; expiresAt: string | null }[] }>('/v1/url-keys').then((r) => {
+      const key = r.keys.find((k) => k.expiresAt === null) ?? r.keys[0];
+      if (!key) throw new ApiError({ title: 'No URL signing key', status: 0, code: 'invalid_response' });
+      return key.key;
+    });
+    this.urlKeyPromise.catch(() => (this.urlKeyPromise = null));
+    return this.urlKeyPromise;
+  }
+
+  /** Drops the key held in memory (it was rotated elsewhere): the next preview fetches the current one. */
+  forgetUrlKey(): void {
+    this.urlKeyPromise = null;
+  }
+
+  /**
+   * A preview as a public signed URL (`/i/{id}?{query}&exp=…&sig=…`, SPEC §8) for a plain `<img src>`:
+   * no token, so the browser and the CDN cache it like any image. Signed in the page with the SDK.
+   */
+  async previewUrl(imageId: string, query: string, now = Date.now()): Promise<string> {
+    const exp = (Math.floor(now / 1000 / PREVIEW_WINDOW_S) + 2) * PREVIEW_WINDOW_S;
+    return signUrl(imageId, queryPairs(query), await this.urlKey(), { baseUrl: this.base, expiresAt: exp });
+  }
+
+  /** Why a public URL does not load: its problem+json (an `<img>` cannot read it), or null when it does load now. */
+  async publicUrlProblem(url: string): Promise<ApiError | null> {
+    const res = await fetch(url).catch(() => null);
+    if (!res) return new ApiError({ title: 'The API cannot be reached', status: 0, code: 'network_error' });
+    return res.ok ? null : problemOf(res);
+  }
+
+  /**
+   * A rendered preview as a blob: URL, for accounts whose public URLs take presets only. `GET …/transform` answers 302 to the delivery URL, which fetch
    * follows (the token goes only to the API; delivery URLs are signed). 202 means still rendering:
    * the job is long-polled, then its result URL fetched.
    */

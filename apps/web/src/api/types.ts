@@ -19,6 +19,8 @@ export interface Me {
   email: string;
   plan: string;
   createdAt: string;
+  /** What public /i/ URLs accept: any spec, or presets only (then previews use the authenticated route). */
+  publicUrls: 'any' | 'presets-only';
   usage: { storageBytes: number; storageQuotaBytes: number | null; transformsToday: number; dailyTransformQuota: number | null };
 }
 export interface Image {

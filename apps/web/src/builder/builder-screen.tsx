@@ -1,4 +1,4 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../api/client';
 import type { Job } from '../api/types';
@@ -9,6 +9,9 @@ import { queryCanExpress, toQuery, toSpec, validateSpec, type DraftSpec } from '
 
 const PREVIEW_DELAY_MS = 700;
 
+/** A public signed `/i/` URL (the browser loads and caches it), or a blob: of the authenticated route. */
+type Preview = { kind: 'public'; url: string } | { kind: 'blob'; url: string; bytes: number; type: string };
+
 export function BuilderScreen({ imageId }: { imageId: string }) {
   const client = useQueryClient();
   const [draft, setDraft] = useState<DraftSpec>({ operations: [], format: '', quality: '' });
@@ -16,33 +19,55 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
   const valid = Object.keys(errors).length === 0;
   const query = valid ? toQuery(draft) : '';
   const json = valid ? JSON.stringify(toSpec(draft), null, 2) : '';
-  const [preview, setPreview] = useState<{ url: string; bytes: number; type: string } | null>(null);
+  const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
+  const [loaded, setLoaded] = useState<{ width: number; height: number } | null>(null);
+  // Bumped to sign again (the key was rotated elsewhere) or to load the same URL again (it was still rendering).
+  const [attempt, setAttempt] = useState(0);
   const [job, setJob] = useState<Job | null>(null);
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [copied, setCopied] = useState(false);
 
-  // Live preview: the same render through GET /transform, a moment after the last edit.
+  // Public URLs of an account set to presets-only refuse a builder's spec: those previews go through the
+  // authenticated route instead (decision 068).
+  const me = useQuery({ queryKey: ['me'], queryFn: api.me });
+  const presetsOnly = me.data ? me.data.publicUrls === 'presets-only' : undefined;
+
+  // Live preview, a moment after the last edit: a signed /i/ URL the <img> loads itself.
   useEffect(() => {
-    if (!valid || !queryCanExpress(draft)) return;
+    if (!valid || !queryCanExpress(draft) || presetsOnly === undefined) return;
     const ctl = new AbortController();
+    const show = (p: Preview): void => {
+      setPreviewError(null);
+      setPreview((old) => {
+        if (old?.kind === 'blob') URL.revokeObjectURL(old.url);
+        return p;
+      });
+    };
     const t = setTimeout(() => {
-      api.preview(imageId, query, ctl.signal).then(
-        (p) => {
-          setPreviewError(null);
-          setPreview((old) => {
-            if (old) URL.revokeObjectURL(old.url);
-            return p;
-          });
-        },
-        (err) => (err as Error).name !== 'AbortError' && setPreviewError(err),
-      );
+      const next: Promise<Preview> = presetsOnly
+        ? api.preview(imageId, query, ctl.signal).then((p) => ({ kind: 'blob', ...p }))
+        : api.previewUrl(imageId, query).then((url) => ({ kind: 'public', url }));
+      next.then((p) => !ctl.signal.aborted && show(p), (err) => (err as Error).name !== 'AbortError' && setPreviewError(err));
     }, PREVIEW_DELAY_MS);
     return () => {
       clearTimeout(t);
       ctl.abort();
     };
-  }, [imageId, query, valid, draft]);
+  }, [imageId, query, valid, draft, presetsOnly, attempt]);
+
+  /** An <img> cannot read why it failed: ask the URL once more with fetch for its problem. */
+  const previewFailed = async (url: string): Promise<void> => {
+    setLoaded(null);
+    const problem = await api.publicUrlProblem(url);
+    if (problem?.code === 'signature_invalid' && attempt === 0) {
+      api.forgetUrlKey();
+      setAttempt(1);
+    } else if (problem?.code === 'rendering') {
+      setTimeout(() => setAttempt((n) => n + 1), 2000);
+    } else if (problem) setPreviewError(problem);
+    else setAttempt((n) => n + 1);
+  };
 
   const submit = async (): Promise<void> => {
     setSubmitError(null);
@@ -72,12 +97,24 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
         <BuilderForm draft={draft} errors={errors} onChange={setDraft} />
         <section aria-label="Preview" className="preview">
           <h2>Preview</h2>
-          {preview ? <img src={preview.url} alt="Preview of the transformation" /> : <p className="empty">The result appears here.</p>}
-          {preview && (
-            <p>
-              {preview.type}, {formatBytes(preview.bytes)}
+          {preview ? (
+            <img
+              key={`${preview.url}#${attempt}`}
+              src={preview.url}
+              alt="Preview of the transformation"
+              data-source={preview.kind}
+              onLoad={(e) => setLoaded({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+              onError={() => preview.kind === 'public' && void previewFailed(preview.url)}
+            />
+          ) : (
+            <p className="empty">The result appears here.</p>
+          )}
+          {preview && loaded && (
+            <p data-testid="preview-size">
+              {loaded.width} × {loaded.height} px, {preview.kind === 'blob' ? `${preview.type}, ${formatBytes(preview.bytes)}` : draft.format || 'format of the original'}
             </p>
           )}
+          {presetsOnly && <p className="hint">Your account's public URLs take presets only, so this preview is fetched with your session instead of a public URL.</p>}
           {previewError instanceof ApiError && <ProblemText error={previewError} />}
           <h2>Query string</h2>
           <pre className="code" aria-label="Query string">{valid ? `GET /v1/images/${imageId}/transform?${query}` : 'fix the errors first'}</pre>
