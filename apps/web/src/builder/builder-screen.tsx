@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
-import { api, ApiError } from '../api/client';
-import type { Job } from '../api/types';
+import { PixmillError, type Job, type TransformationSpec } from '@pixmill/sdk';
+import { sdk, session } from '../api/session';
 import { formatBytes } from '../app/format';
 import { ProblemText } from '../app/problem-text';
 import { BuilderForm } from './builder-form';
@@ -9,8 +9,8 @@ import { queryCanExpress, toQuery, toSpec, validateSpec, type DraftSpec } from '
 
 const PREVIEW_DELAY_MS = 700;
 
-/** A public signed `/i/` URL (the browser loads and caches it), or a blob: of the authenticated route. */
-type Preview = { kind: 'public'; url: string } | { kind: 'blob'; url: string; bytes: number; type: string };
+/** A public signed `/i/` URL (the browser loads and caches it), or the delivery URL of a job's result. */
+type Preview = { kind: 'public'; url: string } | { kind: 'job'; url: string; bytes: number; format: string };
 
 export function BuilderScreen({ imageId }: { imageId: string }) {
   const client = useQueryClient();
@@ -28,9 +28,9 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [copied, setCopied] = useState(false);
 
-  // Public URLs of an account set to presets-only refuse a builder's spec: those previews go through the
-  // authenticated route instead (decision 068).
-  const me = useQuery({ queryKey: ['me'], queryFn: api.me });
+  // Public URLs of an account set to presets-only refuse a builder's spec: those previews are rendered
+  // as a job through the authenticated API instead, and shown from its delivery URL (decision 068).
+  const me = useQuery({ queryKey: ['me'], queryFn: () => sdk.me() });
   const presetsOnly = me.data ? me.data.publicUrls === 'presets-only' : undefined;
 
   // Live preview, a moment after the last edit: a signed /i/ URL the <img> loads itself.
@@ -39,15 +39,12 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
     const ctl = new AbortController();
     const show = (p: Preview): void => {
       setPreviewError(null);
-      setPreview((old) => {
-        if (old?.kind === 'blob') URL.revokeObjectURL(old.url);
-        return p;
-      });
+      setPreview(p);
     };
     const t = setTimeout(() => {
       const next: Promise<Preview> = presetsOnly
-        ? api.preview(imageId, query, ctl.signal).then((p) => ({ kind: 'blob', ...p }))
-        : api.previewUrl(imageId, query).then((url) => ({ kind: 'public', url }));
+        ? sdk.transformAndWait(imageId, toSpec(draft) as TransformationSpec, { signal: ctl.signal }).then(({ result }) => ({ kind: 'job', ...result }))
+        : session.previewUrl(imageId, query).then((url) => ({ kind: 'public', url }));
       next.then((p) => !ctl.signal.aborted && show(p), (err) => (err as Error).name !== 'AbortError' && setPreviewError(err));
     }, PREVIEW_DELAY_MS);
     return () => {
@@ -59,9 +56,9 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
   /** An <img> cannot read why it failed: ask the URL once more with fetch for its problem. */
   const previewFailed = async (url: string): Promise<void> => {
     setLoaded(null);
-    const problem = await api.publicUrlProblem(url);
+    const problem = await session.publicUrlProblem(url);
     if (problem?.code === 'signature_invalid' && attempt === 0) {
-      api.forgetUrlKey();
+      session.forgetUrlKey();
       setAttempt(1);
     } else if (problem?.code === 'rendering') {
       setTimeout(() => setAttempt((n) => n + 1), 2000);
@@ -73,10 +70,10 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
     setSubmitError(null);
     setCopied(false);
     try {
-      let j = await api.submitTransformation(imageId, toSpec(draft));
+      let j = await sdk.transform(imageId, toSpec(draft) as TransformationSpec);
       setJob(j);
       while (j.status === 'queued' || j.status === 'active') {
-        j = await api.job(j.id, 20);
+        j = await sdk.getJob(j.id, { wait: 20 });
         setJob(j);
       }
       void client.invalidateQueries({ queryKey: ['derivatives', imageId] });
@@ -111,11 +108,11 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
           )}
           {preview && loaded && (
             <p data-testid="preview-size">
-              {loaded.width} × {loaded.height} px, {preview.kind === 'blob' ? `${preview.type}, ${formatBytes(preview.bytes)}` : draft.format || 'format of the original'}
+              {loaded.width} × {loaded.height} px, {preview.kind === 'job' ? `${preview.format}, ${formatBytes(preview.bytes)}` : draft.format || 'format of the original'}
             </p>
           )}
-          {presetsOnly && <p className="hint">Your account's public URLs take presets only, so this preview is fetched with your session instead of a public URL.</p>}
-          {previewError instanceof ApiError && <ProblemText error={previewError} />}
+          {presetsOnly && <p className="hint">Your account's public URLs take presets only, so previews are rendered as jobs with your session instead of public URLs.</p>}
+          {previewError instanceof PixmillError && <ProblemText error={previewError} />}
           <h2>Query string</h2>
           <pre className="code" aria-label="Query string">{valid ? `GET /v1/images/${imageId}/transform?${query}` : 'fix the errors first'}</pre>
           <h2>JSON</h2>

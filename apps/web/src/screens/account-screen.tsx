@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api } from '../api/client';
+import { sdk } from '../api/session';
 import { formatBytes } from '../app/format';
 import { ProblemText } from '../app/problem-text';
 
@@ -15,7 +15,7 @@ function Bar({ label, used, total, format }: { label: string; used: number; tota
 }
 
 export function AccountScreen() {
-  const me = useQuery({ queryKey: ['me'], queryFn: api.me });
+  const me = useQuery({ queryKey: ['me'], queryFn: () => sdk.me() });
   return (
     <main>
       <h1>Account</h1>

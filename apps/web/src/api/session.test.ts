@@ -1,25 +1,47 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiClient } from './client';
+import { ConsoleSession } from './session';
 
 const KEY = 'pmk_' + 'k'.repeat(43);
 const IMAGE = '33333333-3333-4333-8333-333333333333';
 
-/** An ApiClient signed in, against a fake API that counts the calls to /v1/url-keys. */
+/** A console session against a fake API that counts the calls to /v1/url-keys. */
 function signedIn() {
   const calls: string[] = [];
-  vi.stubGlobal('fetch', async (url: string) => {
+  const fetch = async (request: Request) => {
+    const url = request.url;
     calls.push(url);
     if (url.endsWith('/v1/url-keys')) return Response.json({ keys: [{ id: 'old', key: 'pmk_old', expiresAt: '2026-01-02T00:00:00Z' }, { id: 'k', key: KEY, expiresAt: null }] });
     if (url.endsWith('/v1/auth/login')) return Response.json({ user: {}, accessToken: 'a', refreshToken: 'r', expiresIn: 900 });
+    if (url.endsWith('/v1/me')) return Response.json({ id: 'u', authorization: request.headers.get('authorization') });
+    if (url.endsWith('/v1/auth/refresh')) return Response.json({ user: {}, accessToken: 'a2', refreshToken: 'r2', expiresIn: 900 });
     return new Response(null, { status: 204 });
-  });
+  };
   const store = new Map<string, string>();
-  const client = new ApiClient('', { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v), removeItem: (k) => void store.delete(k) });
-  return { client, calls };
+  const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v), removeItem: (k: string) => void store.delete(k) };
+  const client = new ConsoleSession('http://console.test', storage, fetch as typeof globalThis.fetch);
+  return { client, calls, store, storage, fetch };
 }
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => vi.restoreAllMocks());
+
+describe('console session on the SDK', () => {
+  it('keeps the refresh token in sessionStorage, resumes from it after a reload (rotating it), and logout forgets both', async () => {
+    const { client, store, storage, fetch } = signedIn();
+    const changes: boolean[] = [];
+    client.onSessionChange((s) => changes.push(s));
+    await client.login('a@example.com', 'pw');
+    expect([client.hasSession, store.get('pixmill.refresh')]).toEqual([true, 'r']);
+    // A reload: a new page with the same tab's storage and no access token; the first call refreshes.
+    const reloaded = new ConsoleSession('http://console.test', storage, fetch as typeof globalThis.fetch);
+    expect(reloaded.hasSession).toBe(true);
+    expect(await reloaded.sdk.me()).toMatchObject({ authorization: 'Bearer a2' });
+    expect([reloaded.sdk.currentTokens?.accessToken, store.get('pixmill.refresh')]).toEqual(['a2', 'r2']);
+    await reloaded.logout();
+    expect([reloaded.hasSession, store.has('pixmill.refresh')]).toEqual([false, false]);
+    expect(changes).toEqual([true]);
+  });
+});
 
 describe('preview URLs', () => {
   it('signs /i/ URLs with the current key, the same URL for the whole ten-minute window', async () => {
@@ -36,10 +58,10 @@ describe('preview URLs', () => {
   });
 
   it('keeps the key in memory only and forgets it at logout', async () => {
-    const { client, calls } = signedIn();
+    const { client, calls, store } = signedIn();
     await client.login('a@example.com', 'pw');
     await client.previewUrl(IMAGE, 'grayscale=true');
-    expect(JSON.stringify(Object.values(sessionStorage))).not.toContain(KEY);
+    expect([...store.values()]).toEqual(['r']);
     await client.logout();
     await client.login('a@example.com', 'pw');
     await client.previewUrl(IMAGE, 'grayscale=true');
