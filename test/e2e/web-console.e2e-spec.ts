@@ -66,6 +66,8 @@ describe('web console in Chromium (e2e)', () => {
   let browser: Browser;
   let page: Page;
   const consoleErrors: string[] = [];
+  /** The page's API calls as `METHOD /path type`: the SDK's browser entry makes them (XHR for uploads). */
+  const apiCalls = new Set<string>();
   /** First-load JS by URL: bytes on the wire (compressed) and decoded. */
   const jsBytes = new Map<string, { wire: number; decoded: number }>();
 
@@ -82,6 +84,10 @@ describe('web console in Chromium (e2e)', () => {
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('request', (r) => {
+      const { pathname } = new URL(r.url());
+      if (pathname.startsWith('/v1/') || pathname.startsWith('/i/')) apiCalls.add(`${r.method()} ${pathname.replace(/[0-9a-f-]{36}/g, '{id}')} ${r.resourceType()}`);
+    });
     page.on('response', async (r) => {
       if (r.status() === 404) consoleErrors.push(`404 ${r.url()}`);
       if (new URL(r.url()).pathname.startsWith('/assets/') && r.url().endsWith('.js')) {
@@ -319,6 +325,9 @@ describe('web console in Chromium (e2e)', () => {
     await until(() => page.evaluate<string>('location.search'), (q) => q.startsWith('?endpointId='));
     await until(() => log.allTextContents(), (rows) => rows.length === 1 && rows[0].includes('image.ready') && rows[0].includes(longHook));
     await check('webhooks-log');
+    // The SDK in the page: uploads through XMLHttpRequest (upload progress), other calls through fetch, a
+    // session resumed after the reloads above by one refresh, previews loaded by <img> from /i/.
+    expect([...apiCalls]).toEqual(expect.arrayContaining(['POST /v1/images xhr', 'POST /v1/auth/refresh fetch', 'GET /v1/images fetch', 'GET /v1/url-keys fetch', 'GET /i/{id} image']));
     await page.getByRole('button', { name: 'Show all' }).click();
     await until(() => log.count(), (n) => n >= 2);
     await nav.getByRole('link', { name: 'Account' }).click();
