@@ -65,6 +65,8 @@ describe('web console in Chromium (e2e)', () => {
   let receiver: WebhookReceiver;
   let browser: Browser;
   let page: Page;
+  const email = `web-${Date.now()}@example.com`;
+  const password = 'correct horse battery staple';
   const consoleErrors: string[] = [];
   /** The page's API calls as `METHOD /path type`: the SDK's browser entry makes them (XHR for uploads). */
   const apiCalls = new Set<string>();
@@ -131,8 +133,6 @@ describe('web console in Chromium (e2e)', () => {
   });
 
   it('signs up, uploads three images, builds resize → grayscale → webp, sees the job succeed, adds a webhook, logs out and in', async () => {
-    const email = `web-${Date.now()}@example.com`;
-    const password = 'correct horse battery staple';
     const nav = page.getByRole('navigation', { name: 'Main' });
     const started = Date.now();
     await page.goto(`${api.baseUrl}/`);
@@ -345,6 +345,28 @@ describe('web console in Chromium (e2e)', () => {
     await check('signup', anon);
     await anon.close();
     expect(problems).toEqual({});
+    expect(consoleErrors.filter((e) => !/status of (401|415)/.test(e))).toEqual([]);
+  }, 120_000);
+
+  it('an account whose public URLs take presets only previews through a job, and says so', async () => {
+    // The same account, set to presets-only through the API by a second session of its owner.
+    const auth = await (await fetch(`${api.baseUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).json() as { accessToken: string };
+    const patch = (publicUrls: string) =>
+      fetch(`${api.baseUrl}/v1/me`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth.accessToken}` }, body: JSON.stringify({ publicUrls }) });
+    expect((await patch('presets-only')).status).toBe(200);
+    await page.setViewportSize({ width: 1100, height: 800 });
+    // A fresh load: the builder reads the setting with the account.
+    await page.goto(`${api.baseUrl}/gallery`);
+    await page.getByRole('link', { name: 'meadow.jpg' }).click();
+    await page.getByRole('link', { name: 'Transform' }).click();
+    await page.getByLabel('Add operation').selectOption('sepia');
+    await page.getByText('take presets only', { exact: false }).waitFor();
+    const preview = page.getByAltText('Preview of the transformation');
+    await until(() => preview.evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0), (w) => w === 480, 60_000);
+    expect(await preview.getAttribute('data-source')).toBe('job');
+    expect(await preview.getAttribute('src')).not.toMatch(/^\/i\//);
+    expect(await page.getByTestId('preview-size').textContent()).toMatch(/^480 × 640 px, jpeg, \d/);
+    expect((await patch('any')).status).toBe(200);
     expect(consoleErrors.filter((e) => !/status of (401|415)/.test(e))).toEqual([]);
   }, 120_000);
 });
