@@ -22,7 +22,12 @@ const web = path.join(root, 'apps', 'web');
 const webStamp = path.join(root, 'dist', 'web', 'index.html');
 
 function ensureWebBuild({ quiet = false } = {}) {
-  const sources = Math.max(newestMtime(web, ['.ts', '.tsx', '.css', '.html', '.json'], null), fs.statSync(path.join(root, 'package-lock.json')).mtimeMs);
+  // The console bundles the SDK from its sources (libs/sdk/src), so a change there rebuilds it too.
+  const sources = Math.max(
+    newestMtime(web, ['.ts', '.tsx', '.css', '.html', '.json'], null),
+    newestMtime(path.join(root, 'libs', 'sdk', 'src'), ['.ts'], null),
+    fs.statSync(path.join(root, 'package-lock.json')).mtimeMs,
+  );
   const built = fs.existsSync(webStamp) ? fs.statSync(webStamp).mtimeMs : 0;
   if (built >= sources) return false;
   if (!quiet) process.stdout.write('pixmill: building the web console (vite build)…\n');

@@ -37,6 +37,8 @@ export default defineConfig({
   // @vitejs/plugin-react 6 is the line for Vite 8: JSX through Vite's own oxc transform, with React
   // Fast Refresh under `npm run dev:web` (decision 054).
   plugins: [react(), precompress()],
+  // The console talks to the API through the SDK's browser entry, compiled from its sources.
+  resolve: { alias: { '@pixmill/sdk': `${here}../../libs/sdk/src/index.ts` } },
   build: {
     outDir: `${here}../../dist/web`,
     emptyOutDir: true,

@@ -240,6 +240,44 @@ describe('@pixmill/sdk against the running API and a worker (e2e)', () => {
     await expect(verifyWebhook(secret!.secret, delivery.headers, delivery.body.replace('succeeded', 'failed'))).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
   });
 
+  it('webhook endpoints: create (secret once), disable and enable, list, the delivery log one page at a time, redeliver, delete', async () => {
+    const px = client();
+    await px.signup(email(), 'correct horse battery');
+    const url = receiver.url('sdk-endpoint');
+    const created = await px.createWebhookEndpoint({ url, events: ['image.ready'], description: 'sdk test' });
+    expect(created).toMatchObject({ url, events: ['image.ready'], enabled: true, secret: expect.stringMatching(/^whsec_/) });
+    expect(await px.updateWebhookEndpoint(created.id, { enabled: false })).toMatchObject({ id: created.id, enabled: false });
+    expect(await px.updateWebhookEndpoint(created.id, { enabled: true })).toMatchObject({ enabled: true });
+    expect((await px.listWebhookEndpoints()).map((e) => e.id)).toEqual([created.id]);
+    await px.upload(await jpeg(64, 48), { filename: 'a.jpg' });
+    await px.upload(await jpeg(48, 64), { filename: 'b.jpg' });
+    const [first] = await receiver.waitFor(url, 2, 30_000);
+    expect(await verifyWebhook(created.secret, first.headers, first.body)).toMatchObject({ type: 'image.ready' });
+    // Pages as an infinite list asks for them: one call each, the cursor of one leading to the next.
+    const settled = async () => {
+      for (let i = 0; ; i++) {
+        const page = await px.webhookDeliveriesPage({ endpointId: created.id, limit: 1 });
+        if (page.items[0]?.status === 'succeeded' || i > 50) return page;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const page1 = await settled();
+    expect(page1.items).toHaveLength(1);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const page2 = await px.webhookDeliveriesPage({ endpointId: created.id, limit: 1, cursor: page1.nextCursor! });
+    expect(page2.items).toHaveLength(1);
+    expect(page2.items[0].id).not.toBe(page1.items[0].id);
+    const images = await px.imagesPage({ limit: 1 });
+    expect([images.items.length, typeof images.nextCursor]).toEqual([1, 'string']);
+    expect((await px.imagesPage({ limit: 1, cursor: images.nextCursor! })).nextCursor).toBeNull();
+    const again = await px.redeliverWebhook(page1.items[0].id);
+    expect(again).toMatchObject({ messageId: page1.items[0].messageId, endpointId: created.id });
+    await receiver.waitFor(url, 3, 30_000);
+    await px.deleteWebhookEndpoint(created.id);
+    expect(await px.listWebhookEndpoints()).toEqual([]);
+    expect(await px.updateWebhookEndpoint(created.id, { enabled: false }).catch((e) => e)).toMatchObject({ code: 'not_found', status: 404 });
+  });
+
   it('npm pack: the tarball installs into an empty folder and its quick-start example runs: upload → transformAndWait → download', async () => {
     const root = path.resolve(__dirname, '../..');
     const packed = await npmPack(path.join(root, 'libs/sdk'), mkdtempSync(path.join(tmpdir(), 'pixmill-sdk-pack-')));

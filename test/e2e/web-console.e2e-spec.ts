@@ -65,7 +65,11 @@ describe('web console in Chromium (e2e)', () => {
   let receiver: WebhookReceiver;
   let browser: Browser;
   let page: Page;
+  const email = `web-${Date.now()}@example.com`;
+  const password = 'correct horse battery staple';
   const consoleErrors: string[] = [];
+  /** The page's API calls as `METHOD /path type`: the SDK's browser entry makes them (XHR for uploads). */
+  const apiCalls = new Set<string>();
   /** First-load JS by URL: bytes on the wire (compressed) and decoded. */
   const jsBytes = new Map<string, { wire: number; decoded: number }>();
 
@@ -82,6 +86,10 @@ describe('web console in Chromium (e2e)', () => {
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('request', (r) => {
+      const { pathname } = new URL(r.url());
+      if (pathname.startsWith('/v1/') || pathname.startsWith('/i/')) apiCalls.add(`${r.method()} ${pathname.replace(/[0-9a-f-]{36}/g, '{id}')} ${r.resourceType()}`);
+    });
     page.on('response', async (r) => {
       if (r.status() === 404) consoleErrors.push(`404 ${r.url()}`);
       if (new URL(r.url()).pathname.startsWith('/assets/') && r.url().endsWith('.js')) {
@@ -125,8 +133,6 @@ describe('web console in Chromium (e2e)', () => {
   });
 
   it('signs up, uploads three images, builds resize → grayscale → webp, sees the job succeed, adds a webhook, logs out and in', async () => {
-    const email = `web-${Date.now()}@example.com`;
-    const password = 'correct horse battery staple';
     const nav = page.getByRole('navigation', { name: 'Main' });
     const started = Date.now();
     await page.goto(`${api.baseUrl}/`);
@@ -191,10 +197,17 @@ describe('web console in Chromium (e2e)', () => {
     await page.getByLabel('Add operation').selectOption('grayscale');
     await page.getByLabel('Format').selectOption('webp');
     await until(() => page.getByLabel('Query string').textContent(), (t) => !!t?.includes('?resize=300x&grayscale=true&format=webp'));
-    // The live preview: a blob: image that decodes, 300 px wide, in grey.
+    // The live preview: a public signed /i/ URL (SPEC §8) that the <img> loads itself, 300 px wide.
     const preview = page.getByAltText('Preview of the transformation');
     await until(() => preview.evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0), (w) => w === 300, 60_000);
-    await page.getByText('image/webp', { exact: false }).waitFor();
+    const src = (await preview.getAttribute('src'))!;
+    expect(src).toMatch(/^\/i\/[0-9a-f-]{36}\?resize=300x&grayscale=true&format=webp&exp=\d+&sig=[A-Za-z0-9_-]{43}$/);
+    expect(await preview.getAttribute('data-source')).toBe('public');
+    expect(await page.getByTestId('preview-size').textContent()).toBe('300 × 225 px, webp');
+    // No token in it: the same URL loads for anyone, and answers with a cacheable redirect.
+    const anonymous = await fetch(api.baseUrl + src, { redirect: 'manual' });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
     await page.getByRole('button', { name: 'Submit job' }).click();
     await until(() => page.getByTestId('job-status').textContent(), (t) => t === 'succeeded' || t === 'failed', 60_000);
     expect(await page.getByTestId('job-status').textContent()).toBe('succeeded');
@@ -312,6 +325,9 @@ describe('web console in Chromium (e2e)', () => {
     await until(() => page.evaluate<string>('location.search'), (q) => q.startsWith('?endpointId='));
     await until(() => log.allTextContents(), (rows) => rows.length === 1 && rows[0].includes('image.ready') && rows[0].includes(longHook));
     await check('webhooks-log');
+    // The SDK in the page: uploads through XMLHttpRequest (upload progress), other calls through fetch, a
+    // session resumed after the reloads above by one refresh, previews loaded by <img> from /i/.
+    expect([...apiCalls]).toEqual(expect.arrayContaining(['POST /v1/images xhr', 'POST /v1/auth/refresh fetch', 'GET /v1/images fetch', 'GET /v1/url-keys fetch', 'GET /i/{id} image']));
     await page.getByRole('button', { name: 'Show all' }).click();
     await until(() => log.count(), (n) => n >= 2);
     await nav.getByRole('link', { name: 'Account' }).click();
@@ -329,6 +345,28 @@ describe('web console in Chromium (e2e)', () => {
     await check('signup', anon);
     await anon.close();
     expect(problems).toEqual({});
+    expect(consoleErrors.filter((e) => !/status of (401|415)/.test(e))).toEqual([]);
+  }, 120_000);
+
+  it('an account whose public URLs take presets only previews through a job, and says so', async () => {
+    // The same account, set to presets-only through the API by a second session of its owner.
+    const auth = await (await fetch(`${api.baseUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).json() as { accessToken: string };
+    const patch = (publicUrls: string) =>
+      fetch(`${api.baseUrl}/v1/me`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth.accessToken}` }, body: JSON.stringify({ publicUrls }) });
+    expect((await patch('presets-only')).status).toBe(200);
+    await page.setViewportSize({ width: 1100, height: 800 });
+    // A fresh load: the builder reads the setting with the account.
+    await page.goto(`${api.baseUrl}/gallery`);
+    await page.getByRole('link', { name: 'meadow.jpg' }).click();
+    await page.getByRole('link', { name: 'Transform' }).click();
+    await page.getByLabel('Add operation').selectOption('sepia');
+    await page.getByText('take presets only', { exact: false }).waitFor();
+    const preview = page.getByAltText('Preview of the transformation');
+    await until(() => preview.evaluate((img: ImgElement) => (img.complete ? img.naturalWidth : 0)).catch(() => 0), (w) => w === 480, 60_000);
+    expect(await preview.getAttribute('data-source')).toBe('job');
+    expect(await preview.getAttribute('src')).not.toMatch(/^\/i\//);
+    expect(await page.getByTestId('preview-size').textContent()).toMatch(/^480 × 640 px, jpeg, \d/);
+    expect((await patch('any')).status).toBe(200);
     expect(consoleErrors.filter((e) => !/status of (401|415)/.test(e))).toEqual([]);
   }, 120_000);
 });

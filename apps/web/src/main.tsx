@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
-import { ApiError } from './api/client';
+import { PixmillError } from '@pixmill/sdk';
 import { App } from './app/app';
 import './styles.css';
 
@@ -11,7 +11,7 @@ const queryClient = new QueryClient({
     queries: {
       staleTime: 10_000,
       // A 4xx will not change by asking again.
-      retry: (count, err) => !(err instanceof ApiError && err.status >= 400 && err.status < 500) && count < 2,
+      retry: (count, err) => !(err instanceof PixmillError && err.status >= 400 && err.status < 500) && count < 2,
     },
   },
 });

@@ -2,6 +2,7 @@ import createClient, { Client } from 'openapi-fetch';
 import type { components, paths } from './generated/openapi';
 import { multipartBody, UploadData, UploadProgress } from './multipart.body';
 import { PixmillError } from './pixmill.error';
+import { hasXmlHttpRequest, xhrSend } from './xhr-upload';
 
 type Schemas = components['schemas'];
 export type AuthResponse = Schemas['AuthResponseDto'];
@@ -14,9 +15,28 @@ export type JobStatus = Job['status'];
 export type JobResult = Schemas['JobResultDto'];
 export type TransformationSpec = Schemas['TransformationSpecDto'];
 export type WebhookDelivery = Schemas['WebhookDeliveryDto'];
+export type WebhookEndpoint = Schemas['WebhookEndpointDto'];
+export type CreateWebhookEndpoint = Schemas['CreateWebhookEndpointDto'];
+export type UpdateWebhookEndpoint = Schemas['UpdateWebhookEndpointDto'];
+export type WebhookEventType = WebhookEndpoint['events'][number];
+export type UrlKey = Schemas['UrlKeyDto'];
+export type ImagePlaceholder = Schemas['ImagePlaceholderDto'];
+/** One page of a cursor-paged list: `nextCursor` asks for the next one, null on the last. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export type ImagesQuery = { limit?: number; cursor?: string };
+export type JobsQuery = { imageId?: string; status?: JobStatus; limit?: number; cursor?: string };
+export type WebhookDeliveriesQuery = { jobId?: string; endpointId?: string; limit?: number; cursor?: string };
 /** A job that ended well: its `result` is there. */
 export type SucceededJob = Job & { status: 'succeeded'; result: JobResult };
 
+/**
+ * A session's tokens. A page that kept only the refresh token (e.g. in sessionStorage) resumes with
+ * `{accessToken: '', refreshToken, expiresAt: 0}`: an access token already expired is refreshed before
+ * the first call.
+ */
 export interface Tokens {
   accessToken: string;
   refreshToken?: string;
@@ -138,8 +158,12 @@ export class Pixmill {
   /** Revokes the refresh token's family and forgets the tokens. */
   async logout(): Promise<void> {
     const refreshToken = this.tokens?.refreshToken;
-    if (refreshToken) await this.unwrap(this.api.POST('/v1/auth/logout', { body: { refreshToken } }), true);
-    this.setTokens(null);
+    try {
+      if (refreshToken) await this.unwrap(this.api.POST('/v1/auth/logout', { body: { refreshToken } }), true);
+    } finally {
+      // Forgotten here even when the API cannot be reached: logging out never leaves a session behind.
+      this.setTokens(null);
+    }
   }
 
   me(): Promise<Me> {
@@ -149,6 +173,8 @@ export class Pixmill {
   /**
    * Uploads an image as `POST /v1/images` multipart, streamed: a Blob or File, bytes (a
    * Buffer is one), or a stream (web ReadableStream or Node Readable, e.g. fs.createReadStream).
+   * In a browser a Blob or File goes through XMLHttpRequest, the only way a page sees the progress
+   * of what it sends; `signal` aborts it there too.
    */
   async upload(data: UploadData, opts: UploadOptions = {}): Promise<Image> {
     const fields: Array<{ name: string; value: string; contentType?: string }> = [];
@@ -156,23 +182,29 @@ export class Pixmill {
     if (opts.webhookUrl) fields.push({ name: 'webhookUrl', value: opts.webhookUrl });
     const filename = opts.filename ?? (data as { name?: string }).name ?? basename((data as { path?: unknown }).path) ?? 'upload';
     const contentType = opts.contentType ?? ((data as Blob).type || undefined);
-    let init: RequestInit;
-    if (supportsRequestStreams() || !(typeof Blob !== 'undefined' && data instanceof Blob)) {
-      const multipart = multipartBody(fields, { data, filename, contentType, size: opts.size }, opts.onProgress);
-      init = { method: 'POST', body: multipart.body, headers: { 'content-type': multipart.contentType }, duplex: 'half' } as RequestInit;
-    } else {
-      // A browser without streamed request bodies: the Blob goes whole, progress at its start and end.
+    const isBlob = typeof Blob !== 'undefined' && data instanceof Blob;
+    const url = `${this.baseUrl}/v1/images`;
+    if (isBlob && !supportsRequestStreams()) {
+      const blob = data as Blob;
       const form = new FormData();
       for (const f of fields) form.append(f.name, f.contentType ? new Blob([f.value], { type: f.contentType }) : f.value);
-      form.append('file', data as Blob, filename);
-      opts.onProgress?.({ loaded: 0, total: (data as Blob).size });
-      init = { method: 'POST', body: form };
+      form.append('file', blob, filename);
+      opts.onProgress?.({ loaded: 0, total: blob.size });
+      const request = new Request(url, { method: 'POST', body: form, signal: opts.signal });
+      // XMLHttpRequest reports progress as bytes leave; without it (a worker runtime) the Blob goes whole.
+      const res = hasXmlHttpRequest()
+        ? await this.send(request, true, (r) => this.transport(r, () => xhrSend(r, form, blob.size, opts.onProgress)))
+        : await this.send(request, false);
+      const body = await readBody(res);
+      if (!res.ok) throw PixmillError.fromProblem(body, res);
+      opts.onProgress?.({ loaded: blob.size, total: blob.size });
+      return body as Image;
     }
-    const res = await this.send(new Request(`${this.baseUrl}/v1/images`, { ...init, signal: opts.signal }), false);
+    const multipart = multipartBody(fields, { data, filename, contentType, size: opts.size }, opts.onProgress);
+    const init = { method: 'POST', body: multipart.body, headers: { 'content-type': multipart.contentType }, duplex: 'half', signal: opts.signal } as RequestInit;
+    const res = await this.send(new Request(url, init), false);
     const body = await readBody(res);
     if (!res.ok) throw PixmillError.fromProblem(body, res);
-    if (!(typeof Blob !== 'undefined' && data instanceof Blob) || supportsRequestStreams()) return body as Image;
-    opts.onProgress?.({ loaded: (data as Blob).size, total: (data as Blob).size });
     return body as Image;
   }
 
@@ -188,19 +220,73 @@ export class Pixmill {
     return (await this.unwrap(this.api.GET('/v1/images/{id}/derivatives', { params: { path: { id: imageId } } }))).items;
   }
 
+  /** One page of your images, newest first: pass the previous page's `nextCursor` as `cursor` (for infinite lists). */
+  imagesPage(query: ImagesQuery = {}): Promise<Page<Image>> {
+    return this.unwrap(this.api.GET('/v1/images', { params: { query } }));
+  }
+
+  /** One page of your jobs, newest first, filtered by image or status. */
+  jobsPage(query: JobsQuery = {}): Promise<Page<Job>> {
+    return this.unwrap(this.api.GET('/v1/jobs', { params: { query } }));
+  }
+
+  /** One page of your webhook deliveries, newest first, each with its attempts; filtered by job or endpoint. */
+  webhookDeliveriesPage(query: WebhookDeliveriesQuery = {}): Promise<Page<WebhookDelivery>> {
+    return this.unwrap(this.api.GET('/v1/webhook-deliveries', { params: { query: query as never } }));
+  }
+
   /** Your images, newest first, page after page. */
-  listImages(query: { limit?: number } = {}): AsyncGenerator<Image> {
-    return this.paged((cursor) => this.unwrap(this.api.GET('/v1/images', { params: { query: { ...query, cursor } } })));
+  listImages(query: Omit<ImagesQuery, 'cursor'> = {}): AsyncGenerator<Image> {
+    return this.paged((cursor) => this.imagesPage({ ...query, cursor }));
   }
 
   /** Your jobs, newest first, page after page (filtered by image or status). */
-  listJobs(query: { imageId?: string; status?: JobStatus; limit?: number } = {}): AsyncGenerator<Job> {
-    return this.paged((cursor) => this.unwrap(this.api.GET('/v1/jobs', { params: { query: { ...query, cursor } } })));
+  listJobs(query: Omit<JobsQuery, 'cursor'> = {}): AsyncGenerator<Job> {
+    return this.paged((cursor) => this.jobsPage({ ...query, cursor }));
   }
 
   /** Every delivery attempt of your webhooks, page after page. */
-  listWebhookDeliveries(query: { jobId?: string; endpointId?: string; limit?: number } = {}): AsyncGenerator<WebhookDelivery> {
-    return this.paged((cursor) => this.unwrap(this.api.GET('/v1/webhook-deliveries', { params: { query: { ...query, cursor } as never } })));
+  listWebhookDeliveries(query: Omit<WebhookDeliveriesQuery, 'cursor'> = {}): AsyncGenerator<WebhookDelivery> {
+    return this.paged((cursor) => this.webhookDeliveriesPage({ ...query, cursor }));
+  }
+
+  /** Your webhook endpoints (each with its own signing secret). */
+  async listWebhookEndpoints(): Promise<WebhookEndpoint[]> {
+    return (await this.unwrap(this.api.GET('/v1/webhook-endpoints'))).items;
+  }
+
+  /** Registers an endpoint for `events`; its `secret` (`whsec_…`) signs what it receives. */
+  createWebhookEndpoint(body: CreateWebhookEndpoint): Promise<WebhookEndpoint> {
+    return this.unwrap(this.api.POST('/v1/webhook-endpoints', { body }));
+  }
+
+  /** Changes an endpoint: `enabled: false` stops deliveries, `true` resumes them (also after a 410 Gone). */
+  updateWebhookEndpoint(id: string, body: UpdateWebhookEndpoint): Promise<WebhookEndpoint> {
+    return this.unwrap(this.api.PATCH('/v1/webhook-endpoints/{id}', { params: { path: { id } }, body }));
+  }
+
+  /** Deletes an endpoint; its delivery log stays. */
+  async deleteWebhookEndpoint(id: string): Promise<void> {
+    await this.unwrap(this.api.DELETE('/v1/webhook-endpoints/{id}', { params: { path: { id } } }), true);
+  }
+
+  /** Sends a delivery's message again (same `webhook-id`) as a new delivery, which it answers. */
+  redeliverWebhook(deliveryId: string): Promise<WebhookDelivery> {
+    return this.unwrap(this.api.POST('/v1/webhook-deliveries/{id}/redeliver', { params: { path: { id: deliveryId } } }));
+  }
+
+  /**
+   * Admins: a single-use link, valid for a minute, that signs the browser opening it in to the
+   * queue dashboard at `/admin/queues` (any other account gets a `not_found` PixmillError).
+   */
+  queueDashboardLink(): Promise<{ url: string; expiresAt: string }> {
+    return this.unwrap(this.api.POST('/v1/admin/queues/session'));
+  }
+
+  /** Your signing keys of public URLs; the current one (`expiresAt: null`) first, for `signUrl`. */
+  async urlKeys(): Promise<UrlKey[]> {
+    const { keys } = await this.unwrap(this.api.GET('/v1/url-keys'));
+    return [...keys].sort((a, b) => Number(a.expiresAt !== null) - Number(b.expiresAt !== null));
   }
 
   /** Requests a transformation: a queued job, or a succeeded one with `cached: true` when the derivative exists. */
@@ -280,16 +366,29 @@ export class Pixmill {
     return data as T;
   }
 
-  /** Sends a request with the access token, refreshing it first when due and once more on a 401 (replayable requests only). */
-  private async send(request: Request, replayable: boolean): Promise<Response> {
+  /**
+   * Sends a request with the access token, refreshing it first when due and once more on a 401
+   * (replayable requests only). `transport` sends it (fetch unless told otherwise).
+   */
+  private async send(request: Request, replayable: boolean, transport: (request: Request) => Promise<Response> = (r) => this.fetchOrThrow(r)): Promise<Response> {
     if (isAuthRoute(request.url)) return this.fetchOrThrow(request);
     const margin = (this.options.refreshMarginSeconds ?? 30) * 1000;
     if (this.tokens?.refreshToken && this.tokens.expiresAt !== undefined && this.tokens.expiresAt - margin <= Date.now()) await this.refresh();
     const retry = replayable && this.tokens?.refreshToken ? request.clone() : undefined;
-    const res = await this.fetchOrThrow(this.authorized(request));
+    const res = await transport(this.authorized(request));
     if (res.status !== 401 || !retry) return res;
     await this.refresh();
-    return this.fetchOrThrow(this.authorized(retry));
+    return transport(this.authorized(retry));
+  }
+
+  /** Runs `send`, turning a failure to connect into a `network_error` PixmillError (an abort stays an AbortError). */
+  private async transport(request: Request, send: () => Promise<Response>): Promise<Response> {
+    try {
+      return await send();
+    } catch (err) {
+      if ((err as Error)?.name === 'AbortError') throw err;
+      throw new PixmillError('network_error', `${request.method} ${request.url}: ${(err as Error)?.message ?? err}`, 0);
+    }
   }
 
   private authorized(request: Request): Request {
@@ -297,13 +396,8 @@ export class Pixmill {
     return request;
   }
 
-  private async fetchOrThrow(request: Request): Promise<Response> {
-    try {
-      return await this.fetchImpl(request);
-    } catch (err) {
-      if ((err as Error)?.name === 'AbortError') throw err;
-      throw new PixmillError('network_error', `${request.method} ${request.url}: ${(err as Error)?.message ?? err}`, 0);
-    }
+  private fetchOrThrow(request: Request): Promise<Response> {
+    return this.transport(request, () => this.fetchImpl(request));
   }
 
   private async exchangeRefreshToken(): Promise<Tokens> {

@@ -7,7 +7,7 @@ describe('web console CSP', () => {
     const cdn = testConfig({ PUBLIC_BASE_URL: 'https://api.example.com', CDN_BASE_URL: 'https://cdn.example.com/images' });
     expect(deliveryOrigins(cdn)).toEqual(['https://cdn.example.com', 'https://api.example.com']);
     const csp = webAppCsp(cdn);
-    expect(csp).toContain("img-src 'self' blob: data: https://cdn.example.com https://api.example.com");
+    expect(csp).toContain("img-src 'self' data: https://cdn.example.com https://api.example.com");
     expect(csp).toContain("script-src 'self';");
     expect(csp).not.toMatch(/unsafe-(inline|eval)/);
   });

@@ -26,8 +26,10 @@ export function deliveryOrigins(config: AppConfig): string[] {
 
 /**
  * The web console's Content-Security-Policy: its own scripts and styles only (no inline code, no eval),
- * images and fetches from itself and the delivery origins (thumbnails, previews, blob: URLs of previews
- * fetched with the access token), no frames, no plugins.
+ * images and fetches from itself and the delivery origins (thumbnails; the builder's previews, which are
+ * signed `/i/` URLs of this origin that redirect to a delivery origin, or a job's delivery URL for
+ * accounts whose public URLs take presets only), data: (ThumbHash placeholders), no frames, no plugins.
+ * No blob: since previews stopped being fetched into the page.
  */
 export function webAppCsp(config: AppConfig): string {
   const delivery = deliveryOrigins(config).join(' ');
@@ -35,7 +37,7 @@ export function webAppCsp(config: AppConfig): string {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    `img-src 'self' blob: data: ${delivery}`,
+    `img-src 'self' data: ${delivery}`,
     `connect-src 'self' ${delivery}`,
     "font-src 'self'",
     "manifest-src 'self'",

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
-import { api } from '../api/client';
+import { session } from '../api/session';
 import { BuilderScreen } from '../builder/builder-screen';
 import { AccountScreen } from '../screens/account-screen';
 import { AuthScreen } from '../screens/auth-screen';
@@ -33,8 +33,8 @@ function ImageRoute({ builder = false }: { builder?: boolean }) {
  */
 export function App({ onSignOut }: { onSignOut: () => void }) {
   const navigate = useNavigate();
-  const [signedIn, setSignedIn] = useState(api.hasSession);
-  useEffect(() => api.onSessionChange(setSignedIn), []);
+  const [signedIn, setSignedIn] = useState(session.hasSession);
+  useEffect(() => session.onSessionChange(setSignedIn), []);
   if (!signedIn) {
     return (
       <Routes>
@@ -45,7 +45,7 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
     );
   }
   const logout = async (): Promise<void> => {
-    await api.logout();
+    await session.logout();
     onSignOut();
     navigate('/login', { replace: true });
   };

@@ -1,6 +1,6 @@
 import { useMemo, useState, type CSSProperties, type ImgHTMLAttributes } from 'react';
 import { thumbHashToDataURL } from 'thumbhash';
-import type { ImagePlaceholder } from '../api/types';
+import type { ImagePlaceholder } from '@pixmill/sdk';
 
 /**
  * The placeholder as CSS: the ThumbHash decoded to a small PNG data: URL (a few hundred bytes, drawn

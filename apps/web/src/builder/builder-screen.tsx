@@ -1,13 +1,16 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
-import { api, ApiError } from '../api/client';
-import type { Job } from '../api/types';
+import { PixmillError, type Job, type TransformationSpec } from '@pixmill/sdk';
+import { sdk, session } from '../api/session';
 import { formatBytes } from '../app/format';
 import { ProblemText } from '../app/problem-text';
 import { BuilderForm } from './builder-form';
 import { queryCanExpress, toQuery, toSpec, validateSpec, type DraftSpec } from './spec-rules';
 
 const PREVIEW_DELAY_MS = 700;
+
+/** A public signed `/i/` URL (the browser loads and caches it), or the delivery URL of a job's result. */
+type Preview = { kind: 'public'; url: string } | { kind: 'job'; url: string; bytes: number; format: string };
 
 export function BuilderScreen({ imageId }: { imageId: string }) {
   const client = useQueryClient();
@@ -16,42 +19,61 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
   const valid = Object.keys(errors).length === 0;
   const query = valid ? toQuery(draft) : '';
   const json = valid ? JSON.stringify(toSpec(draft), null, 2) : '';
-  const [preview, setPreview] = useState<{ url: string; bytes: number; type: string } | null>(null);
+  const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
+  const [loaded, setLoaded] = useState<{ width: number; height: number } | null>(null);
+  // Bumped to sign again (the key was rotated elsewhere) or to load the same URL again (it was still rendering).
+  const [attempt, setAttempt] = useState(0);
   const [job, setJob] = useState<Job | null>(null);
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [copied, setCopied] = useState(false);
 
-  // Live preview: the same render through GET /transform, a moment after the last edit.
+  // Public URLs of an account set to presets-only refuse a builder's spec: those previews are rendered
+  // as a job through the authenticated API instead, and shown from its delivery URL (decision 068).
+  const me = useQuery({ queryKey: ['me'], queryFn: () => sdk.me() });
+  const presetsOnly = me.data ? me.data.publicUrls === 'presets-only' : undefined;
+
+  // Live preview, a moment after the last edit: a signed /i/ URL the <img> loads itself.
   useEffect(() => {
-    if (!valid || !queryCanExpress(draft)) return;
+    if (!valid || !queryCanExpress(draft) || presetsOnly === undefined) return;
     const ctl = new AbortController();
+    const show = (p: Preview): void => {
+      setPreviewError(null);
+      setPreview(p);
+    };
     const t = setTimeout(() => {
-      api.preview(imageId, query, ctl.signal).then(
-        (p) => {
-          setPreviewError(null);
-          setPreview((old) => {
-            if (old) URL.revokeObjectURL(old.url);
-            return p;
-          });
-        },
-        (err) => (err as Error).name !== 'AbortError' && setPreviewError(err),
-      );
+      const next: Promise<Preview> = presetsOnly
+        ? sdk.transformAndWait(imageId, toSpec(draft) as TransformationSpec, { signal: ctl.signal }).then(({ result }) => ({ kind: 'job', ...result }))
+        : session.previewUrl(imageId, query).then((url) => ({ kind: 'public', url }));
+      next.then((p) => !ctl.signal.aborted && show(p), (err) => (err as Error).name !== 'AbortError' && setPreviewError(err));
     }, PREVIEW_DELAY_MS);
     return () => {
       clearTimeout(t);
       ctl.abort();
     };
-  }, [imageId, query, valid, draft]);
+  }, [imageId, query, valid, draft, presetsOnly, attempt]);
+
+  /** An <img> cannot read why it failed: ask the URL once more with fetch for its problem. */
+  const previewFailed = async (url: string): Promise<void> => {
+    setLoaded(null);
+    const problem = await session.publicUrlProblem(url);
+    if (problem?.code === 'signature_invalid' && attempt === 0) {
+      session.forgetUrlKey();
+      setAttempt(1);
+    } else if (problem?.code === 'rendering') {
+      setTimeout(() => setAttempt((n) => n + 1), 2000);
+    } else if (problem) setPreviewError(problem);
+    else setAttempt((n) => n + 1);
+  };
 
   const submit = async (): Promise<void> => {
     setSubmitError(null);
     setCopied(false);
     try {
-      let j = await api.submitTransformation(imageId, toSpec(draft));
+      let j = await sdk.transform(imageId, toSpec(draft) as TransformationSpec);
       setJob(j);
       while (j.status === 'queued' || j.status === 'active') {
-        j = await api.job(j.id, 20);
+        j = await sdk.getJob(j.id, { wait: 20 });
         setJob(j);
       }
       void client.invalidateQueries({ queryKey: ['derivatives', imageId] });
@@ -72,13 +94,25 @@ export function BuilderScreen({ imageId }: { imageId: string }) {
         <BuilderForm draft={draft} errors={errors} onChange={setDraft} />
         <section aria-label="Preview" className="preview">
           <h2>Preview</h2>
-          {preview ? <img src={preview.url} alt="Preview of the transformation" /> : <p className="empty">The result appears here.</p>}
-          {preview && (
-            <p>
-              {preview.type}, {formatBytes(preview.bytes)}
+          {preview ? (
+            <img
+              key={`${preview.url}#${attempt}`}
+              src={preview.url}
+              alt="Preview of the transformation"
+              data-source={preview.kind}
+              onLoad={(e) => setLoaded({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+              onError={() => preview.kind === 'public' && void previewFailed(preview.url)}
+            />
+          ) : (
+            <p className="empty">The result appears here.</p>
+          )}
+          {preview && loaded && (
+            <p data-testid="preview-size">
+              {loaded.width} × {loaded.height} px, {preview.kind === 'job' ? `${preview.format}, ${formatBytes(preview.bytes)}` : draft.format || 'format of the original'}
             </p>
           )}
-          {previewError instanceof ApiError && <ProblemText error={previewError} />}
+          {presetsOnly && <p className="hint">Your account's public URLs take presets only, so previews are rendered as jobs with your session instead of public URLs.</p>}
+          {previewError instanceof PixmillError && <ProblemText error={previewError} />}
           <h2>Query string</h2>
           <pre className="code" aria-label="Query string">{valid ? `GET /v1/images/${imageId}/transform?${query}` : 'fix the errors first'}</pre>
           <h2>JSON</h2>

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { api } from '../api/client';
+import { sdk } from '../api/session';
 import { formatBytes } from '../app/format';
 import { ProblemText } from '../app/problem-text';
 
@@ -16,7 +16,7 @@ function Bar({ label, used, total, format }: { label: string; used: number; tota
 
 /** Admins: the queue dashboard opens in this tab through a single-use link (the session stays in this tab's storage). */
 function QueueDashboardButton() {
-  const open = useMutation({ mutationFn: api.queueDashboardLink, onSuccess: ({ url }) => window.location.assign(url) });
+  const open = useMutation({ mutationFn: () => sdk.queueDashboardLink(), onSuccess: ({ url }) => window.location.assign(url) });
   return (
     <div>
       <button type="button" onClick={() => open.mutate()} disabled={open.isPending}>
@@ -28,7 +28,7 @@ function QueueDashboardButton() {
 }
 
 export function AccountScreen() {
-  const me = useQuery({ queryKey: ['me'], queryFn: api.me });
+  const me = useQuery({ queryKey: ['me'], queryFn: () => sdk.me() });
   return (
     <main>
       <h1>Account</h1>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { api } from '../api/client';
+import { session } from '../api/session';
 import { ProblemText } from '../app/problem-text';
 
 export function AuthScreen({ mode }: { mode: 'login' | 'signup' }) {
@@ -14,7 +14,7 @@ export function AuthScreen({ mode }: { mode: 'login' | 'signup' }) {
     setBusy(true);
     setError(null);
     try {
-      await (mode === 'login' ? api.login(email, password) : api.signup(email, password));
+      await (mode === 'login' ? session.login(email, password) : session.signup(email, password));
       navigate('/gallery', { replace: true });
     } catch (err) {
       setError(err);

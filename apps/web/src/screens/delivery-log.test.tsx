@@ -2,8 +2,10 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { MemoryRouter, useLocation } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api } from '../api/client';
-import type { DeliveryFilter, Page, WebhookDelivery, WebhookEndpoint } from '../api/types';
+import type { Page, WebhookDeliveriesQuery, WebhookDelivery, WebhookEndpoint } from '@pixmill/sdk';
+import { sdk } from '../api/session';
+
+type DeliveryFilter = Pick<WebhookDeliveriesQuery, 'endpointId' | 'jobId'>;
 import { DeliveryLog } from './delivery-log';
 
 const ENDPOINT = '11111111-1111-4111-8111-111111111111';
@@ -15,8 +17,8 @@ const delivery = (n: number, jobId: string | null = null): WebhookDelivery =>
 /** The API as the log sees it: two pages without a filter, one delivery for any filter. */
 function fakeDeliveries() {
   const calls: { filter: DeliveryFilter; cursor: string | null | undefined }[] = [];
-  vi.spyOn(api, 'deliveries').mockImplementation(async (filter = {}, cursor): Promise<Page<WebhookDelivery>> => {
-    calls.push({ filter: { ...filter }, cursor });
+  vi.spyOn(sdk, 'webhookDeliveriesPage').mockImplementation(async ({ cursor, limit: _limit, ...filter } = {}): Promise<Page<WebhookDelivery>> => {
+    calls.push({ filter, cursor });
     if (filter.endpointId || filter.jobId) return { items: [delivery(9, JOB)], nextCursor: null };
     return cursor ? { items: [delivery(3)], nextCursor: null } : { items: [delivery(1, JOB), delivery(2)], nextCursor: 'c2' };
   });
@@ -68,7 +70,7 @@ describe('delivery log', () => {
     fireEvent.change(screen.getByLabelText('Job id'), { target: { value: JOB } });
     fireEvent.click(screen.getByRole('button', { name: 'Filter' }));
     await screen.findByText('https://hooks.example.com/9');
-    expect(calls.at(-1)).toEqual({ filter: { endpointId: ENDPOINT, jobId: JOB }, cursor: null });
+    expect(calls.at(-1)).toEqual({ filter: { endpointId: ENDPOINT, jobId: JOB }, cursor: undefined });
     expect(search).toBe(`?endpointId=${ENDPOINT}&jobId=${JOB}`);
     expect(screen.queryByRole('alert')).toBeNull();
 

@@ -1,8 +1,11 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
-import { api } from '../api/client';
-import type { DeliveryFilter, WebhookEndpoint } from '../api/types';
+import { sdk } from '../api/session';
+import type { WebhookDeliveriesQuery, WebhookEndpoint } from '@pixmill/sdk';
+
+/** What narrows the log: an endpoint, a job, or both. */
+type DeliveryFilter = Pick<WebhookDeliveriesQuery, 'endpointId' | 'jobId'>;
 import { when } from '../app/format';
 import { LoadMore } from '../app/load-more';
 import { ProblemText } from '../app/problem-text';
@@ -31,11 +34,11 @@ export function DeliveryLog({ endpoints }: { endpoints: WebhookEndpoint[] }) {
   const [jobIdError, setJobIdError] = useState<string | null>(null);
   const q = useInfiniteQuery({
     queryKey: ['deliveries', filter.endpointId ?? '', filter.jobId ?? ''],
-    queryFn: ({ pageParam }) => api.deliveries(filter, pageParam),
+    queryFn: ({ pageParam }) => sdk.webhookDeliveriesPage({ ...filter, limit: 20, cursor: pageParam ?? undefined }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
   });
-  const redeliver = useMutation({ mutationFn: (id: string) => api.redeliver(id), onSuccess: () => void client.invalidateQueries({ queryKey: ['deliveries'] }) });
+  const redeliver = useMutation({ mutationFn: (id: string) => sdk.redeliverWebhook(id), onSuccess: () => void client.invalidateQueries({ queryKey: ['deliveries'] }) });
   // The form shows the applied filter, also when the address changes it (Back, the Webhooks link).
   useEffect(() => {
     setEndpointId(filter.endpointId ?? '');

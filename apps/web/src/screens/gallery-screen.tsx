@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../api/client';
+import { sdk } from '../api/session';
 import { LoadMore } from '../app/load-more';
 import { PlaceholderImage } from '../app/placeholder-image';
 import { ProblemText } from '../app/problem-text';
@@ -8,7 +8,7 @@ import { ProblemText } from '../app/problem-text';
 export function GalleryScreen() {
   const q = useInfiniteQuery({
     queryKey: ['images'],
-    queryFn: ({ pageParam }) => api.images(pageParam),
+    queryFn: ({ pageParam }) => sdk.imagesPage({ limit: 24, cursor: pageParam ?? undefined }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     // Thumbnails are rendered after the upload: look again while some are missing.

@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { api } from '../api/client';
-import type { Image } from '../api/types';
+import { sdk } from '../api/session';
+import type { Image } from '@pixmill/sdk';
 import { formatBytes, when } from '../app/format';
 import { PlaceholderImage } from '../app/placeholder-image';
 import { ProblemText } from '../app/problem-text';
@@ -16,11 +16,11 @@ function thumbnailSize(img: Image): { width: number; height: number } {
 export function ImageScreen({ id }: { id: string }) {
   const client = useQueryClient();
   const navigate = useNavigate();
-  const image = useQuery({ queryKey: ['image', id], queryFn: () => api.image(id) });
-  const derivatives = useQuery({ queryKey: ['derivatives', id], queryFn: () => api.derivatives(id) });
+  const image = useQuery({ queryKey: ['image', id], queryFn: () => sdk.getImage(id) });
+  const derivatives = useQuery({ queryKey: ['derivatives', id], queryFn: () => sdk.derivatives(id) });
   const [confirming, setConfirming] = useState(false);
   const remove = useMutation({
-    mutationFn: () => api.deleteImage(id),
+    mutationFn: () => sdk.deleteImage(id),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['images'] });
       navigate('/gallery', { replace: true });
@@ -66,7 +66,7 @@ export function ImageScreen({ id }: { id: string }) {
             )}
           </p>
           <h2>Derivatives</h2>
-          {derivatives.data?.items.length ? (
+          {derivatives.data?.length ? (
             <table>
               <thead>
                 <tr>
@@ -77,7 +77,7 @@ export function ImageScreen({ id }: { id: string }) {
                 </tr>
               </thead>
               <tbody>
-                {derivatives.data.items.map((d) => (
+                {derivatives.data.map((d) => (
                   <tr key={d.id}>
                     <td>{d.format}</td>
                     <td>

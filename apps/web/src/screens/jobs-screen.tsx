@@ -1,7 +1,8 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import type { JobStatus } from '@pixmill/sdk';
 import { Link } from 'react-router';
-import { api } from '../api/client';
+import { sdk } from '../api/session';
 import { when } from '../app/format';
 import { LoadMore } from '../app/load-more';
 import { ProblemText } from '../app/problem-text';
@@ -12,7 +13,7 @@ export function JobsScreen() {
   const [status, setStatus] = useState('');
   const q = useInfiniteQuery({
     queryKey: ['jobs', status],
-    queryFn: ({ pageParam }) => api.jobs(pageParam, status || undefined),
+    queryFn: ({ pageParam }) => sdk.jobsPage({ limit: 50, cursor: pageParam ?? undefined, status: (status || undefined) as JobStatus | undefined }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     refetchInterval: (query) => (query.state.data?.pages.some((p) => p.items.some((j) => j.status === 'queued' || j.status === 'active')) ? 2000 : false),

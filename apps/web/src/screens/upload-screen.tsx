@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
-import { api } from '../api/client';
-import type { Image } from '../api/types';
+import { session } from '../api/session';
+import type { Image } from '@pixmill/sdk';
 import { formatBytes } from '../app/format';
 import { UploadQueue, type Uploader } from '../upload/upload-queue';
 
@@ -69,7 +69,7 @@ export function UploadPanel({ uploader, onUploaded }: { uploader: Uploader; onUp
   );
 }
 
-const upload: Uploader = (file, onProgress) => api.upload(file, onProgress);
+const upload: Uploader = (file, onProgress) => session.upload(file, onProgress);
 
 export function UploadScreen() {
   const client = useQueryClient();

@@ -1,27 +1,31 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../api/client';
-import { WEBHOOK_EVENTS, type WebhookEndpoint } from '../api/types';
+import { sdk } from '../api/session';
+import type { WebhookEndpoint, WebhookEventType } from '@pixmill/sdk';
+
+/** Every event type of the API: a record, so a type added to the OpenAPI document fails to compile here until listed. */
+const EVENT_TYPES: Record<WebhookEventType, true> = { 'job.succeeded': true, 'job.failed': true, 'image.ready': true, 'image.deleted': true };
+const WEBHOOK_EVENTS = Object.keys(EVENT_TYPES) as WebhookEventType[];
 import { ProblemText } from '../app/problem-text';
 import { DeliveryLog } from './delivery-log';
 
 export function WebhooksScreen() {
   const client = useQueryClient();
-  const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: api.webhookEndpoints });
+  const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: () => sdk.listWebhookEndpoints() });
   const [url, setUrl] = useState('');
-  const [events, setEvents] = useState<string[]>([...WEBHOOK_EVENTS]);
+  const [events, setEvents] = useState<WebhookEventType[]>([...WEBHOOK_EVENTS]);
   const [created, setCreated] = useState<WebhookEndpoint | null>(null);
   const refresh = (): void => void client.invalidateQueries({ queryKey: ['endpoints'] });
   const create = useMutation({
-    mutationFn: () => api.createWebhookEndpoint({ url, events }),
+    mutationFn: () => sdk.createWebhookEndpoint({ url, events }),
     onSuccess: (e) => {
       setCreated(e);
       setUrl('');
       refresh();
     },
   });
-  const toggle = useMutation({ mutationFn: (e: WebhookEndpoint) => api.updateWebhookEndpoint(e.id, { enabled: !e.enabled }), onSuccess: refresh });
-  const remove = useMutation({ mutationFn: (id: string) => api.deleteWebhookEndpoint(id), onSuccess: refresh });
+  const toggle = useMutation({ mutationFn: (e: WebhookEndpoint) => sdk.updateWebhookEndpoint(e.id, { enabled: !e.enabled }), onSuccess: refresh });
+  const remove = useMutation({ mutationFn: (id: string) => sdk.deleteWebhookEndpoint(id), onSuccess: refresh });
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     create.mutate();
@@ -64,9 +68,9 @@ export function WebhooksScreen() {
       )}
       <h2>Endpoints</h2>
       <ProblemText error={endpoints.error ?? toggle.error ?? remove.error} />
-      {endpoints.data?.items.length === 0 && <p className="empty">No endpoints.</p>}
+      {endpoints.data?.length === 0 && <p className="empty">No endpoints.</p>}
       <ul className="endpoints" aria-label="Endpoints">
-        {endpoints.data?.items.map((e) => (
+        {endpoints.data?.map((e) => (
           <li key={e.id}>
             <span className="mono">{e.url}</span> <span className={`badge ${e.enabled ? 'succeeded' : 'failed'}`}>{e.enabled ? 'enabled' : 'disabled'}</span>{' '}
             <span>{e.events.join(', ')}</span>
@@ -80,7 +84,7 @@ export function WebhooksScreen() {
           </li>
         ))}
       </ul>
-      <DeliveryLog endpoints={endpoints.data?.items ?? []} />
+      <DeliveryLog endpoints={endpoints.data ?? []} />
     </main>
   );
 }

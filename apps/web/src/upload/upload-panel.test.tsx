@@ -1,7 +1,7 @@
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { ApiError, type UploadHandle } from '../api/client';
-import type { Image } from '../api/types';
+import { PixmillError, type Image } from '@pixmill/sdk';
+import type { UploadHandle } from '../api/session';
 import { UploadPanel } from '../screens/upload-screen';
 import type { Uploader } from './upload-queue';
 
@@ -14,7 +14,7 @@ function manualUploader() {
     const promise = new Promise<Image>((res, rej) => ((resolve = res), (reject = rej)));
     const call = { file, progress, resolve, reject, aborted: false };
     calls.push(call);
-    return { promise, abort: () => ((call.aborted = true), reject(new ApiError({ title: 'Canceled', status: 0, code: 'canceled' }))) };
+    return { promise, abort: () => ((call.aborted = true), reject(new DOMException('The upload was aborted', 'AbortError'))) };
   };
   return { uploader, calls };
 }
@@ -62,9 +62,9 @@ describe('upload queue', () => {
     const { uploader, calls } = manualUploader();
     render(<UploadPanel uploader={uploader} />);
     fireEvent.change(screen.getByLabelText('Images to upload'), { target: { files: [file('big.jpg'), file('notes.txt'), file('over.jpg')] } });
-    calls[0].reject(new ApiError({ title: 'Payload Too Large', status: 413, code: 'file_too_large', detail: 'The file is larger than 10485760 bytes.' }));
-    calls[1].reject(new ApiError({ title: 'Unsupported Media Type', status: 415, code: 'unsupported_media_type' }));
-    calls[2].reject(new ApiError({ title: 'Forbidden', status: 403, code: 'storage_quota_exceeded' }));
+    calls[0].reject(new PixmillError('file_too_large', 'The file is larger than 10485760 bytes.', 413, { problem: { status: 413, code: 'file_too_large', title: 'Payload Too Large', detail: 'The file is larger than 10485760 bytes.' } }));
+    calls[1].reject(new PixmillError('unsupported_media_type', 'Unsupported Media Type', 415));
+    calls[2].reject(new PixmillError('storage_quota_exceeded', 'Forbidden', 403));
     await settle();
     expect(within(row('big.jpg')).getByText('Too large: The file is larger than 10485760 bytes.')).toBeTruthy();
     expect(within(row('notes.txt')).getByText(/^Unsupported type/)).toBeTruthy();

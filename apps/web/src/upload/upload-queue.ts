@@ -1,5 +1,5 @@
-import { ApiError, type UploadHandle } from '../api/client';
-import type { Image } from '../api/types';
+import { PixmillError, type Image } from '@pixmill/sdk';
+import type { UploadHandle } from '../api/session';
 
 export type UploadState = 'waiting' | 'uploading' | 'done' | 'failed' | 'canceled';
 export interface UploadItem {
@@ -14,10 +14,10 @@ export type Uploader = (file: File, onProgress: (fraction: number) => void) => U
 
 /** What a person reads for a refused upload, from the problem's stable code. */
 export function uploadErrorMessage(err: unknown): string {
-  if (!(err instanceof ApiError)) return 'The upload failed';
+  if (!(err instanceof PixmillError)) return 'The upload failed';
   switch (err.code) {
     case 'file_too_large':
-      return 'Too large: ' + (err.problem.detail ?? 'over the upload limit');
+      return 'Too large: ' + (err.details.problem?.detail ?? 'over the upload limit');
     case 'unsupported_media_type':
       return 'Unsupported type: JPEG, PNG, GIF, WebP, AVIF, HEIC or TIFF only';
     case 'storage_quota_exceeded':
@@ -29,7 +29,7 @@ export function uploadErrorMessage(err: unknown): string {
     case 'rate_limited':
       return 'Too many requests: try again in a minute';
     default:
-      return err.problem.detail ?? err.problem.title;
+      return err.message;
   }
 }
 
