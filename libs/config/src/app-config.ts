@@ -50,6 +50,8 @@ export class AppConfig {
     rateLimitPerMinute: number;
     authRateLimitPerMinute: number;
     publicRendersPerMinute: number;
+    /** PUBLIC_RENDER_WAIT_SECONDS: a public request's wait for a new render. */
+    publicRenderWaitSeconds: number;
   };
   plans: Record<PlanName, PlanLimits>;
   worker: {

@@ -196,6 +196,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1)
   PUBLIC_RENDERS_PER_MINUTE: number = 120;
 
+  /** How long a public /i/ request waits for a new render before answering 503 `rendering` (SPEC §8: at most 10 s). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10)
+  PUBLIC_RENDER_WAIT_SECONDS: number = 10;
+
   @Transform(toInt) @IsInt() @Min(0)
   PLAN_FREE_DAILY_TRANSFORMS: number = 20;
 

@@ -11,9 +11,6 @@ import { applyDpr, autoFormat, readPublicOptions } from './public-options.util';
 import { UrlKeysService } from './url-keys.service';
 import { splitSignedTarget, verifyTarget } from './url-signature.util';
 
-/** How long a public request waits for a new render before answering 503 `rendering` (SPEC §8). */
-export const PUBLIC_RENDER_WAIT_SECONDS = 10;
-
 /** Where a public URL leads: the derivative's delivery URL, cacheable for `maxAgeSeconds`. */
 export interface PublicAnswer {
   location: string;
@@ -56,7 +53,7 @@ export class PublicImageService {
 
     const format = image.format as InputFormat;
     let spec: TransformationSpec = await this.transformations.querySpec(options.specEntries, image.userId);
-    if (options.autoFormat) spec = { ...spec, output: { ...spec.output, format: autoFormat(accept, format) } };
+    if (options.autoFormat) spec = { ...spec, output: { ...spec.output, format: autoFormat(accept, format, image.hasAlpha ?? null) } };
     if (options.dpr !== 1) spec = parseSpec(applyDpr(spec, options.dpr, image));
 
     const maxAgeSeconds = Math.max(
@@ -70,7 +67,7 @@ export class PublicImageService {
 
     await this.chargeRate(image.userId);
     const { job } = await this.transformations.submit(image.userId, image.id, spec, { requestId });
-    const settled = await this.jobs.waitForFinal(job, PUBLIC_RENDER_WAIT_SECONDS);
+    const settled = await this.jobs.waitForFinal(job, this.config.limits.publicRenderWaitSeconds);
     const dto = await this.jobs.toDto(settled);
     if (dto.result) return answer(dto.result.url);
     if (settled.status === 'failed') {

@@ -320,15 +320,31 @@ export const SPEC_PROPERTIES = {
   output: { description: 'Encoding of the result.', allOf: [{ $ref: getSchemaPath(OutputSpecDto.name) }] },
 };
 
+/** `preset` of a JSON spec (POST …/transformations, eager specs): one of the user's presets. */
+export const PRESET_PROPERTY = {
+  type: 'string' as const,
+  pattern: '^[a-z0-9-]{1,64}$',
+  example: 'thumb-square',
+  description: 'One of your presets (/v1/presets): its operations run first, then this spec’s own; its output settings apply unless this spec sets them.',
+};
+
 /** `eager` of an upload (multipart field or direct-upload body): specs rendered as soon as the image exists. */
 export const EAGER_PROPERTY = {
   type: 'array' as const,
   maxItems: MAX_EAGER,
-  items: { $ref: getSchemaPath(TransformationSpecDto.name) },
-  description: `Up to ${MAX_EAGER} transformation specs to render as soon as the image exists, each a job reported in \`eagerJobs\`; a bad spec refuses the upload (400).`,
+  items: {
+    type: 'object' as const,
+    description: 'A transformation spec (SPEC §4), which may name one of your presets.',
+    properties: { ...SPEC_PROPERTIES, preset: PRESET_PROPERTY },
+    additionalProperties: false,
+  },
+  description:
+    `Up to ${MAX_EAGER} transformation specs to render as soon as the image exists, each a job reported in \`eagerJobs\`; a bad spec or an unknown preset refuses the upload (400). ` +
+    'A spec may name one of your presets (`"preset": "name"`), as the body of POST …/transformations does; the preset is read when the upload is made.',
   example: [
     { operations: [{ op: 'resize', width: 1024 }], output: { format: 'webp' } },
     { operations: [{ op: 'crop', width: 256, height: 256, gravity: 'attention' }], output: { format: 'avif' } },
+    { preset: 'thumb-square', output: { format: 'webp' } },
   ],
 };
 

@@ -17,6 +17,7 @@ import { AccountTokens1764300000000 } from './1764300000000-account-tokens.migra
 import { AddImagePlaceholder1764500000000 } from './1764500000000-add-image-placeholder.migration';
 import { CreateApiKeys1764600000000 } from './1764600000000-create-api-keys.migration';
 import { JobRunLease1764640000000 } from './1764640000000-job-run-lease.migration';
+import { AddImageHasAlpha1764700000000 } from './1764700000000-add-image-has-alpha.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   AddImagePlaceholder1764500000000,
   CreateApiKeys1764600000000,
   JobRunLease1764640000000,
+  AddImageHasAlpha1764700000000,
 ];
