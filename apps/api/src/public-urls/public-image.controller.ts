@@ -30,7 +30,7 @@ export class PublicImageController {
   @ApiQuery({ name: 'sig', required: true, description: 'The signature; the last parameter.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } })
   @ApiHeader({ name: 'Accept', required: false, description: 'Read with `format=auto`.' })
   @ApiResponse({ status: 302, description: '`Location` is the derivative’s delivery URL.', headers: locationHeader('The derivative’s delivery URL.') })
-  @ApiProblemHeaders([429, 503], {
+  @ApiProblemHeaders([503], {
     'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer' } },
   })
   @ApiProblems(

@@ -89,7 +89,8 @@ describe('OpenAPI schema of the transformation spec', () => {
     expect(() => parseSpec(SPEC_EXAMPLE)).not.toThrow();
     expect(schemas.TransformationSpecDto.example).toEqual(SPEC_EXAMPLE);
     // An eager example may name a preset: the rest of it is a spec.
-    for (const { preset: _preset, ...spec } of EAGER_PROPERTY.example as Array<Record<string, unknown>>) expect(() => parseSpec(spec)).not.toThrow();
+    const eager = [...(EAGER_PROPERTY.example as Array<Record<string, unknown>>), schemas.EagerTransformationSpec.example as Record<string, unknown>];
+    for (const { preset: _preset, ...spec } of eager) expect(() => parseSpec(spec)).not.toThrow();
   });
 
   it('documents as defaults exactly what canonicalSpec fills in', () => {
