@@ -205,6 +205,42 @@ describe('public image URLs (e2e)', () => {
     expect((await anonymous.get(sign(third, `/i/${id}?grayscale=true`))).status).toBe(302);
   });
 
+  describe('with a second API process (keys and image facts are kept per process)', () => {
+    let other: RunningApi;
+    beforeAll(async () => {
+      other = await startApi({ RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_RENDERS_PER_MINUTE: '5', PLAN_FREE_DAILY_TRANSFORMS: '3', STORAGE_LOCAL_DIR: api.config.storage.localDir });
+    });
+    afterAll(async () => {
+      await other?.close();
+    });
+
+    it('a key rotated through the other process signs here at once; the replaced key still signs', async () => {
+      const u = await new UserFactory(http).plan('pro').create();
+      const id = await uploadImage(u);
+      const old = await currentKey(u);
+      const url = (key: string) => sign(key, `/i/${id}?resize=64x48&format=png`);
+      expect((await anonymous.get(url(old))).status).toBe(302); // this process now remembers the old key
+      const rotated = await new HttpClient(other.baseUrl).as(u.accessToken).post('/v1/url-keys/rotate');
+      expect(rotated.status).toBe(201);
+      const fresh = await anonymous.get(url(rotated.body.key));
+      expect(fresh.status).toBe(302);
+      expect((await anonymous.get(url(old))).status).toBe(302);
+      expectProblem(await anonymous.get(url(old).replace('64x48', '64x49')), 403, 'signature_invalid');
+    });
+
+    it('an image deleted through the other process answers 403 here, though this process remembers it', async () => {
+      const u = await new UserFactory(http).plan('pro').create();
+      const id = await uploadImage(u);
+      const url = sign(await currentKey(u), `/i/${id}?resize=64x48&format=png`);
+      expect((await anonymous.get(url)).status).toBe(302);
+      expect((await anonymous.get(url)).status).toBe(302); // a cache hit
+      expect((await new HttpClient(other.baseUrl).as(u.accessToken).delete(`/v1/images/${id}`)).status).toBe(204);
+      const gone = await anonymous.get(url);
+      expectProblem(gone, 403, 'signature_invalid');
+      expect(gone.headers.get('cache-control')).toBe('no-store');
+    });
+  });
+
   it('new renders count against the owner’s daily quota; cache hits do not', async () => {
     const u = await new UserFactory(http).create(); // free: 3 a day here
     const id = await uploadImage(u);

@@ -76,6 +76,11 @@ export class TransformationsService {
     return presets.length ? PresetsService.merge(await this.presets.spec(userId, presets[0][1], 'preset'), own) : own;
   }
 
+  /** `querySpec` of entries naming one preset whose spec the caller has read already (the public route batches that read). */
+  static querySpecWithPreset(entries: Array<[string, string]>, preset: Record<string, unknown>): TransformationSpec {
+    return PresetsService.merge(parseSpec(preset), parseQuerySpec(entries.filter(([k]) => k !== 'preset')));
+  }
+
   /** The stored derivative of this spec, if it was rendered already (no job row is written). */
   async existingDerivative(userId: string, imageId: string, spec: TransformationSpec): Promise<DerivativeEntity | null> {
     const image = await this.images.getFacts(userId, imageId);
