@@ -2,10 +2,11 @@
 // `npm run bench:public-urls [-- --seconds=N] [--connections=N] [--no-build]`
 //
 // Pixmill's public image URLs: answers per second and latency of `/i/{imageId}` cache hits
-// (a signed URL whose derivative exists: signature check, cached image row, cached keys,
-// cached derivative lookup, 302) on one API process, with autocannon. Goal: ≥ 3,000 req/s,
-// p99 ≤ 25 ms. Starts a private stack (bench/lib/stack.js), renders the derivative once,
-// then measures; writes bench/results/public-urls-<ISO date>.json.
+// (a signed URL whose derivative exists: signature check with the keys kept in process, then
+// the image row, account setting and derivative in one Redis MGET, 302; decision 050) on one
+// API process, with autocannon. Goal: ≥ 3,000 req/s, p99 ≤ 25 ms. Starts a private stack
+// (bench/lib/stack.js), renders the derivative once, then measures; writes
+// bench/results/public-urls-<ISO date>.json.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');

@@ -5,10 +5,13 @@ import {
   expectProblem,
   HttpClient,
   jpeg,
+  png,
+  pngWithAlpha,
   RunningApi,
   startApi,
   startWorkerProcess,
   TEST_DATABASE_URL,
+  TEST_QUEUE_PREFIX,
   TestUser,
   uploadForm,
   UserFactory,
@@ -143,6 +146,32 @@ describe('public image URLs (e2e)', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM derivatives WHERE image_id = $1', [id])).rows[0].n).toBe(3);
   });
 
+  it('format=auto without AVIF or WebP in Accept: an opaque PNG → JPEG, a PNG with alpha → PNG that keeps its transparency', async () => {
+    const u = await new UserFactory(http).plan('pro').create();
+    const key = await currentKey(u);
+    const opaque = await uploadImage(u, await png(400, 300));
+    const clear = await uploadImage(u, await pngWithAlpha(400, 300));
+    const hasAlpha = async (id: string) => (await db.query('SELECT has_alpha FROM images WHERE id = $1', [id])).rows[0].has_alpha;
+    expect([await hasAlpha(opaque), await hasAlpha(clear)]).toEqual([false, true]);
+    const accept = 'image/png,image/jpeg,*/*;q=0.5';
+    const flat = await anonymous.get(sign(key, `/i/${opaque}?resize=200x150&format=auto`), { accept });
+    expect(flat.status).toBe(302);
+    expect(flat.headers.get('vary')).toBe('Accept');
+    expect(await pixels(flat.headers.get('location')!)).toEqual(['jpeg', 200, 150]);
+    const transparent = await anonymous.get(sign(key, `/i/${clear}?resize=200x150&format=auto`), { accept });
+    expect(transparent.status).toBe(302);
+    const bytes = Buffer.from(await (await fetch(transparent.headers.get('location')!)).arrayBuffer());
+    const meta = await sharp(bytes).metadata();
+    expect([meta.format, meta.width, meta.height, meta.hasAlpha]).toEqual(['png', 200, 150, true]);
+    // The right half stays transparent, the left half opaque.
+    const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const alphaAt = (x: number, y: number) => data[(y * info.width + x) * info.channels + 3];
+    expect([alphaAt(20, 75), alphaAt(180, 75)]).toEqual([255, 0]);
+    // A browser that takes WebP still gets WebP, alpha or not.
+    const webpAnswer = await anonymous.get(sign(key, `/i/${clear}?resize=200x150&format=auto`), { accept: 'image/webp,*/*' });
+    expect((await pixels(webpAnswer.headers.get('location')!))[0]).toBe('webp');
+  });
+
   it('dpr=2 doubles the sizes, not beyond the input', async () => {
     const u = await new UserFactory(http).plan('pro').create();
     const id = await uploadImage(u);
@@ -174,6 +203,42 @@ describe('public image URLs (e2e)', () => {
     expectProblem(await anonymous.get(sign(old, `/i/${id}?grayscale=true`)), 403, 'signature_invalid');
     expect((await anonymous.get(sign(rotated.body.key, `/i/${id}?grayscale=true`))).status).toBe(302);
     expect((await anonymous.get(sign(third, `/i/${id}?grayscale=true`))).status).toBe(302);
+  });
+
+  describe('with a second API process (keys and image facts are kept per process)', () => {
+    let other: RunningApi;
+    beforeAll(async () => {
+      other = await startApi({ RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_RENDERS_PER_MINUTE: '5', PLAN_FREE_DAILY_TRANSFORMS: '3', STORAGE_LOCAL_DIR: api.config.storage.localDir });
+    });
+    afterAll(async () => {
+      await other?.close();
+    });
+
+    it('a key rotated through the other process signs here at once; the replaced key still signs', async () => {
+      const u = await new UserFactory(http).plan('pro').create();
+      const id = await uploadImage(u);
+      const old = await currentKey(u);
+      const url = (key: string) => sign(key, `/i/${id}?resize=64x48&format=png`);
+      expect((await anonymous.get(url(old))).status).toBe(302); // this process now remembers the old key
+      const rotated = await new HttpClient(other.baseUrl).as(u.accessToken).post('/v1/url-keys/rotate');
+      expect(rotated.status).toBe(201);
+      const fresh = await anonymous.get(url(rotated.body.key));
+      expect(fresh.status).toBe(302);
+      expect((await anonymous.get(url(old))).status).toBe(302);
+      expectProblem(await anonymous.get(url(old).replace('64x48', '64x49')), 403, 'signature_invalid');
+    });
+
+    it('an image deleted through the other process answers 403 here, though this process remembers it', async () => {
+      const u = await new UserFactory(http).plan('pro').create();
+      const id = await uploadImage(u);
+      const url = sign(await currentKey(u), `/i/${id}?resize=64x48&format=png`);
+      expect((await anonymous.get(url)).status).toBe(302);
+      expect((await anonymous.get(url)).status).toBe(302); // a cache hit
+      expect((await new HttpClient(other.baseUrl).as(u.accessToken).delete(`/v1/images/${id}`)).status).toBe(204);
+      const gone = await anonymous.get(url);
+      expectProblem(gone, 403, 'signature_invalid');
+      expect(gone.headers.get('cache-control')).toBe('no-store');
+    });
   });
 
   it('new renders count against the owner’s daily quota; cache hits do not', async () => {
@@ -248,6 +313,41 @@ describe('public image URLs (e2e)', () => {
       expectProblem(await anonymous.get(sign(key, `/i/${id}?preset=nope`)), 400, 'validation_failed');
     });
 
+    it('"preset" in an eager spec (multipart and direct upload): its operations first, its output unless the spec sets one; an unknown one refuses the upload', async () => {
+      const u = await new UserFactory(http).plan('pro').create();
+      await u.http.post('/v1/presets', { name: 'square', spec: square });
+      const eager = JSON.stringify([{ preset: 'square' }, { preset: 'square', operations: [{ op: 'resize', width: 100 }], output: { format: 'png' } }]);
+      const res = await u.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(1200, 900), 'e.jpg', { fields: { eager } }) });
+      expect(res.status).toBe(201);
+      expect(res.body.eagerJobs).toEqual([
+        { jobId: expect.any(String), error: null },
+        { jobId: expect.any(String), error: null },
+      ]);
+      const rendered: unknown[] = [];
+      for (const { jobId } of res.body.eagerJobs) {
+        const job = await u.http.get(`/v1/jobs/${jobId}?wait=30`);
+        expect(job.body.status).toBe('succeeded');
+        rendered.push([job.body.spec.operations.map((o: { op: string }) => o.op), ...(await pixels(job.body.result.url))]);
+      }
+      expect(rendered).toEqual([
+        [['crop'], 'webp', 400, 400],
+        [['crop', 'resize'], 'png', 100, 100],
+      ]);
+
+      // Refused before anything is stored: 400 naming the item, no image, no job.
+      const before = (await db.query('SELECT count(*)::int AS n FROM images WHERE user_id = $1', [u.id])).rows[0].n;
+      const unknown = JSON.stringify([{ operations: [] }, { preset: 'nope' }]);
+      const refused = await u.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(64, 48), 'b.jpg', { fields: { eager: unknown } }) });
+      expectProblem(refused, 400, 'validation_failed');
+      expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(['eager[1].preset']);
+      expect((await db.query('SELECT count(*)::int AS n FROM images WHERE user_id = $1', [u.id])).rows[0].n).toBe(before);
+
+      // A direct upload takes the same eager items.
+      const direct = await u.http.post('/v1/uploads', { filename: 'd.jpg', contentType: 'image/jpeg', bytes: 10_000, eager: [{ preset: 'nope' }] });
+      expectProblem(direct, 400, 'validation_failed');
+      expect(direct.body.errors.map((e: { field: string }) => e.field)).toEqual(['eager[0].preset']);
+    });
+
     it('publicUrls: presets-only lets /i/ take only preset (plus format=auto, dpr); the authenticated routes are unchanged', async () => {
       const u = await new UserFactory(http).plan('pro').create();
       const id = await uploadImage(u);
@@ -292,5 +392,48 @@ describe('public image URLs (e2e)', () => {
     expectProblem(await u.http.get(`/v1/images/${id}/srcset?widths=320&blur=banana`), 400, 'validation_failed');
     const stranger = await new UserFactory(http).create();
     expectProblem(await stranger.http.get(`/v1/images/${id}/srcset?widths=320`), 404, 'not_found');
+  });
+
+  describe('a render not done within the wait', () => {
+    // An API of its own on a queue no worker consumes (yet), waiting 1 s instead of 10.
+    const queuePrefix = TEST_QUEUE_PREFIX.replace('}', '-no-worker}');
+    let slowApi: RunningApi;
+    let lateWorker: WorkerProcess | undefined;
+    beforeAll(async () => {
+      slowApi = await startApi({ QUEUE_PREFIX: queuePrefix, PUBLIC_RENDER_WAIT_SECONDS: '1', RATE_LIMIT_PER_MINUTE: '100000' });
+    });
+    afterAll(async () => {
+      await lateWorker?.stop();
+      await slowApi?.close();
+    });
+
+    it('→ 503 rendering with Retry-After, problem+json, not stored by a CDN; the queued render answers 302 once a worker has done it, with no second job', async () => {
+      const slowHttp = new HttpClient(slowApi.baseUrl);
+      const u = await new UserFactory(slowHttp).plan('pro').create();
+      const res = await u.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(640, 480), 'photo.jpg') });
+      expect(res.status).toBe(201);
+      const id = res.body.id;
+      const url = sign(await currentKey(u), `/i/${id}?resize=320x240&format=webp`);
+      const started = Date.now();
+      const busy = await slowHttp.as(undefined).get(url);
+      expectProblem(busy, 503, 'rendering');
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(busy.headers.get('cache-control')).toBe('no-store');
+      expect(busy.headers.get('location')).toBeNull();
+      // Asking again while it waits for a worker reuses the queued job.
+      expectProblem(await slowHttp.as(undefined).get(url), 503, 'rendering');
+      expect(await jobsOf(id)).toBe(1);
+
+      lateWorker = await startWorkerProcess({ QUEUE_PREFIX: queuePrefix, STORAGE_LOCAL_DIR: slowApi.config.storage.localDir });
+      let done = busy;
+      for (let i = 0; i < 60 && done.status !== 302; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        done = await slowHttp.as(undefined).get(url);
+      }
+      expect(done.status).toBe(302);
+      expect(await pixels(done.headers.get('location')!)).toEqual(['webp', 320, 240]);
+      expect(await jobsOf(id)).toBe(1);
+    });
   });
 });

@@ -3,7 +3,7 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import IORedis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '@pixmill/config';
-import { createDataSource, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, ReadCache } from '@pixmill/db';
+import { createDataSource, DerivativeRepository, ImageEntity, ImageRepository, JobEntity, JobRepository, PresetRepository, ReadCache } from '@pixmill/db';
 import { testConfig, TEST_DATABASE_URL, TEST_REDIS_URL } from '@pixmill/testing';
 
 /** The read cache against the real PostgreSQL and Redis, through the repositories that use it. */
@@ -215,6 +215,39 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
     expect((await derivatives.findById(id))!.createdAt).toBeInstanceOf(Date);
   });
 
+  it('readAll: several rows in one MGET; misses read PostgreSQL and are stored, hits come from Redis, a write is seen', async () => {
+    const { cache, jobs, images, derivatives } = repositories();
+    const presets = new PresetRepository(ds, cache);
+    const userId = await newUser();
+    const image = await newImage(images, userId);
+    const job = await newJob(jobs, image);
+    const derivativeId = await newDerivative(job);
+    const client = (cache as unknown as { redis: IORedis }).redis;
+    const mget = jest.spyOn(client, 'mget');
+    const reads = () =>
+      [images.cachedRead(image.id), presets.publicSettingsRead(userId), derivatives.cachedRead(image.id, job.specHash), presets.cachedRead(userId, 'none')] as const;
+    try {
+      const [img, settings, derivative, missing] = await cache.readAll(reads());
+      expect(mget).toHaveBeenCalledTimes(1);
+      expect([img?.id, settings, derivative?.id, missing]).toEqual([image.id, { publicUrls: 'any' }, derivativeId, null]);
+      expect(await redis.exists(rowKey('image', image.id), rowKey('public-settings', userId), rowKey('derivative-of-spec', `${image.id}:${job.specHash}`))).toBe(3);
+      expect(await redis.exists(rowKey('preset', `${userId}:none`))).toBe(0); // absence is never stored
+
+      // Served from Redis: a change behind the cache's back is not seen, dates are revived.
+      await ds.query(`UPDATE images SET filename = 'changed.png' WHERE id = $1`, [image.id]);
+      const [again] = await cache.readAll(reads());
+      expect(mget).toHaveBeenCalledTimes(2);
+      expect(again!.filename).toBe('a.png');
+      expect(again!.createdAt).toBeInstanceOf(Date);
+
+      // A write through the repository invalidates: the next batch reads it from PostgreSQL.
+      await presets.setPublicUrls(userId, 'presets-only');
+      expect((await cache.readAll(reads()))[1]).toEqual({ publicUrls: 'presets-only' });
+    } finally {
+      mget.mockRestore();
+    }
+  });
+
   it('READ_CACHE=false reads PostgreSQL every time and stores nothing, but still invalidates on writes', async () => {
     const on = repositories();
     const off = repositories({ READ_CACHE: 'false' });
@@ -254,7 +287,7 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
       ['accepts connections but never answers', () => silentPort],
     ])('reads answer from PostgreSQL and writes succeed when Redis %s', async (_, port) => {
       // Without the cache's command timeout these calls would wait for Redis forever; the test's own timeout catches that.
-      const { jobs, images } = repositories({ REDIS_URL: `redis://127.0.0.1:${port()}/0` });
+      const { cache, jobs, images } = repositories({ REDIS_URL: `redis://127.0.0.1:${port()}/0` });
       const userId = await newUser();
       const image = await newImage(images, userId);
       const job = await newJob(jobs, image);
@@ -264,6 +297,8 @@ describe('ReadCache (real PostgreSQL and Redis)', () => {
       expect(await jobs.findOwned(userId, job.id)).toMatchObject({ status: 'active' });
       await images.setThumbnail(image.id, 'thumb-key');
       expect(await images.findOwned(userId, image.id)).toMatchObject({ thumbnailKey: 'thumb-key' });
+      const [batched, missing] = await cache.readAll([images.cachedRead(image.id), images.cachedRead(randomUUID())] as const);
+      expect([batched?.thumbnailKey, missing]).toEqual(['thumb-key', null]);
     });
   });
 });

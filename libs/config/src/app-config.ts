@@ -54,6 +54,10 @@ export class AppConfig {
     rateLimitPerMinute: number;
     authRateLimitPerMinute: number;
     publicRendersPerMinute: number;
+    /** PUBLIC_RENDER_WAIT_SECONDS: a public request's wait for a new render. */
+    publicRenderWaitSeconds: number;
+    /** URL_KEY_MEMO_SECONDS: how long decrypted URL keys stay in an API process (0: not at all). */
+    urlKeyMemoSeconds: number;
   };
   plans: Record<PlanName, PlanLimits>;
   worker: {

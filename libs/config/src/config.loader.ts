@@ -112,6 +112,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
       publicRendersPerMinute: e.PUBLIC_RENDERS_PER_MINUTE,
+      publicRenderWaitSeconds: e.PUBLIC_RENDER_WAIT_SECONDS,
+      urlKeyMemoSeconds: e.URL_KEY_MEMO_SECONDS,
     },
     plans,
     worker: {

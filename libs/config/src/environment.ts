@@ -207,6 +207,18 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1)
   PUBLIC_RENDERS_PER_MINUTE: number = 120;
 
+  /** How long a public /i/ request waits for a new render before answering 503 `rendering` (SPEC §8: at most 10 s). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10)
+  PUBLIC_RENDER_WAIT_SECONDS: number = 10;
+
+  /**
+   * How long an API process keeps an account's decrypted URL signing keys in memory
+   * (docs/decisions/050): a rotation made through another API process signs there within
+   * this many seconds. 0 turns the memo off.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  URL_KEY_MEMO_SECONDS: number = 5;
+
   @Transform(toInt) @IsInt() @Min(0)
   PLAN_FREE_DAILY_TRANSFORMS: number = 20;
 

@@ -64,6 +64,18 @@ export function png(width = 320, height = 240, seed = 1): Promise<Buffer> {
   return memo(`png:${width}:${height}:${seed}`, () => photo(width, height, seed, 10).png().toBuffer());
 }
 
+/** A PNG with an alpha channel: the photo, its right half fully transparent. */
+export function pngWithAlpha(width = 320, height = 240, seed = 1): Promise<Buffer> {
+  return memo(`png-alpha:${width}:${height}:${seed}`, () => {
+    const alpha = Buffer.alloc(width * height);
+    for (let y = 0; y < height; y++) alpha.fill(255, y * width, y * width + Math.floor(width / 2));
+    return photo(width, height, seed, 10)
+      .joinChannel(alpha, { raw: { width, height, channels: 1 } })
+      .png()
+      .toBuffer();
+  });
+}
+
 export function webp(width = 320, height = 240, seed = 1): Promise<Buffer> {
   return memo(`webp:${width}:${height}:${seed}`, () => photo(width, height, seed).webp({ quality: 80 }).toBuffer());
 }

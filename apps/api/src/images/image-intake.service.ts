@@ -170,6 +170,7 @@ export class ImageIntakeService {
         width: probe.width,
         height: probe.height,
         pages: probe.pages,
+        hasAlpha: probe.hasAlpha,
         bytes: inspector.bytes,
         sha256: inspector.sha256,
         exif: (probe.exif as Record<string, unknown> | null) ?? null,

@@ -63,6 +63,18 @@ export class ImagesService {
     return this.facts.recall(userId, id) ?? this.facts.remember(await this.getOwned(userId, id));
   }
 
+  /**
+   * Any user's image's immutable facts (ImageFactsMemo), for the public /i/ route; null for
+   * no such image. A remembered image may have been deleted since: the route reads the row
+   * as well (ImageRepository.cachedRead) before it answers.
+   */
+  async publicFacts(id: string): Promise<ImageFacts | null> {
+    const known = this.facts.recallAny(id);
+    if (known) return known;
+    const image = await this.images.findAnyCached(id);
+    return image ? this.facts.remember(image) : null;
+  }
+
   async list(userId: string, q: { limit?: number; cursor?: string; page?: number }): Promise<ImagePageDto> {
     const limit = q.limit ?? 20;
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;

@@ -14,15 +14,24 @@ describe('public URL options', () => {
     },
   );
 
-  it('format=auto follows Accept: avif, then webp, then jpeg (png for inputs that may have alpha)', () => {
+  it('format=auto follows Accept: avif, then webp, then jpeg (png for images with alpha)', () => {
     const chrome = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
-    expect(autoFormat(chrome, 'jpeg')).toBe('avif');
-    expect(autoFormat('image/webp,*/*', 'jpeg')).toBe('webp');
-    expect(autoFormat('image/avif;q=0,image/webp', 'jpeg')).toBe('webp');
-    expect(autoFormat('image/jpeg,*/*', 'jpeg')).toBe('jpeg');
-    expect(autoFormat(undefined, 'jpeg')).toBe('jpeg');
-    expect(autoFormat('*/*', 'png')).toBe('png');
+    expect(autoFormat(chrome, 'png', true)).toBe('avif');
+    expect(autoFormat('image/webp,*/*', 'png', true)).toBe('webp');
+    expect(autoFormat('image/avif;q=0,image/webp', 'jpeg', false)).toBe('webp');
+    expect(autoFormat('image/jpeg,*/*', 'jpeg', false)).toBe('jpeg');
+    expect(autoFormat(undefined, 'jpeg', false)).toBe('jpeg');
+    expect(autoFormat('*/*', 'png', false)).toBe('jpeg');
+    expect(autoFormat('*/*', 'png', true)).toBe('png');
+    expect(autoFormat('*/*', 'webp', true)).toBe('png');
     expect([acceptClass(chrome), acceptClass('image/webp'), acceptClass('*/*')]).toEqual(['avif', 'webp', 'other']);
+  });
+
+  it('format=auto on an image stored before alpha was recorded (null): jpeg only for a jpeg input', () => {
+    expect(autoFormat('*/*', 'jpeg', null)).toBe('jpeg');
+    expect(autoFormat('*/*', 'png', null)).toBe('png');
+    expect(autoFormat('*/*', 'gif', null)).toBe('png');
+    expect(autoFormat('image/webp', 'png', null)).toBe('webp');
   });
 
   it('dpr multiplies resize and crop sizes, capped at the input unless enlargement is asked for', () => {

@@ -60,14 +60,17 @@ function accepts(accept: string, type: string): boolean {
 
 /**
  * `format=auto` (SPEC §8): AVIF when Accept has image/avif, else WebP for image/webp,
- * else JPEG — PNG for an input that may carry alpha (every format but JPEG), so
- * transparency is never flattened onto black.
+ * else JPEG for an opaque image and PNG for one with alpha, so transparency is never
+ * flattened. `hasAlpha` is what the upload probe recorded; null (an image stored before
+ * it was recorded) keeps the cautious rule: JPEG only for a JPEG input, which cannot
+ * carry alpha, PNG for any other.
  */
-export function autoFormat(accept: string | undefined, input: InputFormat): OutputFormat {
+export function autoFormat(accept: string | undefined, input: InputFormat, hasAlpha: boolean | null): OutputFormat {
   const a = accept ?? '';
   if (accepts(a, 'image/avif')) return 'avif';
   if (accepts(a, 'image/webp')) return 'webp';
-  return input === 'jpeg' ? 'jpeg' : 'png';
+  if (hasAlpha === null) return input === 'jpeg' ? 'jpeg' : 'png';
+  return hasAlpha ? 'png' : 'jpeg';
 }
 
 /** The normalised class of an Accept header, as the CDN keys its cache by (deploy/nginx). */

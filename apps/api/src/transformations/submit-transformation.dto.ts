@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Operation, OutputSpec } from '@pixmill/imaging';
-import { SPEC_PROPERTIES } from './transformation-spec.openapi';
+import { PRESET_PROPERTY, SPEC_PROPERTIES } from './transformation-spec.openapi';
 
 /**
  * The body of POST /v1/images/{id}/transformations, for OpenAPI: a spec (the same
@@ -22,10 +22,6 @@ export class SubmitTransformationDto {
   })
   webhookUrl?: string;
 
-  @ApiPropertyOptional({
-    pattern: '^[a-z0-9-]{1,64}$',
-    example: 'thumb-square',
-    description: 'One of your presets (/v1/presets): its operations run first, then this spec’s own; its output settings apply unless this spec sets them.',
-  })
+  @ApiPropertyOptional(PRESET_PROPERTY)
   preset?: string;
 }

@@ -320,21 +320,35 @@ export const SPEC_PROPERTIES = {
   output: { description: 'Encoding of the result.', allOf: [{ $ref: getSchemaPath(OutputSpecDto.name) }] },
 };
 
+/** `preset` of a JSON spec (POST …/transformations, eager specs): one of the user's presets. */
+export const PRESET_PROPERTY = {
+  type: 'string' as const,
+  pattern: '^[a-z0-9-]{1,64}$',
+  example: 'thumb-square',
+  description: 'One of your presets (/v1/presets): its operations run first, then this spec’s own; its output settings apply unless this spec sets them.',
+};
+
+/** The component schema of one eager spec: a transformation spec that may name a preset. */
+const EAGER_SPEC_SCHEMA = 'EagerTransformationSpec';
+
 /** `eager` of an upload (multipart field or direct-upload body): specs rendered as soon as the image exists. */
 export const EAGER_PROPERTY = {
   type: 'array' as const,
   maxItems: MAX_EAGER,
-  items: { $ref: getSchemaPath(TransformationSpecDto.name) },
-  description: `Up to ${MAX_EAGER} transformation specs to render as soon as the image exists, each a job reported in \`eagerJobs\`; a bad spec refuses the upload (400).`,
+  items: { $ref: getSchemaPath(EAGER_SPEC_SCHEMA) },
+  description:
+    `Up to ${MAX_EAGER} transformation specs to render as soon as the image exists, each a job reported in \`eagerJobs\`; a bad spec or an unknown preset refuses the upload (400). ` +
+    'A spec may name one of your presets (`"preset": "name"`), as the body of POST …/transformations does; the preset is read when the upload is made.',
   example: [
     { operations: [{ op: 'resize', width: 1024 }], output: { format: 'webp' } },
     { operations: [{ op: 'crop', width: 256, height: 256, gravity: 'attention' }], output: { format: 'avif' } },
+    { preset: 'thumb-square', output: { format: 'webp' } },
   ],
 };
 
 let built: Record<string, SchemaObject> | undefined;
 
-/** The component schemas of the transformation spec: one per operation DTO, OutputSpecDto and TransformationSpecDto. */
+/** The component schemas of the transformation spec: one per operation DTO, OutputSpecDto, TransformationSpecDto and an eager item (EagerTransformationSpec). */
 export function transformationSpecSchemas(): Record<string, SchemaObject> {
   return clone((built ??= buildSchemas()));
 }
@@ -361,6 +375,13 @@ function buildSchemas(): Record<string, SchemaObject> {
     properties: SPEC_PROPERTIES,
     additionalProperties: false,
     example: SPEC_EXAMPLE,
+  };
+  schemas[EAGER_SPEC_SCHEMA] = {
+    type: 'object',
+    description: 'A transformation spec (SPEC §4) rendered when an upload lands, which may name one of your presets.',
+    properties: { ...SPEC_PROPERTIES, preset: PRESET_PROPERTY },
+    additionalProperties: false,
+    example: { preset: 'thumb-square', output: { format: 'webp' } },
   };
   return schemas;
 }

@@ -39,19 +39,26 @@ export class TransformationsService {
   /** Validates a JSON body: a spec, maybe naming one of the user's presets, plus an optional webhookUrl (SSRF-checked). */
   async parseBody(body: unknown, userId: string): Promise<{ spec: TransformationSpec; webhookUrl?: string }> {
     let rest = body;
-    let preset: unknown;
-    if (body && typeof body === 'object' && 'preset' in body) {
-      ({ preset, ...rest } = body as Record<string, unknown>);
-    }
     let webhookUrl: string | undefined;
     if (rest && typeof rest === 'object' && 'webhookUrl' in rest) {
       const { webhookUrl: raw, ...others } = rest as Record<string, unknown>;
       rest = others;
       webhookUrl = await this.webhookUrls.check(raw, 'webhookUrl');
     }
-    const own = parseSpec(rest);
-    const spec = preset === undefined ? own : PresetsService.merge(await this.presets.spec(userId, preset, 'preset'), own);
+    const spec = await this.jsonSpec(userId, rest);
     return webhookUrl === undefined ? { spec } : { spec, webhookUrl };
+  }
+
+  /**
+   * A JSON spec (SPEC §4) that may name one of the user's presets with `"preset"`: the
+   * preset's operations first, then the spec's own; its output settings unless the spec
+   * sets them. The body of POST …/transformations and each eager spec of an upload.
+   */
+  async jsonSpec(userId: string, body: unknown): Promise<TransformationSpec> {
+    if (!(body && typeof body === 'object' && !Array.isArray(body) && 'preset' in body)) return parseSpec(body);
+    const { preset, ...rest } = body as Record<string, unknown>;
+    const own = parseSpec(rest);
+    return PresetsService.merge(await this.presets.spec(userId, preset, 'preset'), own);
   }
 
   /** Validates an on-the-fly query (SPEC §4 query syntax, `preset=` too) plus an optional webhookUrl (SSRF-checked). */
@@ -67,6 +74,11 @@ export class TransformationsService {
     if (presets.length > 1) throw new ValidationFailedException([{ field: 'preset', message: 'name one preset at most' }]);
     const own = parseQuerySpec(entries.filter(([k]) => k !== 'preset'));
     return presets.length ? PresetsService.merge(await this.presets.spec(userId, presets[0][1], 'preset'), own) : own;
+  }
+
+  /** `querySpec` of entries naming one preset whose spec the caller has read already (the public route batches that read). */
+  static querySpecWithPreset(entries: Array<[string, string]>, preset: Record<string, unknown>): TransformationSpec {
+    return PresetsService.merge(parseSpec(preset), parseQuerySpec(entries.filter(([k]) => k !== 'preset')));
   }
 
   /** The stored derivative of this spec, if it was rendered already (no job row is written). */
@@ -116,7 +128,11 @@ export class TransformationsService {
     return this.parseEagerList(userId, list);
   }
 
-  /** Eager specs, each validated (watermark sources must be the user's); every error is listed. */
+  /**
+   * Eager specs, each validated (watermark sources must be the user's) and each naming a
+   * preset or not, as the JSON spec does; every error is listed. A preset is resolved here,
+   * so a direct upload renders what its presets said when the upload was created.
+   */
   async parseEagerList(userId: string, list: unknown): Promise<TransformationSpec[]> {
     if (!Array.isArray(list) || list.length > MAX_EAGER) {
       throw new ValidationFailedException([{ field: 'eager', message: `eager must be a JSON array of at most ${MAX_EAGER} specs` }]);
@@ -125,7 +141,7 @@ export class TransformationsService {
     const errors: FieldError[] = [];
     for (const [i, item] of list.entries()) {
       try {
-        const spec = parseSpec(item);
+        const spec = await this.jsonSpec(userId, item);
         await this.checkWatermarkSources(userId, spec);
         specs.push(spec);
       } catch (err) {

@@ -7,6 +7,22 @@ import { AppConfig } from '@pixmill/config';
 /** The rows the cache holds, each by its id. */
 export type CachedRowKind = 'job' | 'image' | 'derivative' | 'derivative-of-spec' | 'url-keys' | 'preset' | 'public-settings';
 
+/** One row read through the cache: what `readThrough` takes, as a value, so reads can be batched (`readAll`). */
+export interface CachedRead<T extends object> {
+  kind: CachedRowKind;
+  id: string;
+  // Method signatures (not function properties), so a read of any row type fits a list of reads.
+  /** Reads the row from PostgreSQL on a miss. */
+  load(): Promise<T | null>;
+  /** Restores what JSON does not keep (dates). */
+  revive(row: T): T;
+  /** Only rows it accepts are stored. */
+  storeIf?(row: T): boolean;
+}
+
+/** The rows of a tuple of reads, in order. */
+export type CachedRows<R extends readonly CachedRead<object>[]> = { [K in keyof R]: R[K] extends CachedRead<infer T> ? T | null : never };
+
 /**
  * A cache call that takes longer than this counts as a miss (reads go to PostgreSQL) or
  * as a lost invalidation (the TTL bounds it). Redis answers in well under a millisecond;
@@ -114,22 +130,48 @@ export class ReadCache implements EntitySubscriberInterface, OnApplicationShutdo
     revive: (row: T) => T,
     storeIf?: (row: T) => boolean,
   ): Promise<T | null> {
-    if (!this.enabled) return load();
-    const [rowKey, versionKey] = this.keys(kind, id);
-    let version: string | null = null;
+    const [row] = await this.readAll([{ kind, id, load, revive, storeIf }] as const);
+    return row;
+  }
+
+  /**
+   * Several rows in one round trip: one MGET of every row and version key (on Redis
+   * Cluster, where each row has its own slot, one MGET per row, sent together). Each miss
+   * then reads PostgreSQL and is stored as `readThrough` does; misses run concurrently.
+   */
+  async readAll<R extends readonly CachedRead<object>[]>(reads: R): Promise<CachedRows<R>> {
+    if (!this.enabled) return (await Promise.all(reads.map((r) => r.load()))) as CachedRows<R>;
+    const keys = reads.map((r) => this.keys(r.kind, r.id));
+    let found: Array<[string | null, string | null]> | null = null;
     try {
-      const [cached, v] = await this.redis.mget(rowKey, versionKey);
+      found = await this.mgetPairs(keys);
       this.note(null);
-      if (cached !== null) return revive(JSON.parse(cached) as T);
-      version = v ?? '';
     } catch (err) {
       this.note(err as Error);
     }
-    const row = await load();
-    if (row && version !== null && (!storeIf || storeIf(row))) {
-      await this.redis.pixmillCacheStore(rowKey, versionKey, version, JSON.stringify(row), this.ttlSeconds).catch((err) => this.note(err));
+    const rows = await Promise.all(
+      reads.map(async (read, i) => {
+        const [cached, v] = found?.[i] ?? [null, null];
+        if (cached !== null) return read.revive(JSON.parse(cached));
+        const version = found === null ? null : (v ?? '');
+        const row = await read.load();
+        if (row && version !== null && (!read.storeIf || read.storeIf(row))) {
+          const [rowKey, versionKey] = keys[i];
+          await this.redis.pixmillCacheStore(rowKey, versionKey, version, JSON.stringify(row), this.ttlSeconds).catch((err) => this.note(err));
+        }
+        return row;
+      }),
+    );
+    return rows as CachedRows<R>;
+  }
+
+  /** [row, version] of each key pair. */
+  private async mgetPairs(pairs: Array<[string, string]>): Promise<Array<[string | null, string | null]>> {
+    if ((this.redis as unknown as { isCluster?: boolean }).isCluster) {
+      return Promise.all(pairs.map(async (pair) => (await this.redis.mget(...pair)) as [string | null, string | null]));
     }
-    return row;
+    const values = await this.redis.mget(...pairs.flat());
+    return pairs.map((_, i) => [values[2 * i], values[2 * i + 1]]);
   }
 
   /**

@@ -35,6 +35,8 @@ export class ImageEntity {
   @Column({ name: 'thumbnail_error', type: 'text', nullable: true }) thumbnailError?: string | null;
   /** Set with the thumbnail; null before it (and for images thumbnailed before placeholders existed). */
   @Column({ type: 'jsonb', nullable: true }) placeholder?: ImagePlaceholderColumn | null;
+  /** Whether the original has an alpha channel (upload probe); null for images stored before it was recorded. */
+  @Column({ name: 'has_alpha', type: 'boolean', nullable: true }) hasAlpha?: boolean | null;
   /** The upload's webhookUrl: receives this image's image.ready. */
   @Column({ name: 'webhook_url', type: 'text', nullable: true }) webhookUrl?: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -19,6 +19,7 @@ import { CreateApiKeys1764600000000 } from './1764600000000-create-api-keys.migr
 import { JobRunLease1764640000000 } from './1764640000000-job-run-lease.migration';
 import { WebhookMessageTraceparent1764700000000 } from './1764700000000-webhook-message-traceparent.migration';
 import { AddUserRole1764760000000 } from './1764760000000-add-user-role.migration';
+import { AddImageHasAlpha1764780000000 } from './1764780000000-add-image-has-alpha.migration';
 
 /** Every migration, in order. Listed explicitly so builds and tests need no file globbing. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   JobRunLease1764640000000,
   WebhookMessageTraceparent1764700000000,
   AddUserRole1764760000000,
+  AddImageHasAlpha1764780000000,
 ];

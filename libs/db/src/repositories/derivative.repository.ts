@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ReadCache } from '../cache/read-cache.service';
+import { CachedRead, ReadCache } from '../cache/read-cache.service';
 import { DerivativeEntity } from '../entities';
 
 /** JSON keeps dates as strings; a cached derivative gets its Date back. */
@@ -40,8 +40,14 @@ export class DerivativeRepository {
    * row is stored (absence is never cached) and the row never changes; a deleted image
    * is refused before this is reached (its own cached row is invalidated on delete).
    */
-  findCached(imageId: string, specHash: string): Promise<DerivativeEntity | null> {
-    return this.cache.readThrough('derivative-of-spec', `${imageId}:${specHash}`, () => this.find(imageId, specHash), reviveDerivative);
+  async findCached(imageId: string, specHash: string): Promise<DerivativeEntity | null> {
+    const [row] = await this.cache.readAll([this.cachedRead(imageId, specHash)] as const);
+    return row;
+  }
+
+  /** `findCached` as a read-cache read, to batch with others (`ReadCache.readAll`). */
+  cachedRead(imageId: string, specHash: string): CachedRead<DerivativeEntity> {
+    return { kind: 'derivative-of-spec', id: `${imageId}:${specHash}`, load: () => this.find(imageId, specHash), revive: reviveDerivative };
   }
 
   listForImage(imageId: string): Promise<DerivativeEntity[]> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { ReadCache } from '../cache/read-cache.service';
+import { CachedRead, ReadCache } from '../cache/read-cache.service';
 import { ImageEntity, ImagePlaceholderColumn } from '../entities';
 import { returnedRows } from '../sql.util';
 
@@ -61,7 +61,13 @@ export class ImageRepository {
   /** Any user's image by id, through the read cache (the public /i/ route learns the owner from it). */
   async findAnyCached(id: string): Promise<ImageEntity | null> {
     if (!ImageRepository.isId(id)) return null;
-    return this.cache.readThrough('image', id, () => this.findById(id), reviveImage);
+    const [image] = await this.cache.readAll([this.cachedRead(id)] as const);
+    return image;
+  }
+
+  /** Any user's image by id as a read-cache read, to batch with others (`ReadCache.readAll`); `id` must be an id (isId). */
+  cachedRead(id: string): CachedRead<ImageEntity> {
+    return { kind: 'image', id, load: () => this.findById(id), revive: reviveImage };
   }
 
   /** Newest first; fetches one extra row to know whether there is a next page. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ReadCache } from '../cache/read-cache.service';
+import { CachedRead, ReadCache } from '../cache/read-cache.service';
 import { returnedRows } from '../sql.util';
 
 /** A named spec of one account (SPEC §8). */
@@ -45,13 +45,19 @@ export class PresetRepository {
   }
 
   /** Through the read cache (public URLs name presets on every request); PUT and DELETE invalidate it. */
-  find(userId: string, name: string): Promise<PresetRow | null> {
-    return this.cache.readThrough(
-      'preset',
-      `${userId}:${name}`,
-      async () => ((await this.ds.query(`SELECT ${COLUMNS} FROM presets WHERE user_id = $1 AND name = $2`, [userId, name])) as PresetRow[])[0] ?? null,
+  async find(userId: string, name: string): Promise<PresetRow | null> {
+    const [row] = await this.cache.readAll([this.cachedRead(userId, name)] as const);
+    return row;
+  }
+
+  /** `find` as a read-cache read, to batch with others (`ReadCache.readAll`). */
+  cachedRead(userId: string, name: string): CachedRead<PresetRow> {
+    return {
+      kind: 'preset',
+      id: `${userId}:${name}`,
+      load: async () => ((await this.ds.query(`SELECT ${COLUMNS} FROM presets WHERE user_id = $1 AND name = $2`, [userId, name])) as PresetRow[])[0] ?? null,
       revive,
-    );
+    };
   }
 
   /** Replaces a preset's spec; null when there is none of that name. */
@@ -72,12 +78,18 @@ export class PresetRepository {
 
   /** The account's public URL setting, through the read cache. */
   async publicSettings(userId: string): Promise<PublicSettings | null> {
-    return this.cache.readThrough(
-      'public-settings',
-      userId,
-      async () => ((await this.ds.query(`SELECT public_urls AS "publicUrls" FROM users WHERE id = $1`, [userId])) as PublicSettings[])[0] ?? null,
-      (r) => r,
-    );
+    const [settings] = await this.cache.readAll([this.publicSettingsRead(userId)] as const);
+    return settings;
+  }
+
+  /** `publicSettings` as a read-cache read, to batch with others (`ReadCache.readAll`). */
+  publicSettingsRead(userId: string): CachedRead<PublicSettings> {
+    return {
+      kind: 'public-settings',
+      id: userId,
+      load: async () => ((await this.ds.query(`SELECT public_urls AS "publicUrls" FROM users WHERE id = $1`, [userId])) as PublicSettings[])[0] ?? null,
+      revive: (r) => r,
+    };
   }
 
   async setPublicUrls(userId: string, value: PublicSettings['publicUrls']): Promise<void> {

@@ -756,7 +756,7 @@ export interface paths {
         };
         /**
          * A signed public image URL (for <img src>)
-         * @description No access token: the URL carries its own signature. Options are the query syntax of the on-the-fly route, plus `format=auto`, `dpr` and `exp`; `sig` must be the last parameter: base64url (no padding) of HMAC-SHA256, keyed with one of the owner’s keys (`/v1/url-keys`), over the request target as sent up to `&sig=` (or `?sig=`). 302 to the derivative’s delivery URL (`Cache-Control: public, max-age` no longer than that URL stays valid); a missing derivative is rendered on the owner’s account (daily quota and PUBLIC_RENDERS_PER_MINUTE) and waited for up to 10 s. Answers with `format=auto` carry `Vary: Accept`.
+         * @description No access token: the URL carries its own signature. Options are the query syntax of the on-the-fly route, plus `format=auto`, `dpr` and `exp`; `sig` must be the last parameter: base64url (no padding) of HMAC-SHA256, keyed with one of the owner’s keys (`/v1/url-keys`), over the request target as sent up to `&sig=` (or `?sig=`). 302 to the derivative’s delivery URL (`Cache-Control: public, max-age` no longer than that URL stays valid); a missing derivative is rendered on the owner’s account (daily quota and PUBLIC_RENDERS_PER_MINUTE) and waited for up to 10 s (PUBLIC_RENDER_WAIT_SECONDS), else 503 `rendering` with `Retry-After`: ask again then (the render stays queued; asking again starts no second one). Answers with `format=auto` carry `Vary: Accept`.
          */
         get: operations["PublicImageController_image"];
         put?: never;
@@ -1146,7 +1146,7 @@ export interface components {
              */
             file: string;
             /**
-             * @description Up to 10 transformation specs to render as soon as the image exists, each a job reported in `eagerJobs`; a bad spec refuses the upload (400). Sent as one form field holding the JSON array: as text, or as a part with `Content-Type: application/json`.
+             * @description Up to 10 transformation specs to render as soon as the image exists, each a job reported in `eagerJobs`; a bad spec or an unknown preset refuses the upload (400). A spec may name one of your presets (`"preset": "name"`), as the body of POST …/transformations does; the preset is read when the upload is made. Sent as one form field holding the JSON array: as text, or as a part with `Content-Type: application/json`.
              * @example [
              *       {
              *         "operations": [
@@ -1171,10 +1171,16 @@ export interface components {
              *         "output": {
              *           "format": "avif"
              *         }
+             *       },
+             *       {
+             *         "preset": "thumb-square",
+             *         "output": {
+             *           "format": "webp"
+             *         }
              *       }
              *     ]
              */
-            eager?: components["schemas"]["TransformationSpecDto"][];
+            eager?: components["schemas"]["EagerTransformationSpec"][];
             /**
              * Format: uri
              * @description Receives `image.ready` and `image.deleted` of this image, and `job.succeeded`/`job.failed` of its eager jobs, signed with your account secret (GET /v1/webhook-secret). SSRF-checked: http(s), no private or loopback addresses.
@@ -1314,7 +1320,7 @@ export interface components {
              */
             bytes: number;
             /**
-             * @description Up to 10 transformation specs to render as soon as the image exists, each a job reported in `eagerJobs`; a bad spec refuses the upload (400). Validated now; rendered when the upload completes.
+             * @description Up to 10 transformation specs to render as soon as the image exists, each a job reported in `eagerJobs`; a bad spec or an unknown preset refuses the upload (400). A spec may name one of your presets (`"preset": "name"`), as the body of POST …/transformations does; the preset is read when the upload is made. Validated now; rendered when the upload completes.
              * @example [
              *       {
              *         "operations": [
@@ -1339,10 +1345,16 @@ export interface components {
              *         "output": {
              *           "format": "avif"
              *         }
+             *       },
+             *       {
+             *         "preset": "thumb-square",
+             *         "output": {
+             *           "format": "webp"
+             *         }
              *       }
              *     ]
              */
-            eager?: components["schemas"]["TransformationSpecDto"][];
+            eager?: components["schemas"]["EagerTransformationSpec"][];
             /**
              * Format: uri
              * @description Receives `image.ready` and `image.deleted` of the image, and `job.succeeded`/`job.failed` of its eager jobs, signed with your account secret. SSRF-checked now and at each delivery.
@@ -2241,6 +2253,26 @@ export interface components {
             operations?: (components["schemas"]["ResizeOperationDto"] | components["schemas"]["CropOperationDto"] | components["schemas"]["RotateOperationDto"] | components["schemas"]["FlipOperationDto"] | components["schemas"]["MirrorOperationDto"] | components["schemas"]["GrayscaleOperationDto"] | components["schemas"]["SepiaOperationDto"] | components["schemas"]["BlurOperationDto"] | components["schemas"]["SharpenOperationDto"] | components["schemas"]["ModulateOperationDto"] | components["schemas"]["ContrastOperationDto"] | components["schemas"]["WatermarkOperationDto"] | components["schemas"]["TrimOperationDto"] | components["schemas"]["ExtendOperationDto"] | components["schemas"]["RoundCornersOperationDto"] | components["schemas"]["FlattenOperationDto"] | components["schemas"]["TintOperationDto"] | components["schemas"]["NegateOperationDto"] | components["schemas"]["NormalizeOperationDto"] | components["schemas"]["FrameOperationDto"])[];
             /** @description Encoding of the result. */
             output?: components["schemas"]["OutputSpecDto"];
+        };
+        /**
+         * @description A transformation spec (SPEC §4) rendered when an upload lands, which may name one of your presets.
+         * @example {
+         *       "preset": "thumb-square",
+         *       "output": {
+         *         "format": "webp"
+         *       }
+         *     }
+         */
+        EagerTransformationSpec: {
+            /** @description Applied in order, after EXIF auto-orientation; 0–10 of them (none: the image is only re-encoded to `output`). */
+            operations?: (components["schemas"]["ResizeOperationDto"] | components["schemas"]["CropOperationDto"] | components["schemas"]["RotateOperationDto"] | components["schemas"]["FlipOperationDto"] | components["schemas"]["MirrorOperationDto"] | components["schemas"]["GrayscaleOperationDto"] | components["schemas"]["SepiaOperationDto"] | components["schemas"]["BlurOperationDto"] | components["schemas"]["SharpenOperationDto"] | components["schemas"]["ModulateOperationDto"] | components["schemas"]["ContrastOperationDto"] | components["schemas"]["WatermarkOperationDto"] | components["schemas"]["TrimOperationDto"] | components["schemas"]["ExtendOperationDto"] | components["schemas"]["RoundCornersOperationDto"] | components["schemas"]["FlattenOperationDto"] | components["schemas"]["TintOperationDto"] | components["schemas"]["NegateOperationDto"] | components["schemas"]["NormalizeOperationDto"] | components["schemas"]["FrameOperationDto"])[];
+            /** @description Encoding of the result. */
+            output?: components["schemas"]["OutputSpecDto"];
+            /**
+             * @description One of your presets (/v1/presets): its operations run first, then this spec’s own; its output settings apply unless this spec sets them.
+             * @example thumb-square
+             */
+            preset?: string;
         };
     };
     responses: never;
@@ -8152,7 +8184,7 @@ export interface operations {
                 exp?: number;
                 /** @description Device pixel ratio 1–4: multiplies resize and crop sizes (not beyond the input unless `withoutEnlargement` is false). */
                 dpr?: number;
-                /** @description One of the owner’s presets: its operations run first, then the URL’s own; `format=auto` (besides the formats of the query syntax) picks AVIF if Accept has image/avif, else WebP for image/webp, else JPEG (PNG for inputs that may have alpha). */
+                /** @description One of the owner’s presets: its operations run first, then the URL’s own; `format=auto` (besides the formats of the query syntax) picks AVIF if Accept has image/avif, else WebP for image/webp, else JPEG (PNG for images with an alpha channel). */
                 preset?: string;
                 /** @description A resize operation. `300x200` fits the image to a box (see `fit`); `300x` or `x200` sets one side and the other follows; `50%` scales (1–400 %). Sides 1–8192 px. */
                 resize?: string;
@@ -8289,10 +8321,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description Still rendering (`rendering`): not rendered within 10 s; see Retry-After; Service unavailable (`unavailable`): Redis does not answer. */
+            /** @description Still rendering (`rendering`): not rendered within the wait (10 s by default); ask again after Retry-After; Service unavailable (`unavailable`): Redis does not answer. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
+                    /** @description Seconds to wait before asking again. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
