@@ -10,9 +10,9 @@ import { redisClusterNodes } from '@pixmill/config';
 export function createRedisClient(url: string, opts: RedisOptions): IORedis {
   const cluster = redisClusterNodes(url);
   if (!cluster) return new IORedis(url, opts);
-  // Auto-pipelining stays off on a cluster: ioredis batches commands by node and answers a
-  // MOVED for the whole batch (redis/ioredis#2075), so during a failover whole batches of
-  // rate-limit scripts fail while single commands would have been redirected (decision 027).
+  // Auto-pipelining stays off on a cluster: ioredis batches commands by node and handles a
+  // MOVED for the whole batch (redis/ioredis#2075), so during a failover or a resharding a
+  // whole batch fails where single commands would each be redirected (decision 027).
   const { enableOfflineQueue, enableAutoPipelining: _singleServerOnly, retryStrategy, ...perNode } = opts;
   const client = new Cluster(cluster.nodes, {
     redisOptions: { ...perNode, password: cluster.password ?? perNode.password },

@@ -33,7 +33,9 @@ export class RedisClusterHarness {
         [
           '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
           '--cluster-config-file', path.join(h.dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1500',
-          '--save', '', '--appendonly', 'no', '--dir', h.dir,
+          '--save', '', '--appendonly', 'no', '--dir', h.dir, '--dbfilename', `dump-${port}.rdb`,
+          // A replica syncs at once rather than after the default 5 s wait for more replicas.
+          '--repl-diskless-sync-delay', '0',
         ],
         { stdio: 'ignore' },
       );
@@ -42,6 +44,15 @@ export class RedisClusterHarness {
     for (const port of ports) await h.waitFor(async () => (await h.cli(port, 'ping')).trim() === 'PONG', 20_000);
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 60_000 });
     await h.waitUntilOk();
+    // A replica that has never synced with its master does not take over when the master dies
+    // (its data is too old to be elected): the cluster is ready when every replica has synced.
+    await h.waitFor(async () => {
+      for (const port of ports) {
+        const info = await h.cli(port, 'info', 'replication');
+        if (/role:slave/.test(info) && !/master_link_status:up/.test(info)) return false;
+      }
+      return true;
+    }, 30_000);
     return h;
   }
 
