@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { chromium } from 'playwright-core';
-import { expectProblem, HttpClient, RunningApi, startApi, TEST_DATABASE_URL, TestUser, UserFactory } from '@pixmill/testing';
+import { expectProblem, freePort, HttpClient, RunningApi, startApi, TEST_DATABASE_URL, TestUser, UserFactory } from '@pixmill/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
@@ -133,6 +133,38 @@ describe('Queue dashboard (e2e)', () => {
     // Without a session the same calls are simply not there.
     expectProblem(await http.request('PUT', '/admin/queues/api/queues/pause', { json: {} }), 404, 'not_found');
   });
+
+  it('with Redis down, the board answers 503 unavailable with Retry-After (problem+json), not its own 500', async () => {
+    // An API on a Redis of its own, which the test stops once the admin has a dashboard cookie.
+    const port = await freePort();
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const other = await startApi({ REDIS_URL: `redis://127.0.0.1:${port}/0` });
+    try {
+      const client = new HttpClient(other.baseUrl);
+      let link = await client.as(admin.accessToken).post('/v1/admin/queues/session');
+      for (let i = 0; link.status !== 201 && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100)); // redis-server starting
+        link = await client.as(admin.accessToken).post('/v1/admin/queues/session');
+      }
+      expect(link.status).toBe(201);
+      const url = new URL(link.body.url);
+      const opened = await client.get(`${url.pathname}${url.search}`);
+      expect(opened.status).toBe(303);
+      const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0];
+      expect((await client.get('/admin/queues/api/queues', { cookie })).status).toBe(200);
+
+      const gone = new Promise((r) => redis.once('exit', r));
+      redis.kill('SIGKILL');
+      await gone;
+      const down = await client.get('/admin/queues/api/queues', { cookie });
+      expectProblem(down, 503, 'unavailable');
+      expect(down.headers.get('retry-after')).toEqual(expect.stringMatching(/^\d+$/));
+      expect(down.body.detail).toMatch(/Redis/);
+    } finally {
+      redis.kill('SIGKILL');
+      await other.close();
+    }
+  }, 60_000);
 
   it('GET /v1/me shows the role', async () => {
     expect((await admin.http.get('/v1/me')).body.role).toBe('admin');

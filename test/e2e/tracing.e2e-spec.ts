@@ -145,6 +145,23 @@ describe('traces (e2e)', () => {
     expect(worker.logLines().find((l) => l.msg === 'transform succeeded' && l.jobId === jobId)).toMatchObject({ traceId, spanId: run.spanId });
   }, 90_000);
 
+  it('single-use secrets in a URL never reach a span: the verification token, the dashboard ticket', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const secret = `tok-${randomBytes(8).toString('hex')}`;
+    const headers = { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, accept: 'text/html' };
+    await fetch(`${api.baseUrl}/account/verify-email?token=${secret}&lang=en`, { headers });
+    await fetch(`${api.baseUrl}/admin/queues/login?ticket=${secret}`, { headers });
+    const spans =
+      (await otlp.waitFor((all) => {
+        const t = all.filter((s) => s.traceId === traceId && s.kind === SERVER);
+        return t.length >= 2 ? all.filter((s) => s.traceId === traceId) : undefined;
+      })) || [];
+    expect(spans.filter((s) => s.kind === SERVER)).toHaveLength(2);
+    expect(JSON.stringify(spans, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(secret);
+    // What is kept: the path, and the query with the secret's value redacted.
+    expect(spans.some((s) => s.attributes['url.path'] === '/account/verify-email')).toBe(true);
+  });
+
   it('a delivery the reconciler enqueues again, after the API died between its outbox commit and the enqueue, joins the trace of its request', async () => {
     const user = await new UserFactory(new HttpClient(api.baseUrl)).create();
     const upload = await user.http.request('POST', '/v1/images', { body: uploadForm(await jpeg(64, 48), 'photo.jpg') });

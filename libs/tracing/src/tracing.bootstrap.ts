@@ -7,6 +7,29 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/**
+ * Query parameters whose values never reach a span: the OpenTelemetry defaults (signed URLs of
+ * S3 and GCS, `sig` of Pixmill's own /i/ and /files URLs) and Pixmill's single-use secrets in
+ * links: the `token` of email verification and password reset, the dashboard's `ticket`.
+ */
+export const REDACTED_QUERY_PARAMS = [
+  'sig',
+  'Signature',
+  'AWSAccessKeyId',
+  'X-Goog-Signature',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+  'token',
+  'ticket',
+];
+
+/** `path?query` without its query: what a span may say of a URL whose parameters it cannot know. */
+export function withoutQuery(url: string): string {
+  const i = url.indexOf('?');
+  return i < 0 ? url : url.slice(0, i);
+}
+
 /** Incoming requests that are probes and scrapes, not work: no trace for each of them. */
 const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
@@ -42,14 +65,30 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED_PATHS.test(req.url ?? '') }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED_PATHS.test(req.url ?? ''),
+        redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
+        redactedQueryParams: REDACTED_QUERY_PARAMS,
+        // An outgoing request is a webhook (or storage) URL a customer chose: its query may hold
+        // secrets under any name, so the span keeps the URL without it.
+        requestHook: (span, req) => {
+          if ('httpVersion' in req) return; // incoming: url.path and the redacted url.query above
+          const out = req as unknown as { protocol?: string; host?: string; path?: string; getHeader(name: string): unknown };
+          const host = (out.getHeader('host') as string | undefined) ?? out.host ?? '';
+          span.setAttribute('url.full', `${out.protocol ?? 'http:'}//${host}${withoutQuery(out.path ?? '')}`);
+        },
+      }),
       // Registered on every Fastify instance as it is created (Nest creates the API's).
       // The request and its handler (the controller), not each of the plugins' hooks.
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
         instrumentHooks: false,
         ignorePaths: (route: { url: string }) => UNTRACED_PATHS.test(route.url),
-        requestHook: (span, request) => span.setAttribute('pixmill.request_id', String(request.id)),
+        // Fastify's request span would say url.path with the query string, unredacted.
+        requestHook: (span, request) => {
+          span.setAttribute('url.path', withoutQuery(request.url));
+          span.setAttribute('pixmill.request_id', String(request.id));
+        },
       }),
       // Only inside a trace: the worker's reconciler, lease renewals and BullMQ's own polling
       // would otherwise each start a trace of one query or one command, many a second.

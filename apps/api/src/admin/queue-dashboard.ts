@@ -18,6 +18,23 @@ function problem(req: FastifyRequest, reply: FastifyReply, code: 'not_found' | '
     .send({ type: `https://pixmill.dev/problems/${code}`, title, status, detail, code, requestId: String(req.id) });
 }
 
+/**
+ * What a failure inside Bull Board's own routes answers: its handler would send 500 with the
+ * raw error message. A dependency that is down (Redis, for the queues) is a 503 problem, as on
+ * every route of the API; anything else a bare internal_error. The scope's onSend adds the
+ * content type, Retry-After and the request id (this handler sees only the error).
+ */
+function boardError(err: Error): { status: 500 | 503; body: Record<string, unknown> } {
+  const dependency = failedDependency(err);
+  const code = dependency ? 'unavailable' : 'internal_error';
+  const { title } = ERROR_CODES[code];
+  const status = dependency ? 503 : 500;
+  const what = dependency === 'redis' ? 'Redis' : dependency === 'postgres' ? 'The database' : 'A dependency';
+  const detail = dependency ? `${what} is unavailable; try again shortly.` : 'The queue dashboard failed; the error is logged.';
+  if (!dependency) process.stderr.write(`queue dashboard: ${err.stack ?? err.message}\n`);
+  return { status, body: { type: `https://pixmill.dev/problems/${code}`, title, status, detail, code } };
+}
+
 /** Reads only: the board's actions (retry, clean, pause, add…) are refused here, whatever Bull Board's own read-only mode covers. */
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
@@ -37,6 +54,8 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Pixmill queues' } },
   });
+  // Bull Board's type lists the statuses its own routes use; its Fastify adapter sends whichever is given.
+  serverAdapter.setErrorHandler(boardError as unknown as Parameters<typeof serverAdapter.setErrorHandler>[0]);
   const csp = queueDashboardCsp();
   await app.register(async (scope: FastifyInstance) => {
     scope.addHook('onRequest', async (req, reply) => {
@@ -55,9 +74,15 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
         return problem(req, reply, 'method_not_allowed', 'The queue dashboard is read-only: the job rows, not the queues, are the truth (cancel and redeliver through the API).');
       }
     });
-    scope.addHook('onSend', async (_req, reply, payload) => {
+    scope.addHook('onSend', async (req, reply, payload) => {
       void reply.header('content-security-policy', csp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
       if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+      if (reply.statusCode >= 500 && typeof payload === 'string' && payload.includes('https://pixmill.dev/problems/')) {
+        // A problem from boardError: shaped as the API's filter shapes them.
+        void reply.header('content-type', 'application/problem+json; charset=utf-8');
+        if (reply.statusCode === 503) void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+        return JSON.stringify({ ...JSON.parse(payload), requestId: String(req.id) });
+      }
       return payload;
     });
     await scope.register(serverAdapter.registerPlugin() as never, { prefix: QUEUE_DASHBOARD_PATH });

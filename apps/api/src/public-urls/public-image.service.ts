@@ -8,6 +8,7 @@ import { ImageFacts } from '../images/image-facts.memo';
 import { ImagesService } from '../images/images.service';
 import { JobsService } from '../jobs/jobs.service';
 import { RateLimiterUnavailableError, SlidingWindowRateLimiter } from '../rate-limit/sliding-window-rate-limiter.service';
+import { PRESET_NAME } from '../presets/presets.service';
 import { TransformationsService } from '../transformations/transformations.service';
 import { applyDpr, autoFormat, PublicOptions, readPublicOptions } from './public-options.util';
 import { UrlKey, UrlKeysService } from './url-keys.service';
@@ -160,7 +161,6 @@ export class PublicImageService {
 /** Errors of the public route are never stored by a CDN. */
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
-const PRESET_NAME = /^[a-z0-9-]{1,64}$/;
 
 /** The third read of a URL whose own spec is refused: nothing to fetch. */
 const NOTHING: CachedRead<object> = { kind: 'preset', id: '', load: async () => null, revive: (r) => r };
