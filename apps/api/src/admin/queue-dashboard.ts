@@ -3,19 +3,32 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, failedDependency, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@pixmill/common';
+import { ERROR_CODES, failedDependency, FailedDependency, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@pixmill/common';
 import { JobQueue, QueueName } from '@pixmill/queue';
 import { queueDashboardCsp } from '../web/web-app.csp';
 import { AdminSessionService, QUEUE_DASHBOARD_PATH } from './admin-session.service';
 
-/** A problem+json answer, shaped as the API's filter shapes them (these routes are outside Nest). */
-function problem(req: FastifyRequest, reply: FastifyReply, code: 'not_found' | 'method_not_allowed' | 'unavailable', detail: string): FastifyReply {
+type DashboardProblem = 'not_found' | 'method_not_allowed' | 'unavailable' | 'internal_error';
+
+/** A problem+json body, shaped as the API's filter shapes them (these routes are outside Nest); the request id is added on sending. */
+function problemBody(code: DashboardProblem, detail: string): { type: string; title: string; status: number; detail: string; code: DashboardProblem } {
   const { status, title } = ERROR_CODES[code];
+  return { type: `https://pixmill.dev/problems/${code}`, title, status, detail, code };
+}
+
+/** The detail of a 503: which dependency is down. */
+function unavailableDetail(dependency: FailedDependency): string {
+  const what = dependency === 'redis' ? 'Redis' : dependency === 'postgres' ? 'The database' : 'A dependency';
+  return `${what} is unavailable; try again shortly.`;
+}
+
+function problem(req: FastifyRequest, reply: FastifyReply, code: DashboardProblem, detail: string): FastifyReply {
+  const body = problemBody(code, detail);
   return reply
-    .code(status)
+    .code(body.status)
     .header('content-type', 'application/problem+json; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send({ type: `https://pixmill.dev/problems/${code}`, title, status, detail, code, requestId: String(req.id) });
+    .send({ ...body, requestId: String(req.id) });
 }
 
 /**
@@ -24,15 +37,11 @@ function problem(req: FastifyRequest, reply: FastifyReply, code: 'not_found' | '
  * every route of the API; anything else a bare internal_error. The scope's onSend adds the
  * content type, Retry-After and the request id (this handler sees only the error).
  */
-function boardError(err: Error): { status: 500 | 503; body: Record<string, unknown> } {
+function boardError(err: Error): { status: number; body: Record<string, unknown> } {
   const dependency = failedDependency(err);
-  const code = dependency ? 'unavailable' : 'internal_error';
-  const { title } = ERROR_CODES[code];
-  const status = dependency ? 503 : 500;
-  const what = dependency === 'redis' ? 'Redis' : dependency === 'postgres' ? 'The database' : 'A dependency';
-  const detail = dependency ? `${what} is unavailable; try again shortly.` : 'The queue dashboard failed; the error is logged.';
   if (!dependency) process.stderr.write(`queue dashboard: ${err.stack ?? err.message}\n`);
-  return { status, body: { type: `https://pixmill.dev/problems/${code}`, title, status, detail, code } };
+  const body = dependency ? problemBody('unavailable', unavailableDetail(dependency)) : problemBody('internal_error', 'The queue dashboard failed; the error is logged.');
+  return { status: body.status, body };
 }
 
 /** Reads only: the board's actions (retry, clean, pause, add…) are refused here, whatever Bull Board's own read-only mode covers. */
@@ -64,9 +73,10 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
         admin = await sessions.isAdmin(req.headers.cookie);
       } catch (err) {
         // The role is read from PostgreSQL: while it is down, 503 as everywhere else in the API.
-        if (!failedDependency(err)) throw err;
+        const dependency = failedDependency(err);
+        if (!dependency) throw err;
         void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-        return problem(req, reply, 'unavailable', 'The database is unavailable; try again shortly.');
+        return problem(req, reply, 'unavailable', unavailableDetail(dependency));
       }
       // Anyone without a dashboard session gets the same 404 as a path with no route.
       if (!admin) return problem(req, reply, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`);

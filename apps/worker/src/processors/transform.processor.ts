@@ -90,7 +90,7 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
     }
 
     try {
-      return await this.renderAndStore(job, row, image);
+      return await this.renderAndStore(job, row, image, report.ops!);
     } catch (err) {
       if (!(err instanceof DomainException) || isRetryableCode(err.code)) throw err;
       // Recorded before UnrecoverableError is thrown: if this write fails, the attempt is retried instead.
@@ -100,7 +100,8 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
     }
   }
 
-  private async renderAndStore(job: TransformJob, row: JobEntity, image: RenderSource): Promise<Result> {
+  /** `ops`: the spec's operation chain, as the run's report already names it. */
+  private async renderAndStore(job: TransformJob, row: JobEntity, image: RenderSource, ops: string): Promise<Result> {
     const began = performance.now();
     const [original, watermarkImages] = await Promise.all([this.storage.getBuffer(image.storageKey), this.loadWatermarks(row)]);
 
@@ -108,7 +109,7 @@ export class TransformProcessor implements JobProcessor<JobName.Transform> {
     // The render span's attributes name what was asked (ops, as the metrics label them) and what came out.
     const result = await withSpan(
       'render',
-      { attributes: { 'pixmill.render.ops': operationChain(spec), 'pixmill.render.input_format': image.format, 'pixmill.render.input_bytes': original.length } },
+      { attributes: { 'pixmill.render.ops': ops, 'pixmill.render.input_format': image.format, 'pixmill.render.input_bytes': original.length } },
       async (span) => {
         const out = await this.imaging.render(original, row.spec as unknown as TransformationSpec, {
           inputFormat: image.format as InputFormat,
